@@ -1,0 +1,224 @@
+"""The ``ComputePanel`` server extension: every admin knob is a traitlet here."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpecManager
+from jupyter_core.application import JupyterApp
+from jupyter_core.paths import jupyter_data_dir
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Dict, Float, List, Unicode, default
+from traitlets.config import Config
+
+from . import kernelspecs
+from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
+from .ledger import Ledger, LedgerError
+from .service import RUN_EVENT_SCHEMA, MeteringService
+
+
+class ConfigError(ValueError):
+    """A bad setting; the message is one readable line."""
+
+
+class ComputePanel(ExtensionApp):
+    """Compute tiers, metering and grants for JupyterLab."""
+
+    name = "jupyterlab_compute_panel"
+    description = "Move notebooks between compute tiers; meter every paid kernel-second to a grant."
+    load_other_extensions = True
+
+    catalog_file = Unicode(
+        None,
+        allow_none=True,
+        help="YAML or JSON file with the tier catalog ({'tiers': [...]}). "
+        "Default: the demo catalog (Local CPU, simulated RTX 4090 and H200).",
+    ).tag(config=True)
+    tiers = List(
+        Dict(),
+        default_value=None,
+        allow_none=True,
+        help="The tier catalog inline, as a list of tier mappings (instead of catalog_file).",
+    ).tag(config=True)
+    base_kernels = List(
+        Unicode(),
+        default_value=["python3"],
+        help="Kernelspecs to derive a tier kernelspec from, for every tier.",
+    ).tag(config=True)
+    db_url = Unicode(
+        help="SQLAlchemy URL of the ledger. Default: SQLite (WAL) in the Jupyter data directory. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    ).tag(config=True)
+    heartbeat_interval = Float(
+        15.0, help="Seconds between heartbeats of running kernels; at most this much is lost when a server dies."
+    ).tag(config=True)
+    reconcile_interval = Float(
+        60.0, help="Seconds between sweeps that close runs whose heartbeats stopped."
+    ).tag(config=True)
+    owner = Unicode(
+        help="User that runs are billed as. Default: $JUPYTERHUB_USER under JupyterHub, else the OS login name. "
+        "A standalone server's token-login users are anonymous, so money is never keyed on them."
+    ).tag(config=True)
+    default_grant = Unicode(
+        None, allow_none=True, help="Grant charged when a notebook has none chosen and COMPUTE_PANEL_GRANT is unset."
+    ).tag(config=True)
+    kernelspec_dir = Unicode(
+        help="Folder the tier kernelspecs are written to (a Jupyter kernels folder). Default: the user data dir's kernels/."
+    ).tag(config=True)
+    write_kernelspecs = Bool(
+        True, help="Write the tier kernelspecs at start-up (turn off when an admin installs them with the CLI)."
+    ).tag(config=True)
+
+    @default("db_url")
+    def _default_db_url(self) -> str:
+        return f"sqlite:///{Path(jupyter_data_dir()) / 'compute_panel' / 'ledger.sqlite'}"
+
+    @default("owner")
+    def _default_owner(self) -> str:
+        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+
+    @default("kernelspec_dir")
+    def _default_kernelspec_dir(self) -> str:
+        return str(Path(jupyter_data_dir()) / "kernels")
+
+    # -- building -------------------------------------------------------------
+    def load_catalog(self) -> Catalog:
+        known = installed_provisioners()
+        if self.tiers is not None and self.catalog_file:
+            raise ConfigError("ComputePanel: set either tiers or catalog_file, not both")
+        if self.tiers is not None:
+            return parse_catalog(list(self.tiers), known, "ComputePanel.tiers")
+        return read_catalog_file(self.catalog_file or DEMO_CATALOG, known)
+
+    def check_settings(self) -> None:
+        if not 0.5 <= self.heartbeat_interval <= 3600:
+            raise ConfigError(f"ComputePanel.heartbeat_interval: must be between 0.5 and 3600 seconds, got {self.heartbeat_interval}")
+        if not 1 <= self.reconcile_interval <= 86400:
+            raise ConfigError(f"ComputePanel.reconcile_interval: must be between 1 and 86400 seconds, got {self.reconcile_interval}")
+        if not self.owner.strip():
+            raise ConfigError("ComputePanel.owner: must not be empty")
+        if not self.base_kernels:
+            raise ConfigError("ComputePanel.base_kernels: name at least one kernelspec, e.g. ['python3']")
+
+    def build_service(
+        self, ksm: KernelSpecManager | None, event_logger: Any = None, write: bool = True, root_dir: str | None = None
+    ) -> MeteringService:
+        """Validate config, open and migrate the ledger, derive (and write) the kernelspecs."""
+        self.check_settings()
+        catalog = self.load_catalog()
+        names: dict[str, dict[str, str]] = {
+            t.id: {b: kernelspecs.kernelspec_name(t.id, b) for b in self.base_kernels} for t in catalog
+        }
+        if ksm is not None:
+            base, missing = kernelspecs.base_kernelspecs(ksm, list(self.base_kernels))
+            if missing:
+                installed = ", ".join(sorted(n for n in ksm.find_kernel_specs() if not n.startswith(kernelspecs.PREFIX)))
+                raise ConfigError(
+                    f"ComputePanel.base_kernels: no kernelspec named {missing[0]!r} (installed: {installed or 'none'})"
+                )
+            if write and self.write_kernelspecs:
+                changed = kernelspecs.sync(kernelspecs.derive(catalog, base), base, Path(self.kernelspec_dir))
+                if changed:
+                    self.log.info("compute-panel: tier kernelspecs updated in %s: %s", self.kernelspec_dir, ", ".join(changed))
+        ledger = Ledger(self.db_url)
+        try:
+            ledger.migrate()
+            ledger.sync_tiers(catalog)
+        except LedgerError:
+            raise
+        except Exception as e:  # noqa: BLE001 - an unreachable database is one line, not a traceback
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise LedgerError(f"ComputePanel.db_url: cannot open the ledger ({first})") from None
+        return MeteringService(
+            catalog=catalog,
+            ledger=ledger,
+            owner=self.owner,
+            heartbeat_interval=self.heartbeat_interval,
+            default_grant=self.default_grant,
+            kernelspec_names=names,
+            event_logger=event_logger,
+            log=self.log,
+            root_dir=root_dir,
+        )
+
+    # -- server extension hooks -----------------------------------------------
+    def initialize_settings(self) -> None:
+        serverapp = self.serverapp
+        try:
+            serverapp.event_logger.register_event_schema(RUN_EVENT_SCHEMA)
+            service = self.build_service(
+                serverapp.kernel_spec_manager, serverapp.event_logger, root_dir=serverapp.root_dir
+            )
+            service.reconcile_at_start()
+        except (CatalogError, ConfigError, LedgerError) as e:
+            self.log.error("jupyterlab-compute-panel is disabled: %s", e)
+            self.settings.update(compute_panel_service=None, compute_panel_error=str(e))
+            return
+        self.settings.update(compute_panel_service=service, compute_panel_error=None)
+        self.log.info(
+            "compute-panel: %d tiers, ledger %s, billing as %r",
+            len(service.catalog),
+            service.ledger.engine.url.render_as_string(hide_password=True),
+            service.owner,
+        )
+
+    def initialize_handlers(self) -> None:
+        from .handlers import default_handlers
+
+        self.handlers.extend(default_handlers)
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        service = self.settings.get("compute_panel_service")
+        if service is not None:
+            service.start_reconciler(self.reconcile_interval)
+
+    async def stop_extension(self) -> None:
+        # Kernels are shut down after extensions stop: keep the ledger open for them.
+        service = self.settings.get("compute_panel_service")
+        if service is not None:
+            await service.stop()
+
+
+def installed_provisioners() -> list[str]:
+    return sorted(ep.name for ep in entry_points(group="jupyter_client.kernel_provisioners"))
+
+
+class ServerConfigReader(JupyterApp):
+    """Reads the same config files as ``jupyter server`` (for the CLI and nbclient)."""
+
+    name = "jupyter-compute-panel"
+
+    @default("config_file_name")
+    def _config_file_name_default(self) -> str:
+        return "jupyter_server_config"
+
+
+def read_server_config() -> Config:
+    reader = ServerConfigReader()
+    reader.load_config_file()
+    return reader.config
+
+
+_STANDALONE: dict[str, Any] = {}
+
+
+def standalone_service() -> MeteringService | Exception:
+    """The service for kernels started outside a Jupyter server (nbclient, papermill).
+
+    Built once per process from the server's config files; kernelspecs are not
+    rewritten (the server owns them).
+    """
+    key = os.environ.get("JUPYTER_CONFIG_DIR", "") + "|" + ":".join(os.environ.get("JUPYTER_CONFIG_PATH", ""))
+    if key not in _STANDALONE:
+        panel = ComputePanel(config=read_server_config())
+        try:
+            service = panel.build_service(None, write=False)
+            service.reconcile_at_start()
+            _STANDALONE[key] = service
+        except (CatalogError, ConfigError, LedgerError) as e:
+            return e
+    return _STANDALONE[key]

@@ -1,0 +1,315 @@
+"""REST handlers under /compute-panel/: thin, authenticated, authorized, strict about input."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import posixpath
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from tornado import web
+
+from . import __version__
+from .ledger import utcnow
+from .ledger.store import RunFilter, iso
+from .money import format_amount
+from .service import MeteringService
+
+API_VERSION = 1
+RUN_QUERY = ("notebook", "tier", "grant", "user", "kernel", "status", "since", "until", "limit", "offset")
+
+
+class ApiError(web.HTTPError):
+    """A refused request: status, one message, and the field at fault."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(status, message.replace("%", "%%"))
+        self.message = message
+        self.field = field
+
+
+class BaseHandler(ExtensionHandlerMixin, APIHandler):
+    auth_resource = "compute_panel"
+
+    @property
+    def service(self) -> MeteringService:
+        service = self.settings.get("compute_panel_service")
+        if service is None:
+            raise ApiError(503, f"Compute tiers are unavailable: {self.settings.get('compute_panel_error')}")
+        return service
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            self.set_header("Content-Type", "application/json")
+            self.finish(json.dumps({"message": exc.message, "field": exc.field}))
+            return
+        super().write_error(status_code, **kwargs)
+
+    def json_body(self) -> dict[str, Any]:
+        try:
+            body = json.loads(self.request.body or b"null")
+        except ValueError as e:
+            raise ApiError(400, f"The request body is not valid JSON ({e})") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "The request body must be a JSON object")
+        return body
+
+    def query(self, allowed: tuple[str, ...]) -> dict[str, str]:
+        args = {}
+        for name, values in self.request.query_arguments.items():
+            if name not in allowed:
+                raise ApiError(400, f"Unknown query parameter {name!r} (allowed: {', '.join(allowed)})", name)
+            if len(values) != 1:
+                raise ApiError(400, f"Query parameter {name!r} is given more than once", name)
+            args[name] = values[0].decode("utf-8", "replace")
+        return args
+
+    def reply(self, payload: Any) -> None:
+        self.set_header("Content-Type", "application/json")
+        self.finish(json.dumps(payload))
+
+
+def _notebook_path(value: Any, field: str = "path") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ApiError(422, f"{field} must be a notebook path relative to the server root", field)
+    path = value.strip()
+    if len(path) > 1024:
+        raise ApiError(422, f"{field} is longer than 1024 characters", field)
+    normal = posixpath.normpath(path)
+    if path.startswith("/") or normal == ".." or normal.startswith("../"):
+        raise ApiError(422, f"{field} must stay inside the server root, got {value!r}", field)
+    return normal
+
+
+def _parse(args: dict[str, str], name: str, parse: Callable[[str], Any], expected: str) -> Any:
+    if name not in args:
+        return None
+    try:
+        return parse(args[name])
+    except ValueError:
+        raise ApiError(422, f"{name} must be {expected}, got {args[name]!r}", name) from None
+
+
+def _instant(text: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
+
+
+def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError
+        return value
+
+    return parse
+
+
+class VersionHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        service = self.settings.get("compute_panel_service")
+        self.reply(
+            {
+                "version": __version__,
+                "api": API_VERSION,
+                "owner": service.owner if service else None,
+                "catalog_error": self.settings.get("compute_panel_error"),
+            }
+        )
+
+
+class TiersHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.query(())
+        service = self.service
+        running = await service.db(service.ledger.running_by_tier)
+        tiers = []
+        for tier in service.catalog:
+            tiers.append(
+                {
+                    "id": tier.id,
+                    "label": tier.label,
+                    "description": tier.description,
+                    "hardware": tier.hardware.to_json(),
+                    "price": tier.price_json(),
+                    "free": tier.free,
+                    "reliability": tier.reliability,
+                    "simulated": tier.simulated,
+                    "sensitive_data_allowed": tier.sensitive_data_allowed,
+                    "idle_timeout_s": tier.idle_timeout_s,
+                    "backend": {"provisioner": tier.backend.provisioner},
+                    "kernelspecs": service.kernelspec_names.get(tier.id, {}),
+                    "running": running.get(tier.id, 0),
+                }
+            )
+        self.reply({"tiers": tiers})
+
+
+async def _grants_json(service: MeteringService, grants: list) -> list[dict[str, Any]]:
+    now = utcnow()
+    spent = await service.db(service.ledger.grant_spend, [g.id for g in grants], now)
+    return [g.to_json(spent[g.id], now.date()) for g in grants]
+
+
+class GrantsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = self.query(("active",))
+        active = _parse(args, "active", _boolean, "true or false")
+        service = self.service
+        grants = await service.db(service.ledger.list_grants)
+        if active is not None:
+            today = utcnow().date()
+            grants = [g for g in grants if g.active_on(today) == active]
+        self.reply({"grants": await _grants_json(service, grants)})
+
+
+def _boolean(text: str) -> bool:
+    if text in ("true", "1"):
+        return True
+    if text in ("false", "0"):
+        return False
+    raise ValueError
+
+
+class GrantHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, grant_id: str) -> None:
+        service = self.service
+        grant = await service.db(service.ledger.get_grant, grant_id)
+        if grant is None:
+            raise ApiError(404, f"No grant {grant_id!r}", "grant_id")
+        self.reply((await _grants_json(service, [grant]))[0])
+
+
+def _binding_json(path: str, row: Any) -> dict[str, Any]:
+    return {
+        "path": path,
+        "grant_id": row.grant_id if row else None,
+        "tier_id": row.tier_id if row else None,
+        "updated": iso(row.updated_at) if row else None,
+    }
+
+
+class BindingsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = self.query(("path",))
+        if "path" not in args:
+            raise ApiError(400, "The query parameter 'path' is required", "path")
+        path = _notebook_path(args["path"])
+        service = self.service
+        row = await service.db(service.ledger.get_binding, service.owner, path)
+        self.reply(_binding_json(path, row))
+
+    @web.authenticated
+    @authorized
+    async def put(self) -> None:
+        body = self.json_body()
+        unknown = sorted(set(body) - {"path", "grant_id", "tier_id"})
+        if unknown:
+            raise ApiError(400, f"{unknown[0]!r} is not a binding field (known: path, grant_id, tier_id)", unknown[0])
+        if "grant_id" not in body:
+            raise ApiError(400, "grant_id is required (null to forget the notebook's grant)", "grant_id")
+        path = _notebook_path(body.get("path"))
+        service = self.service
+        grant_id = body["grant_id"]
+        if grant_id is not None:
+            if not isinstance(grant_id, str) or not grant_id:
+                raise ApiError(422, "grant_id must be a grant id or null", "grant_id")
+            grant = await service.db(service.ledger.get_grant, grant_id)
+            if grant is None:
+                raise ApiError(404, f"No grant {grant_id!r}", "grant_id")
+            if not grant.active_on(utcnow().date()):
+                raise ApiError(
+                    409,
+                    f"Grant {grant.award_number} is not active today (it runs from {grant.start_date} to {grant.end_date})",
+                    "grant_id",
+                )
+        tier_id = body.get("tier_id")
+        if tier_id is not None and (not isinstance(tier_id, str) or service.catalog.get(tier_id) is None):
+            raise ApiError(422, f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
+        row = await service.db(service.ledger.put_binding, service.owner, path, grant_id, tier_id)
+        self.reply(_binding_json(path, row))
+
+
+class RunsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = self.query(RUN_QUERY)
+        status = args.get("status")
+        if status is not None and status not in ("open", "closed"):
+            raise ApiError(422, f"status must be open or closed, got {status!r}", "status")
+        flt = RunFilter(
+            notebook=args.get("notebook"),
+            tier=args.get("tier"),
+            grant=args.get("grant"),
+            user=args.get("user"),
+            kernel=args.get("kernel"),
+            status=status,
+            since=_parse(args, "since", _instant, "an ISO 8601 date-time"),
+            until=_parse(args, "until", _instant, "an ISO 8601 date-time"),
+        )
+        limit = _parse(args, "limit", _bounded_int(1, 1000), "a whole number from 1 to 1000")
+        offset = _parse(args, "offset", _bounded_int(0, 10**9), "a whole number of at least 0")
+        service = self.service
+        now = utcnow()
+        runs, count, totals = await service.db(service.ledger.list_runs, flt, limit or 100, offset or 0, now)
+        self.reply(
+            {
+                "runs": [r.to_json(now) for r in runs],
+                "count": count,
+                "totals": [{"amount": format_amount(v), "currency": c} for c, v in sorted(totals.items())],
+                "server_time": iso(now),
+            }
+        )
+
+
+class RunHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        service = self.service
+        run = await service.db(service.ledger.get_run, run_id)
+        if run is None:
+            raise ApiError(404, f"No run {run_id!r}", "run_id")
+        self.reply(run.to_json(utcnow()))
+
+
+class KernelRunHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, kernel_id: str) -> None:
+        service = self.service
+        run = await service.db(service.ledger.open_run_for_kernel, kernel_id)
+        if run is None:
+            raise ApiError(404, f"Kernel {kernel_id!r} has no open run (it is not on a tier, or it has stopped)", "kernel_id")
+        self.reply(run.to_json(utcnow()))
+
+
+_ID = r"[^/]+"
+default_handlers = [
+    (r"/compute-panel/version", VersionHandler),
+    (r"/compute-panel/tiers", TiersHandler),
+    (r"/compute-panel/grants", GrantsHandler),
+    (rf"/compute-panel/grants/({_ID})", GrantHandler),
+    (r"/compute-panel/bindings", BindingsHandler),
+    (r"/compute-panel/runs", RunsHandler),
+    (rf"/compute-panel/runs/({_ID})", RunHandler),
+    (rf"/compute-panel/kernels/({_ID})/run", KernelRunHandler),
+]

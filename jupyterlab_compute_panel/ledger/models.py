@@ -1,0 +1,109 @@
+"""Ledger tables. Times are naive UTC; money is integer micro-units."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+END_REASONS = (
+    "shutdown",  # shut down on request
+    "restart",  # restarted on request: the next life is a new run
+    "culled",  # shut down for being idle
+    "died",  # the kernel process exited by itself or was killed
+    "server_restart",  # the metering server went away; closed at the last heartbeat on its next start
+    "lost",  # heartbeats stopped (killed process, lost host); closed at the last heartbeat
+    "budget",  # shut down by budget enforcement
+    "launch_failed",  # the ledger could not record the start, so the kernel was stopped
+)
+
+
+class TierRow(Base):
+    __tablename__ = "tiers"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label: Mapped[str] = mapped_column(String(200))
+    reliability: Mapped[str] = mapped_column(String(40))
+    simulated: Mapped[bool] = mapped_column(Boolean, default=False)
+    catalog_json: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class TierRate(Base):
+    """Rate history: a new row whenever the catalog's price for a tier changes."""
+
+    __tablename__ = "tier_rates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id"), index=True)
+    rate_micros_per_hour: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(Text, default="")
+    price_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    effective_from: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Grant(Base):
+    __tablename__ = "grants"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    award_number: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    funder: Mapped[str] = mapped_column(String(200))
+    pi: Mapped[str] = mapped_column(String(200))
+    budget_micros: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date] = mapped_column(Date)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class NotebookBinding(Base):
+    """The grant a user charges a notebook to, remembered per notebook."""
+
+    __tablename__ = "notebook_bindings"
+
+    user: Mapped[str] = mapped_column(String(200), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    grant_id: Mapped[str | None] = mapped_column(ForeignKey("grants.id"), nullable=True)
+    tier_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Run(Base):
+    """One kernel's life on one tier."""
+
+    __tablename__ = "runs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kernel_id: Mapped[str] = mapped_column(String(64), index=True)
+    kernelspec: Mapped[str] = mapped_column(String(255))
+    tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id"))
+    grant_id: Mapped[str | None] = mapped_column(ForeignKey("grants.id"), nullable=True)
+    user: Mapped[str] = mapped_column(String(200))
+    notebook: Mapped[str | None] = mapped_column(String(1024), nullable=True)
+    rate_micros_per_hour: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    started: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_heartbeat: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    end_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    cost_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    launcher_host: Mapped[str] = mapped_column(String(255))
+    launcher_pid: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        Index("ix_runs_open", "ended", "last_heartbeat"),
+        Index("ix_runs_grant_started", "grant_id", "started"),
+        Index("ix_runs_tier_started", "tier_id", "started"),
+        Index("ix_runs_user_started", "user", "started"),
+        Index("ix_runs_notebook_started", "notebook", "started"),
+        Index("ix_runs_started", "started"),
+    )

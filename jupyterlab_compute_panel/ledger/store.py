@@ -1,0 +1,456 @@
+"""Synchronous ledger operations. Callers off the event loop only (see service.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..money import cost_micros, format_amount
+from .models import Grant, NotebookBinding, Run, TierRate, TierRow
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+HOST = socket.gethostname()
+
+
+class LedgerError(Exception):
+    """A ledger operation that cannot be done; the message says why."""
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def duration_ms(start: dt.datetime, end: dt.datetime) -> int:
+    return max(0, (end - start) // dt.timedelta(milliseconds=1))
+
+
+@dataclass(frozen=True)
+class RunView:
+    id: str
+    kernel_id: str
+    kernelspec: str
+    tier_id: str
+    tier_label: str
+    grant_id: str | None
+    user: str
+    notebook: str | None
+    rate_micros_per_hour: int
+    currency: str
+    started: dt.datetime
+    last_heartbeat: dt.datetime
+    ended: dt.datetime | None
+    end_reason: str | None
+    cost_micros_closed: int | None
+
+    @classmethod
+    def of(cls, run: Run, tier_label: str | None = None) -> RunView:
+        return cls(
+            id=run.id,
+            kernel_id=run.kernel_id,
+            kernelspec=run.kernelspec,
+            tier_id=run.tier_id,
+            tier_label=tier_label or run.tier_id,
+            grant_id=run.grant_id,
+            user=run.user,
+            notebook=run.notebook,
+            rate_micros_per_hour=run.rate_micros_per_hour,
+            currency=run.currency,
+            started=run.started,
+            last_heartbeat=run.last_heartbeat,
+            ended=run.ended,
+            end_reason=run.end_reason,
+            cost_micros_closed=run.cost_micros,
+        )
+
+    @property
+    def is_open(self) -> bool:
+        return self.ended is None
+
+    def duration_ms(self, now: dt.datetime) -> int:
+        return duration_ms(self.started, self.ended or now)
+
+    def cost_micros(self, now: dt.datetime) -> int:
+        """The stored cost of a closed run; for an open run, its cost up to ``now``."""
+        if self.cost_micros_closed is not None:
+            return self.cost_micros_closed
+        return cost_micros(self.rate_micros_per_hour, self.duration_ms(now))
+
+    def to_json(self, now: dt.datetime) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kernel_id": self.kernel_id,
+            "kernelspec": self.kernelspec,
+            "tier_id": self.tier_id,
+            "tier_label": self.tier_label,
+            "grant_id": self.grant_id,
+            "user": self.user,
+            "notebook": self.notebook,
+            "rate": {"amount": format_amount(self.rate_micros_per_hour), "currency": self.currency},
+            "started": iso(self.started),
+            "last_heartbeat": iso(self.last_heartbeat),
+            "ended": iso(self.ended),
+            "end_reason": self.end_reason,
+            "duration_s": self.duration_ms(now) / 1000,
+            "cost": {"amount": format_amount(self.cost_micros(now)), "currency": self.currency},
+            "status": "open" if self.is_open else "closed",
+        }
+
+
+@dataclass(frozen=True)
+class GrantView:
+    id: str
+    award_number: str
+    title: str
+    funder: str
+    pi: str
+    budget_micros: int
+    currency: str
+    start_date: dt.date
+    end_date: dt.date
+
+    @classmethod
+    def of(cls, g: Grant) -> GrantView:
+        return cls(g.id, g.award_number, g.title, g.funder, g.pi, g.budget_micros, g.currency, g.start_date, g.end_date)
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.start_date <= day <= self.end_date
+
+    def to_json(self, spent_micros: int, today: dt.date) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "award_number": self.award_number,
+            "title": self.title,
+            "funder": self.funder,
+            "pi": self.pi,
+            "budget": format_amount(self.budget_micros),
+            "currency": self.currency,
+            "start_date": self.start_date.isoformat(),
+            "end_date": self.end_date.isoformat(),
+            "active": self.active_on(today),
+            "spent": format_amount(spent_micros),
+        }
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    notebook: str | None = None
+    tier: str | None = None
+    grant: str | None = None
+    user: str | None = None
+    kernel: str | None = None
+    status: str | None = None  # "open" | "closed"
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+    def where(self) -> list:
+        clauses = []
+        for value, column in (
+            (self.notebook, Run.notebook),
+            (self.tier, Run.tier_id),
+            (self.grant, Run.grant_id),
+            (self.user, Run.user),
+            (self.kernel, Run.kernel_id),
+        ):
+            if value is not None:
+                clauses.append(column == value)
+        if self.status == "open":
+            clauses.append(Run.ended.is_(None))
+        elif self.status == "closed":
+            clauses.append(Run.ended.is_not(None))
+        if self.since is not None:
+            clauses.append((Run.ended.is_(None)) | (Run.ended >= self.since))
+        if self.until is not None:
+            clauses.append(Run.started < self.until)
+        return clauses
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise LedgerError(f"ComputePanel.db_url: {url!r} is not a database URL (e.g. sqlite:////path/ledger.sqlite)") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except Exception as e:  # noqa: BLE001 - a missing driver is a config problem
+        raise LedgerError(f"ComputePanel.db_url: cannot use {parsed.get_backend_name()!r} ({e})") from None
+
+
+class Ledger:
+    """The runs, grants and bindings in one database."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def session(self) -> Session:
+        return self._session()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ---------------------------------------------------------------
+    def migrate(self) -> None:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # -- tiers ----------------------------------------------------------------
+    def sync_tiers(self, tiers: Iterable, now: dt.datetime | None = None) -> None:
+        """Record the catalog's tiers and a new rate row for every changed price."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            for tier in tiers:
+                row = s.get(TierRow, tier.id)
+                payload = json.dumps(tier.summary_json(), sort_keys=True)
+                if row is None:
+                    s.add(TierRow(id=tier.id, label=tier.label, reliability=tier.reliability,
+                                  simulated=tier.simulated, catalog_json=payload, updated_at=now))
+                else:
+                    row.label, row.reliability, row.simulated = tier.label, tier.reliability, tier.simulated
+                    if row.catalog_json != payload:
+                        row.catalog_json, row.updated_at = payload, now
+                latest = s.scalars(
+                    select(TierRate).where(TierRate.tier_id == tier.id).order_by(TierRate.id.desc()).limit(1)
+                ).first()
+                if latest is None or (latest.rate_micros_per_hour, latest.currency) != (
+                    tier.rate_micros_per_hour,
+                    tier.currency,
+                ):
+                    s.add(TierRate(tier_id=tier.id, rate_micros_per_hour=tier.rate_micros_per_hour,
+                                   currency=tier.currency, source=tier.price_source,
+                                   price_date=tier.price_date, effective_from=now))
+
+    def tier_labels(self) -> dict[str, str]:
+        with self.session() as s:
+            return dict(s.execute(select(TierRow.id, TierRow.label)).all())
+
+    def rate_history(self, tier_id: str) -> list[tuple[int, str, dt.datetime]]:
+        with self.session() as s:
+            rows = s.execute(
+                select(TierRate.rate_micros_per_hour, TierRate.currency, TierRate.effective_from)
+                .where(TierRate.tier_id == tier_id)
+                .order_by(TierRate.id)
+            ).all()
+            return [tuple(r) for r in rows]
+
+    def running_by_tier(self) -> dict[str, int]:
+        with self.session() as s:
+            rows = s.execute(
+                select(Run.tier_id, func.count()).where(Run.ended.is_(None)).group_by(Run.tier_id)
+            ).all()
+            return {tier: count for tier, count in rows}
+
+    # -- grants ---------------------------------------------------------------
+    def upsert_grant(self, grant: Mapping[str, Any], now: dt.datetime | None = None) -> GrantView:
+        """Insert or update a validated grant (see grants.parse_grant)."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(Grant, grant["id"])
+            if row is None:
+                row = Grant(created_at=now, updated_at=now, **grant)
+                s.add(row)
+            else:
+                if row.currency != grant["currency"] and self._has_runs(s, row.id):
+                    raise LedgerError(
+                        f"grant {row.id!r}: currency: cannot change from {row.currency} to {grant['currency']} once runs are charged to it"
+                    )
+                for key, value in grant.items():
+                    setattr(row, key, value)
+                row.updated_at = now
+            s.flush()
+            return GrantView.of(row)
+
+    @staticmethod
+    def _has_runs(s: Session, grant_id: str) -> bool:
+        return s.scalar(select(func.count()).select_from(Run).where(Run.grant_id == grant_id)) > 0
+
+    def get_grant(self, grant_id: str) -> GrantView | None:
+        with self.session() as s:
+            row = s.get(Grant, grant_id)
+            return GrantView.of(row) if row else None
+
+    def list_grants(self) -> list[GrantView]:
+        with self.session() as s:
+            return [GrantView.of(g) for g in s.scalars(select(Grant).order_by(Grant.id))]
+
+    def grant_spend(self, grant_ids: Iterable[str], now: dt.datetime) -> dict[str, int]:
+        """Spent micro-units per grant: closed runs' costs plus open runs up to ``now``."""
+        ids = list(grant_ids)
+        spent = dict.fromkeys(ids, 0)
+        if not ids:
+            return spent
+        with self.session() as s:
+            closed = s.execute(
+                select(Run.grant_id, func.coalesce(func.sum(Run.cost_micros), 0))
+                .where(Run.grant_id.in_(ids), Run.ended.is_not(None))
+                .group_by(Run.grant_id)
+            ).all()
+            for grant_id, total in closed:
+                spent[grant_id] += int(total)
+            for run in s.scalars(select(Run).where(Run.grant_id.in_(ids), Run.ended.is_(None))):
+                spent[run.grant_id] += RunView.of(run).cost_micros(now)
+        return spent
+
+    # -- bindings -------------------------------------------------------------
+    def get_binding(self, user: str, path: str) -> NotebookBinding | None:
+        with self.session() as s:
+            return s.get(NotebookBinding, (user, path))
+
+    def put_binding(self, user: str, path: str, grant_id: str | None, tier_id: str | None,
+                    now: dt.datetime | None = None) -> NotebookBinding:
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(NotebookBinding, (user, path))
+            if row is None:
+                row = NotebookBinding(user=user, path=path)
+                s.add(row)
+            row.grant_id, row.tier_id, row.updated_at = grant_id, tier_id, now
+            return row
+
+    # -- runs -----------------------------------------------------------------
+    def open_run(self, *, kernel_id: str, kernelspec: str, tier, grant_id: str | None, user: str,
+                 notebook: str | None, now: dt.datetime | None = None, pid: int | None = None) -> RunView:
+        now = now or utcnow()
+        run = Run(
+            id=uuid.uuid4().hex,
+            kernel_id=kernel_id,
+            kernelspec=kernelspec,
+            tier_id=tier.id,
+            grant_id=grant_id,
+            user=user,
+            notebook=notebook,
+            rate_micros_per_hour=tier.rate_micros_per_hour,
+            currency=tier.currency,
+            started=now,
+            last_heartbeat=now,
+            launcher_host=HOST,
+            launcher_pid=pid if pid is not None else os.getpid(),
+        )
+        try:
+            with self.session() as s, s.begin():
+                s.add(run)
+        except IntegrityError as e:
+            raise LedgerError(f"cannot record the run: {e.orig}") from None
+        return RunView.of(run, tier.label)
+
+    def close_run(self, run_id: str, reason: str, at: dt.datetime | None = None) -> RunView | None:
+        """Close an open run at ``at`` (default now). Returns None if it was already closed."""
+        with self.session() as s, s.begin():
+            run = s.get(Run, run_id)
+            if run is None or run.ended is not None:
+                return None
+            end = max(at or utcnow(), run.started)
+            cost = cost_micros(run.rate_micros_per_hour, duration_ms(run.started, end))
+            done = s.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.ended.is_(None))
+                .values(ended=end, end_reason=reason, cost_micros=cost)
+            ).rowcount
+            if not done:
+                return None
+            s.refresh(run)
+            return RunView.of(run, self._label(s, run.tier_id))
+
+    def heartbeat(self, run_ids: Iterable[str], now: dt.datetime | None = None) -> int:
+        ids = list(run_ids)
+        if not ids:
+            return 0
+        now = now or utcnow()
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(Run).where(Run.id.in_(ids), Run.ended.is_(None)).values(last_heartbeat=now)
+            ).rowcount
+
+    def close_at_last_heartbeat(self, where: Callable[[Run], bool] | None, reason: str,
+                                stale_before: dt.datetime | None = None,
+                                exclude: Iterable[str] = ()) -> list[RunView]:
+        """Close open runs chosen by ``where`` and/or with a heartbeat older than ``stale_before``."""
+        closed = []
+        excluded = set(exclude)
+        with self.session() as s:
+            query = select(Run).where(Run.ended.is_(None))
+            if stale_before is not None:
+                query = query.where(Run.last_heartbeat < stale_before)
+            candidates = [r for r in s.scalars(query) if r.id not in excluded and (where is None or where(r))]
+        for run in candidates:
+            view = self.close_run(run.id, reason, at=run.last_heartbeat)
+            if view is not None:
+                closed.append(view)
+        return closed
+
+    def get_run(self, run_id: str) -> RunView | None:
+        with self.session() as s:
+            run = s.get(Run, run_id)
+            return RunView.of(run, self._label(s, run.tier_id)) if run else None
+
+    def open_run_for_kernel(self, kernel_id: str) -> RunView | None:
+        with self.session() as s:
+            run = s.scalars(
+                select(Run).where(Run.kernel_id == kernel_id, Run.ended.is_(None)).order_by(Run.started.desc())
+            ).first()
+            return RunView.of(run, self._label(s, run.tier_id)) if run else None
+
+    def list_runs(self, flt: RunFilter, limit: int = 100, offset: int = 0,
+                  now: dt.datetime | None = None) -> tuple[list[RunView], int, dict[str, int]]:
+        """A page of runs (newest first), the count of all matches, and their totals per currency."""
+        now = now or utcnow()
+        where = flt.where()
+        with self.session() as s:
+            labels = dict(s.execute(select(TierRow.id, TierRow.label)).all())
+            rows = s.scalars(
+                select(Run).where(*where).order_by(Run.started.desc(), Run.id).limit(limit).offset(offset)
+            ).all()
+            count = s.scalar(select(func.count()).select_from(Run).where(*where))
+            totals: dict[str, int] = {}
+            for currency, total in s.execute(
+                select(Run.currency, func.coalesce(func.sum(Run.cost_micros), 0))
+                .where(*where, Run.ended.is_not(None))
+                .group_by(Run.currency)
+            ).all():
+                totals[currency] = int(total)
+            for run in s.scalars(select(Run).where(*where, Run.ended.is_(None))):
+                totals[run.currency] = totals.get(run.currency, 0) + RunView.of(run).cost_micros(now)
+            return [RunView.of(r, labels.get(r.tier_id)) for r in rows], int(count), totals
+
+    @staticmethod
+    def _label(s: Session, tier_id: str) -> str:
+        row = s.get(TierRow, tier_id)
+        return row.label if row else tier_id

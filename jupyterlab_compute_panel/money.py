@@ -1,0 +1,71 @@
+"""Exact money: amounts are integer micro-units of their currency (1e-6).
+
+Prices, budgets and costs never pass through binary floats. A run's cost is its
+rate times its duration in milliseconds, rounded half-up to one micro-unit, so
+that every total is an integer sum of the costs it covers.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+MICROS = 1_000_000
+MS_PER_HOUR = 3_600_000
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class MoneyError(ValueError):
+    """A value that is not a valid amount of money."""
+
+
+def parse_amount(value: object, *, allow_negative: bool = False) -> int:
+    """Parse a decimal amount (string, int, Decimal) into integer micro-units.
+
+    A float is accepted only through its shortest repr (what the admin typed in a
+    Python config file), so ``0.1`` means exactly one tenth.
+    """
+    if isinstance(value, bool) or value is None:
+        raise MoneyError(f"must be a decimal amount such as \"0.50\", got {value!r}")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MoneyError(f"must be a decimal amount such as \"0.50\", got {value!r}") from None
+    if not amount.is_finite():
+        raise MoneyError(f"must be a finite amount, got {value!r}")
+    if amount < 0 and not allow_negative:
+        raise MoneyError(f"must not be negative, got {value!r}")
+    micros = amount * MICROS
+    if micros != micros.to_integral_value():
+        raise MoneyError(f"has more than 6 decimal places: {value!r}")
+    return int(micros)
+
+
+def parse_currency(value: object) -> str:
+    if not isinstance(value, str) or not _CURRENCY.match(value):
+        raise MoneyError(f"must be a three-letter ISO 4217 code such as \"USD\", got {value!r}")
+    return value
+
+
+def to_decimal(micros: int) -> Decimal:
+    return Decimal(micros).scaleb(-6)
+
+
+def format_amount(micros: int, min_places: int = 2) -> str:
+    """Render micro-units as a decimal string, keeping every significant digit."""
+    text = format(to_decimal(micros).normalize(), "f")
+    whole, _, frac = text.partition(".")
+    frac = frac.rstrip("0")
+    if len(frac) < min_places:
+        frac = frac + "0" * (min_places - len(frac))
+    return f"{whole}.{frac}" if frac else whole
+
+
+def cost_micros(rate_micros_per_hour: int, duration_ms: int) -> int:
+    """Cost of ``duration_ms`` at an hourly rate, rounded half-up to a micro-unit."""
+    if duration_ms <= 0 or rate_micros_per_hour <= 0:
+        return 0
+    exact = Decimal(rate_micros_per_hour) * Decimal(duration_ms) / Decimal(MS_PER_HOUR)
+    return int(exact.to_integral_value(rounding=ROUND_HALF_UP))

@@ -1,0 +1,199 @@
+"""``compute-panel-provisioner``: meters a kernel around the provisioner that launches it.
+
+A tier kernelspec names this provisioner with ``{"tier": ..., "base_kernel": ...}``
+as config. It refuses a start that no grant can pay for, delegates the real
+launch to the tier's backend provisioner (``local-provisioner``, or an SSH,
+Kubernetes or Slurm one), and records the kernel's life in the ledger: the start
+at launch, heartbeats from the meter, the stop at cleanup with its reason.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.provisioning import KernelProvisionerBase, KernelProvisionerFactory
+from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
+from traitlets import Unicode
+
+from .service import LaunchRefused, MeteringService
+
+
+def find_service(obj: Any) -> MeteringService | None:
+    """The metering service of the Jupyter server that owns ``obj``, if any."""
+    seen = 0
+    while obj is not None and seen < 8:
+        web_app = getattr(obj, "web_app", None)
+        if web_app is not None:
+            return web_app.settings.get("compute_panel_service")
+        obj = getattr(obj, "parent", None)
+        seen += 1
+    return None
+
+
+class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
+    tier = Unicode(help="Id of the tier in the catalog.").tag(config=True)
+    base_kernel = Unicode("", help="Name of the kernelspec this tier kernelspec derives from.").tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.inner: KernelProvisionerBase | None = None
+        self.run_id: str | None = None
+        self._service: MeteringService | None = None
+        self._launch: dict[str, Any] = {}
+        self._stopping = False
+        self._exited_by_itself = False
+
+    # -- helpers --------------------------------------------------------------
+    def _get_service(self) -> MeteringService:
+        if self._service is None:
+            service = find_service(self.parent)
+            if service is None:
+                from .app import standalone_service
+
+                service = standalone_service()
+            if isinstance(service, Exception):
+                raise LaunchRefused(f"Compute tiers are unavailable: {service}")
+            self._service = service
+        return self._service
+
+    def _make_inner(self, tier) -> KernelProvisionerBase:
+        spec = KernelSpec(**self.kernel_spec.to_dict())
+        spec.resource_dir = self.kernel_spec.resource_dir
+        spec.metadata = copy.deepcopy(dict(spec.metadata))
+        spec.metadata["kernel_provisioner"] = {
+            "provisioner_name": tier.backend.provisioner,
+            "config": dict(tier.backend.config),
+        }
+        return KernelProvisionerFactory.instance(parent=self.parent).create_provisioner_instance(
+            self.kernel_id, spec, parent=self.parent
+        )
+
+    # -- the launch -----------------------------------------------------------
+    async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        service = self._get_service()
+        tier = service.catalog.get(self.tier)
+        if tier is None:
+            raise LaunchRefused(
+                f"This kernel's tier {self.tier!r} is no longer offered: choose another tier in the compute panel."
+            )
+        env = dict(kwargs.get("env") or os.environ)
+        notebook = service.notebook_path(env.get("JPY_SESSION_NAME") or env.get("COMPUTE_PANEL_NOTEBOOK"))
+        user = service.owner
+        grant_id = await service.grant_for_launch(tier, user, notebook, env)
+        if self.inner is None:
+            self.inner = self._make_inner(tier)
+        env.update(
+            COMPUTE_PANEL_TIER=tier.id,
+            COMPUTE_PANEL_SIMULATED="1" if tier.simulated else "0",
+        )
+        kwargs["env"] = env
+        self._launch = {"tier": tier, "grant_id": grant_id, "user": user, "notebook": notebook}
+        self._stopping = False
+        self._exited_by_itself = False
+        return await self.inner.pre_launch(**kwargs)
+
+    async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
+        assert self.inner is not None
+        connection_info = await self.inner.launch_kernel(cmd, **kwargs)
+        self.connection_info = connection_info
+        service = self._get_service()
+        try:
+            run = await service.open_run(
+                self,
+                kernel_id=self.kernel_id,
+                kernelspec=getattr(self.parent, "kernel_name", "") or self.kernel_spec.name or self.base_kernel,
+                tier=self._launch["tier"],
+                grant_id=self._launch["grant_id"],
+                user=self._launch["user"],
+                notebook=self._launch["notebook"],
+            )
+        except Exception:
+            # Never leave an unmetered kernel running on a tier.
+            service.log.error("compute-panel: could not record the start; stopping the kernel", exc_info=True)
+            await self.inner.kill()
+            await self.inner.cleanup()
+            raise LaunchRefused("The compute ledger could not record this kernel's start, so it was stopped; try again.") from None
+        self.run_id = run.id
+        return connection_info
+
+    async def post_launch(self, **kwargs: Any) -> None:
+        if self.inner is not None:
+            await self.inner.post_launch(**kwargs)
+
+    # -- life -----------------------------------------------------------------
+    @property
+    def has_process(self) -> bool:
+        return self.inner is not None and self.inner.has_process
+
+    async def poll(self) -> int | None:
+        if self.inner is None:
+            return 0
+        status = await self.inner.poll()
+        if status is not None and not self._stopping:
+            self._exited_by_itself = True
+        return status
+
+    async def poll_for_meter(self) -> int | None:
+        """Liveness for the meter's heartbeat round."""
+        return await self.poll()
+
+    async def wait(self) -> int | None:
+        return await self.inner.wait() if self.inner else None
+
+    async def send_signal(self, signum: int) -> None:
+        if self.inner is not None:
+            await self.inner.send_signal(signum)
+
+    async def shutdown_requested(self, restart: bool = False) -> None:
+        if self.inner is not None:
+            await self.inner.poll()  # notice a kernel that already died
+            self._stopping = True
+            await self.inner.shutdown_requested(restart=restart)
+
+    async def kill(self, restart: bool = False) -> None:
+        await self._note_stop()
+        if self.inner is not None:
+            await self.inner.kill(restart=restart)
+
+    async def terminate(self, restart: bool = False) -> None:
+        await self._note_stop()
+        if self.inner is not None:
+            await self.inner.terminate(restart=restart)
+
+    async def _note_stop(self) -> None:
+        if self.inner is not None and not self._stopping:
+            await self.poll()
+            self._stopping = True
+
+    async def cleanup(self, restart: bool = False) -> None:
+        if self.inner is not None:
+            await self.inner.cleanup(restart=restart)
+        if self.run_id is not None:
+            if self._exited_by_itself:
+                reason = "died"
+            else:
+                reason = self._launch.get("end_reason") or ("restart" if restart else "shutdown")
+            run_id, self.run_id = self.run_id, None
+            await self._get_service().close_run(run_id, reason)
+
+    def set_end_reason(self, reason: str) -> None:
+        """Let an enforcer (culler, budget) say why it is stopping this kernel."""
+        self._launch["end_reason"] = reason
+
+    # -- delegation -----------------------------------------------------------
+    def get_shutdown_wait_time(self, recommended: float = 5.0) -> float:
+        return self.inner.get_shutdown_wait_time(recommended) if self.inner else recommended
+
+    def get_stable_start_time(self, recommended: float = 10.0) -> float:
+        return self.inner.get_stable_start_time(recommended) if self.inner else recommended
+
+    def resolve_path(self, path: str) -> str | None:
+        return self.inner.resolve_path(path) if self.inner else None
+
+    async def get_provisioner_info(self) -> dict[str, Any]:
+        info = await self.inner.get_provisioner_info() if self.inner else await super().get_provisioner_info()
+        info["compute_panel_run_id"] = self.run_id
+        return info

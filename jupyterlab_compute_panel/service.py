@@ -1,0 +1,261 @@
+"""The metering service: the provisioner's and the REST API's view of the ledger.
+
+Database work runs in a thread pool, never on the event loop. One meter task per
+event loop heartbeats every live run in a single UPDATE per interval and closes
+runs whose kernel process is gone; a reconciler closes runs that nobody
+heartbeats any more, at their last heartbeat, so a run is never billed twice and
+loses at most one heartbeat interval.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from tornado import web
+
+from .catalog import Catalog, Tier
+from .ledger import Ledger, RunView, utcnow
+from .ledger.store import HOST, GrantView
+from .money import format_amount
+
+if TYPE_CHECKING:
+    from jupyter_events import EventLogger
+
+RUN_EVENT = "https://events.jupyter.org/jupyterlab_compute_panel/run/v1"
+RUN_EVENT_SCHEMA = Path(__file__).parent / "event_schemas" / "run" / "v1.yaml"
+T = TypeVar("T")
+
+
+class LaunchRefused(web.HTTPError):
+    """A kernel start refused by policy. The message is one human sentence.
+
+    Raised from the provisioner's ``pre_launch``; jupyter_server turns it into a
+    403 whose JSON ``message`` is the sentence, which JupyterLab shows.
+    """
+
+    def __init__(self, sentence: str) -> None:
+        super().__init__(403, sentence.replace("%", " percent"))
+        self.sentence = sentence
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+@dataclass
+class _Live:
+    provisioner: Any
+    loop: asyncio.AbstractEventLoop
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class MeteringService:
+    def __init__(
+        self,
+        *,
+        catalog: Catalog,
+        ledger: Ledger,
+        owner: str,
+        heartbeat_interval: float = 15.0,
+        default_grant: str | None = None,
+        kernelspec_names: dict[str, dict[str, str]] | None = None,
+        event_logger: EventLogger | None = None,
+        log: logging.Logger | None = None,
+        root_dir: str | None = None,
+    ) -> None:
+        self.catalog = catalog
+        self.root_dir = os.path.realpath(root_dir) if root_dir else None
+        self.ledger = ledger
+        self.owner = owner
+        self.heartbeat_interval = heartbeat_interval
+        self.stale_after = dt.timedelta(seconds=max(3 * heartbeat_interval, 10))
+        self.default_grant = default_grant
+        self.kernelspec_names = kernelspec_names or {}
+        self.event_logger = event_logger
+        self.log = log or logging.getLogger("jupyterlab_compute_panel")
+        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="compute-panel-db")
+        self._live: dict[str, _Live] = {}
+        self._meters: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+        self._reconciler: asyncio.Task | None = None
+
+    # -- plumbing -------------------------------------------------------------
+    async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a ledger call in the thread pool."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    def emit(self, action: str, run: RunView, **extra: Any) -> None:
+        if self.event_logger is None:
+            return
+        now = utcnow()
+        data = {
+            "action": action,
+            "run_id": run.id,
+            "kernel_id": run.kernel_id,
+            "tier_id": run.tier_id,
+            "grant_id": run.grant_id,
+            "cost": format_amount(run.cost_micros(now)),
+            "currency": run.currency,
+            "end_reason": run.end_reason,
+        }
+        data.update(extra)
+        try:
+            self.event_logger.emit(schema_id=RUN_EVENT, data=data)
+        except Exception:
+            self.log.warning("compute-panel: could not emit a %s event", action, exc_info=True)
+
+    # -- launch policy --------------------------------------------------------
+    def notebook_path(self, session_name: str | None) -> str | None:
+        """The notebook path as the contents API names it (relative to the server root).
+
+        jupyter_server passes the session's file to the kernel as JPY_SESSION_NAME, an
+        absolute path when the client names the file (as JupyterLab does).
+        """
+        if not session_name:
+            return None
+        if os.path.isabs(session_name) and self.root_dir:
+            real = os.path.realpath(session_name)
+            if real == self.root_dir or real.startswith(self.root_dir + os.sep):
+                return os.path.relpath(real, self.root_dir).replace(os.sep, "/")
+        return session_name
+
+    async def grant_for_launch(self, tier: Tier, user: str, notebook: str | None, env: dict[str, str]) -> str | None:
+        """The grant a start on ``tier`` is charged to, or LaunchRefused with one sentence."""
+        if tier.free:
+            return None
+        requested = None
+        if notebook:
+            binding = await self.db(self.ledger.get_binding, user, notebook)
+            requested = binding.grant_id if binding else None
+        requested = requested or env.get("COMPUTE_PANEL_GRANT") or self.default_grant
+        if not requested:
+            raise LaunchRefused(
+                f"{tier.label} is a paid tier ({tier.price_text}), and no grant is chosen for "
+                f"{'this notebook' if notebook else 'this kernel'}: choose one in the compute panel "
+                "(or set COMPUTE_PANEL_GRANT) and start it again."
+            )
+        grant: GrantView | None = await self.db(self.ledger.get_grant, requested)
+        if grant is None:
+            raise LaunchRefused(
+                f"The grant {requested!r} does not exist, so {tier.label} cannot be charged: choose another grant in the compute panel."
+            )
+        today = utcnow().date()
+        if not grant.active_on(today):
+            raise LaunchRefused(
+                f"Grant {grant.award_number} is not active today (it runs from {grant.start_date} to {grant.end_date}): "
+                f"choose another grant to use {tier.label}."
+            )
+        if grant.currency != tier.currency:
+            raise LaunchRefused(
+                f"Grant {grant.award_number} is in {grant.currency} but {tier.label} is priced in {tier.currency}: choose a grant in {tier.currency}."
+            )
+        return grant.id
+
+    # -- runs -----------------------------------------------------------------
+    async def open_run(self, provisioner: Any, **fields: Any) -> RunView:
+        run = await self.db(self.ledger.open_run, **fields)
+        self._live[run.id] = _Live(provisioner, asyncio.get_running_loop())
+        self._ensure_meter()
+        self.emit("started", run)
+        return run
+
+    async def close_run(self, run_id: str, reason: str, at: dt.datetime | None = None) -> RunView | None:
+        self._live.pop(run_id, None)
+        run = await self.db(self.ledger.close_run, run_id, reason, at)
+        if run is not None:
+            self.emit("closed", run)
+        return run
+
+    def live_run_ids(self) -> list[str]:
+        return list(self._live)
+
+    # -- the meter ------------------------------------------------------------
+    def _ensure_meter(self) -> None:
+        loop = asyncio.get_running_loop()
+        task = self._meters.get(loop)
+        if task is None or task.done():
+            self._meters[loop] = loop.create_task(self._meter(loop))
+
+    async def _meter(self, loop: asyncio.AbstractEventLoop) -> None:
+        while any(live.loop is loop for live in self._live.values()):
+            await asyncio.sleep(self.heartbeat_interval)
+            try:
+                await self.heartbeat(loop)
+            except Exception:
+                self.log.warning("compute-panel: heartbeat failed; retrying next interval", exc_info=True)
+        self._meters.pop(loop, None)
+
+    async def heartbeat(self, loop: asyncio.AbstractEventLoop | None = None) -> int:
+        """One heartbeat round: close runs whose kernel is gone, heartbeat the rest."""
+        loop = loop or asyncio.get_running_loop()
+        alive = []
+        for run_id, live in list(self._live.items()):
+            if live.loop is not loop:
+                continue
+            exited = await live.provisioner.poll_for_meter()
+            if exited is None:
+                alive.append(run_id)
+            else:
+                await self.close_run(run_id, "died")
+        return await self.db(self.ledger.heartbeat, alive)
+
+    # -- reconciliation -------------------------------------------------------
+    def reconcile_at_start(self) -> list[RunView]:
+        """Close runs left open by a metering process on this host that is gone (sync)."""
+        mine = os.getpid()
+
+        def orphaned(run) -> bool:
+            return run.launcher_host == HOST and run.launcher_pid != mine and not _pid_alive(run.launcher_pid)
+
+        closed = self.ledger.close_at_last_heartbeat(orphaned, "server_restart")
+        closed += self.ledger.close_at_last_heartbeat(None, "lost", stale_before=utcnow() - self.stale_after)
+        for run in closed:
+            self.log.info("compute-panel: closed run %s of kernel %s (%s)", run.id, run.kernel_id, run.end_reason)
+        return closed
+
+    async def reconcile(self) -> list[RunView]:
+        """Close runs whose heartbeats stopped, at their last heartbeat."""
+        closed = await self.db(
+            self.ledger.close_at_last_heartbeat,
+            None,
+            "lost",
+            stale_before=utcnow() - self.stale_after,
+            exclude=self.live_run_ids(),
+        )
+        for run in closed:
+            self.emit("closed", run)
+        return closed
+
+    def start_reconciler(self, interval: float) -> None:
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(interval)
+                try:
+                    await self.reconcile()
+                except Exception:
+                    self.log.warning("compute-panel: reconciliation failed; retrying", exc_info=True)
+
+        self._reconciler = asyncio.get_running_loop().create_task(loop())
+
+    async def stop(self) -> None:
+        if self._reconciler is not None:
+            self._reconciler.cancel()
+        for task in list(self._meters.values()):
+            task.cancel()

@@ -1,0 +1,189 @@
+"""Fixtures: a real in-process Jupyter server with the extension, real kernels, real databases."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.ledger import Ledger
+
+pytest_plugins = ("pytest_jupyter.jupyter_server",)
+
+HEARTBEAT = 1.0
+
+GRANT_A = {
+    "id": "nsf-cns-2401234",
+    "award_number": "NSF CNS-2401234",
+    "title": "Robustness of vision models under adversarial perturbation",
+    "funder": "National Science Foundation",
+    "pi": "alice",
+    "budget": "5000.00",
+    "currency": "USD",
+    "start_date": "2025-09-01",
+    "end_date": "2028-08-31",
+}
+GRANT_EXPIRED = {
+    **GRANT_A,
+    "id": "old-grant",
+    "award_number": "DOE SC-0001",
+    "title": "An ended award",
+    "start_date": "2020-01-01",
+    "end_date": "2021-01-01",
+}
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'ledger' / 'ledger.sqlite'}"
+
+
+@pytest.fixture
+def panel_config(db_url: str) -> dict:
+    return {
+        "db_url": db_url,
+        "heartbeat_interval": HEARTBEAT,
+        "reconcile_interval": 2.0,
+        "owner": "alice",
+    }
+
+
+@pytest.fixture
+def jp_server_config(panel_config: dict) -> dict:
+    return {
+        "ServerApp": {
+            "jpserver_extensions": {"jupyterlab_compute_panel": True},
+            "allow_unauthenticated_access": False,
+            "allow_root": True,
+        },
+        "ComputePanel": panel_config,
+        "MappingKernelManager": {"default_kernel_name": "python3"},
+    }
+
+
+@pytest.fixture
+def ledger(db_url: str):
+    ledger = Ledger(db_url)
+    ledger.migrate()
+    yield ledger
+    ledger.dispose()
+
+
+@pytest.fixture
+def grants(jp_serverapp, ledger):
+    """Two grants in the server's ledger: one active, one ended."""
+    for grant in (GRANT_A, GRANT_EXPIRED):
+        ledger.upsert_grant(parse_grant(grant))
+    return GRANT_A["id"], GRANT_EXPIRED["id"]
+
+
+@pytest.fixture
+def service(jp_serverapp):
+    service = jp_serverapp.web_app.settings["compute_panel_service"]
+    assert service is not None, jp_serverapp.web_app.settings.get("compute_panel_error")
+    return service
+
+
+@pytest.fixture
+def api(jp_fetch):
+    """JSON requests to /compute-panel/...; returns (status, body) without raising."""
+    from tornado.httpclient import HTTPClientError
+
+    async def call(method: str, path: str, body=None, params=None):
+        kwargs = {"method": method}
+        if body is not None:
+            kwargs["body"] = body if isinstance(body, str) else json.dumps(body)
+        if params:
+            kwargs["params"] = params
+        try:
+            response = await jp_fetch(*path.strip("/").split("/"), **kwargs)
+        except HTTPClientError as e:
+            if e.response is None:
+                raise
+            text = e.response.body.decode() if e.response.body else "{}"
+            return e.code, json.loads(text or "{}")
+        return response.code, json.loads(response.body.decode() or "{}")
+
+    return call
+
+
+async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll an (async or sync) predicate until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if asyncio.iscoroutine(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
+        await asyncio.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _pg_bin() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    return Path(found).resolve().parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server in a temporary folder, on a free port, for this test session."""
+    bindir = _pg_bin()
+    if bindir is None:
+        pytest.fail("PostgreSQL is not installed (Debian package 'postgresql'); .ci/run installs it")
+    root = Path(tempfile.mkdtemp(prefix="compute-panel-pg-"))
+    data = root / "data"
+    user_args: list[str] = []
+    env = dict(os.environ)
+    run_as: list[str] = []
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root: run it as the 'postgres' (or 'nobody') user.
+        owner = "postgres" if _user_exists("postgres") else "nobody"
+        shutil.chown(root, owner)
+        run_as = ["runuser", "-u", owner, "--"]
+    port = free_port()
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(data), "-U", "compute", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True, env=env)
+    log = root / "pg.log"
+    subprocess.run(
+        [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60",
+         "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off", "start", *user_args],
+        check=True, capture_output=True, env=env,
+    )
+    try:
+        subprocess.run([str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "compute", "ledger"],
+                       check=True, capture_output=True)
+        yield f"postgresql+psycopg://compute@127.0.0.1:{port}/ledger"
+    finally:
+        subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
