@@ -56,9 +56,9 @@ class ComputePanel(ExtensionApp):
     heartbeat_interval = Float(
         15.0, help="Seconds between heartbeats of running kernels; at most this much is lost when a server dies."
     ).tag(config=True)
-    reconcile_interval = Float(
-        60.0, help="Seconds between sweeps that close runs whose heartbeats stopped."
-    ).tag(config=True)
+    reconcile_interval = Float(60.0, help="Seconds between sweeps that close runs whose heartbeats stopped.").tag(
+        config=True
+    )
     owner = Unicode(
         help="User that runs are billed as. Default: $JUPYTERHUB_USER under JupyterHub, else the OS login name. "
         "A standalone server's token-login users are anonymous, so money is never keyed on them."
@@ -96,9 +96,13 @@ class ComputePanel(ExtensionApp):
 
     def check_settings(self) -> None:
         if not 0.5 <= self.heartbeat_interval <= 3600:
-            raise ConfigError(f"ComputePanel.heartbeat_interval: must be between 0.5 and 3600 seconds, got {self.heartbeat_interval}")
+            raise ConfigError(
+                f"ComputePanel.heartbeat_interval: must be between 0.5 and 3600 seconds, got {self.heartbeat_interval}"
+            )
         if not 1 <= self.reconcile_interval <= 86400:
-            raise ConfigError(f"ComputePanel.reconcile_interval: must be between 1 and 86400 seconds, got {self.reconcile_interval}")
+            raise ConfigError(
+                f"ComputePanel.reconcile_interval: must be between 1 and 86400 seconds, got {self.reconcile_interval}"
+            )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
         if not self.base_kernels:
@@ -116,14 +120,18 @@ class ComputePanel(ExtensionApp):
         if ksm is not None:
             base, missing = kernelspecs.base_kernelspecs(ksm, list(self.base_kernels))
             if missing:
-                installed = ", ".join(sorted(n for n in ksm.find_kernel_specs() if not n.startswith(kernelspecs.PREFIX)))
+                installed = ", ".join(
+                    sorted(n for n in ksm.find_kernel_specs() if not n.startswith(kernelspecs.PREFIX))
+                )
                 raise ConfigError(
                     f"ComputePanel.base_kernels: no kernelspec named {missing[0]!r} (installed: {installed or 'none'})"
                 )
             if write and self.write_kernelspecs:
                 changed = kernelspecs.sync(kernelspecs.derive(catalog, base), base, Path(self.kernelspec_dir))
                 if changed:
-                    self.log.info("compute-panel: tier kernelspecs updated in %s: %s", self.kernelspec_dir, ", ".join(changed))
+                    self.log.info(
+                        "compute-panel: tier kernelspecs updated in %s: %s", self.kernelspec_dir, ", ".join(changed)
+                    )
         ledger = Ledger(self.db_url)
         try:
             ledger.migrate()

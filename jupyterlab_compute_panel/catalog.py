@@ -258,7 +258,10 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     if not isinstance(provisioner, str) or not provisioner:
         raise f.fail("backend.provisioner", "must name a kernel provisioner such as local-provisioner")
     if provisioner == "compute-panel-provisioner":
-        raise f.fail("backend.provisioner", "must name the provisioner that launches kernels, not compute-panel-provisioner itself")
+        raise f.fail(
+            "backend.provisioner",
+            "must name the provisioner that launches kernels, not compute-panel-provisioner itself",
+        )
     if known_provisioners is not None and provisioner not in known_provisioners:
         raise f.fail(
             "backend.provisioner",
@@ -315,10 +318,16 @@ def _yaml_loader():
     class Loader(yaml.SafeLoader):
         pass
 
-    # Keep prices exact: a YAML float becomes a Decimal of its literal text.
-    Loader.add_constructor(
-        "tag:yaml.org,2002:float", lambda loader, node: Decimal(loader.construct_scalar(node))
-    )
+    def construct_float(loader, node):
+        # Keep prices exact: a YAML float becomes a Decimal of its literal text. The
+        # forms Decimal cannot read (.inf, .nan, 1:30.5) stay floats, so that the field
+        # that holds them reports the problem instead of the YAML parser.
+        try:
+            return Decimal(loader.construct_scalar(node))
+        except ArithmeticError:
+            return yaml.SafeLoader.construct_yaml_float(loader, node)
+
+    Loader.add_constructor("tag:yaml.org,2002:float", construct_float)
     return Loader
 
 
@@ -338,5 +347,7 @@ def read_catalog_file(path: str | Path, known_provisioners: Sequence[str] | None
             data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 - SafeLoader subclass
     except Exception as e:  # noqa: BLE001 - any parse error is reported as one line
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CatalogError(f"{where}: is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'} ({first})") from None
+        raise CatalogError(
+            f"{where}: is not valid {'JSON' if path.suffix.lower() == '.json' else 'YAML'} ({first})"
+        ) from None
     return parse_catalog(data, known_provisioners, where)

@@ -40,7 +40,9 @@ def cmd_grants_list(args: argparse.Namespace) -> int:
         print("No grants yet: add one with 'jupyter compute-panel grants add' or 'grants import FILE'.")
     for g in rows:
         state = "active" if g["active"] else "inactive"
-        print(f"{g['id']:<24} {g['award_number']:<22} {g['spent']:>12} of {g['budget']} {g['currency']}  {state}  {g['title']}")
+        print(
+            f"{g['id']:<24} {g['award_number']:<22} {g['spent']:>12} of {g['budget']} {g['currency']}  {state}  {g['title']}"
+        )
     return 0
 
 

@@ -75,7 +75,7 @@ def read_grants_file(path: str | Path) -> list[dict[str, Any]]:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")  # spreadsheets save CSV with a byte-order mark
     except OSError as e:
         raise GrantError(f"{path}: cannot be read ({e.strerror or e})") from None
     rows: list[tuple[str, Any]] = []
@@ -85,7 +85,12 @@ def read_grants_file(path: str | Path) -> list[dict[str, Any]]:
         if missing:
             raise GrantError(f"{path}: the header row lacks {', '.join(missing)}")
         for record in reader:
-            rows.append((f"line {reader.line_num}", {k: v for k, v in record.items() if k is not None}))
+            extra = record.pop(None, None)  # DictReader's key for values beyond the header
+            if extra:
+                problem = f"has {len(extra)} value(s) more than the header row (quote fields that hold commas)"
+                rows.append((f"line {reader.line_num}", GrantError(problem)))
+                continue
+            rows.append((f"line {reader.line_num}", record))
     else:
         try:
             data = json.loads(text, parse_float=Decimal)
@@ -98,6 +103,9 @@ def read_grants_file(path: str | Path) -> list[dict[str, Any]]:
         rows = [(f"grant #{i + 1}", item) for i, item in enumerate(data)]
     grants, problems, seen = [], [], set()
     for where, item in rows:
+        if isinstance(item, GrantError):
+            problems.append(f"{where}: {item}")
+            continue
         try:
             grant = parse_grant(item)
         except GrantError as e:

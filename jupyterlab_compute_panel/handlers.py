@@ -91,7 +91,7 @@ def _parse(args: dict[str, str], name: str, parse: Callable[[str], Any], expecte
         return None
     try:
         return parse(args[name])
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an offset that leaves datetime's range
         raise ApiError(422, f"{name} must be {expected}, got {args[name]!r}", name) from None
 
 
@@ -225,6 +225,8 @@ class BindingsHandler(BaseHandler):
             raise ApiError(400, f"{unknown[0]!r} is not a binding field (known: path, grant_id, tier_id)", unknown[0])
         if "grant_id" not in body:
             raise ApiError(400, "grant_id is required (null to forget the notebook's grant)", "grant_id")
+        if "path" not in body:
+            raise ApiError(400, "path is required (the notebook path relative to the server root)", "path")
         path = _notebook_path(body.get("path"))
         service = self.service
         grant_id = body["grant_id"]
@@ -298,7 +300,9 @@ class KernelRunHandler(BaseHandler):
         service = self.service
         run = await service.db(service.ledger.open_run_for_kernel, kernel_id)
         if run is None:
-            raise ApiError(404, f"Kernel {kernel_id!r} has no open run (it is not on a tier, or it has stopped)", "kernel_id")
+            raise ApiError(
+                404, f"Kernel {kernel_id!r} has no open run (it is not on a tier, or it has stopped)", "kernel_id"
+            )
         self.reply(run.to_json(utcnow()))
 
 

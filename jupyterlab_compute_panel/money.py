@@ -12,6 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 MICROS = 1_000_000
 MS_PER_HOUR = 3_600_000
+# Amounts are stored as 64-bit integers of micro-units: keep well inside that range.
+MAX_AMOUNT = Decimal(10) ** 12
+_MICRO = Decimal(1).scaleb(-6)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -26,26 +29,28 @@ def parse_amount(value: object, *, allow_negative: bool = False) -> int:
     Python config file), so ``0.1`` means exactly one tenth.
     """
     if isinstance(value, bool) or value is None:
-        raise MoneyError(f"must be a decimal amount such as \"0.50\", got {value!r}")
-    if isinstance(value, float):
-        value = repr(value)
+        raise MoneyError(f'must be a decimal amount such as "0.50", got {value!r}')
     try:
-        amount = Decimal(str(value).strip())
+        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
     except InvalidOperation:
-        raise MoneyError(f"must be a decimal amount such as \"0.50\", got {value!r}") from None
+        raise MoneyError(f'must be a decimal amount such as "0.50", got {value!r}') from None
     if not amount.is_finite():
         raise MoneyError(f"must be a finite amount, got {value!r}")
     if amount < 0 and not allow_negative:
         raise MoneyError(f"must not be negative, got {value!r}")
-    micros = amount * MICROS
-    if micros != micros.to_integral_value():
+    if abs(amount) >= MAX_AMOUNT:
+        raise MoneyError(f"must be less than {MAX_AMOUNT:f} in magnitude, got {value!r}")
+    # Bounded amounts quantize exactly (at most 19 digits), and Decimal comparison is
+    # exact, so a digit beyond the sixth place is never rounded away silently.
+    exact = amount.quantize(_MICRO)
+    if exact != amount:
         raise MoneyError(f"has more than 6 decimal places: {value!r}")
-    return int(micros)
+    return int(exact.scaleb(6))
 
 
 def parse_currency(value: object) -> str:
     if not isinstance(value, str) or not _CURRENCY.match(value):
-        raise MoneyError(f"must be a three-letter ISO 4217 code such as \"USD\", got {value!r}")
+        raise MoneyError(f'must be a three-letter ISO 4217 code such as "USD", got {value!r}')
     return value
 
 

@@ -115,7 +115,9 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
             service.log.error("compute-panel: could not record the start; stopping the kernel", exc_info=True)
             await self.inner.kill()
             await self.inner.cleanup()
-            raise LaunchRefused("The compute ledger could not record this kernel's start, so it was stopped; try again.") from None
+            raise LaunchRefused(
+                "The compute ledger could not record this kernel's start, so it was stopped; try again."
+            ) from None
         self.run_id = run.id
         return connection_info
 

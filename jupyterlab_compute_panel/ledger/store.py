@@ -31,7 +31,10 @@ class LedgerError(Exception):
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    """Now in naive UTC, to the millisecond: the precision the API publishes, so that a
+    run's published start and end determine its cost exactly."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def iso(value: dt.datetime | None) -> str | None:
@@ -197,7 +200,9 @@ def make_engine(url: str) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise LedgerError(f"ComputePanel.db_url: {url!r} is not a database URL (e.g. sqlite:////path/ledger.sqlite)") from None
+        raise LedgerError(
+            f"ComputePanel.db_url: {url!r} is not a database URL (e.g. sqlite:////path/ledger.sqlite)"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
@@ -241,8 +246,16 @@ class Ledger:
                 row = s.get(TierRow, tier.id)
                 payload = json.dumps(tier.summary_json(), sort_keys=True)
                 if row is None:
-                    s.add(TierRow(id=tier.id, label=tier.label, reliability=tier.reliability,
-                                  simulated=tier.simulated, catalog_json=payload, updated_at=now))
+                    s.add(
+                        TierRow(
+                            id=tier.id,
+                            label=tier.label,
+                            reliability=tier.reliability,
+                            simulated=tier.simulated,
+                            catalog_json=payload,
+                            updated_at=now,
+                        )
+                    )
                 else:
                     row.label, row.reliability, row.simulated = tier.label, tier.reliability, tier.simulated
                     if row.catalog_json != payload:
@@ -254,9 +267,16 @@ class Ledger:
                     tier.rate_micros_per_hour,
                     tier.currency,
                 ):
-                    s.add(TierRate(tier_id=tier.id, rate_micros_per_hour=tier.rate_micros_per_hour,
-                                   currency=tier.currency, source=tier.price_source,
-                                   price_date=tier.price_date, effective_from=now))
+                    s.add(
+                        TierRate(
+                            tier_id=tier.id,
+                            rate_micros_per_hour=tier.rate_micros_per_hour,
+                            currency=tier.currency,
+                            source=tier.price_source,
+                            price_date=tier.price_date,
+                            effective_from=now,
+                        )
+                    )
 
     def tier_labels(self) -> dict[str, str]:
         with self.session() as s:
@@ -273,9 +293,7 @@ class Ledger:
 
     def running_by_tier(self) -> dict[str, int]:
         with self.session() as s:
-            rows = s.execute(
-                select(Run.tier_id, func.count()).where(Run.ended.is_(None)).group_by(Run.tier_id)
-            ).all()
+            rows = s.execute(select(Run.tier_id, func.count()).where(Run.ended.is_(None)).group_by(Run.tier_id)).all()
             return {tier: count for tier, count in rows}
 
     # -- grants ---------------------------------------------------------------
@@ -334,8 +352,9 @@ class Ledger:
         with self.session() as s:
             return s.get(NotebookBinding, (user, path))
 
-    def put_binding(self, user: str, path: str, grant_id: str | None, tier_id: str | None,
-                    now: dt.datetime | None = None) -> NotebookBinding:
+    def put_binding(
+        self, user: str, path: str, grant_id: str | None, tier_id: str | None, now: dt.datetime | None = None
+    ) -> NotebookBinding:
         now = now or utcnow()
         with self.session() as s, s.begin():
             row = s.get(NotebookBinding, (user, path))
@@ -346,8 +365,18 @@ class Ledger:
             return row
 
     # -- runs -----------------------------------------------------------------
-    def open_run(self, *, kernel_id: str, kernelspec: str, tier, grant_id: str | None, user: str,
-                 notebook: str | None, now: dt.datetime | None = None, pid: int | None = None) -> RunView:
+    def open_run(
+        self,
+        *,
+        kernel_id: str,
+        kernelspec: str,
+        tier,
+        grant_id: str | None,
+        user: str,
+        notebook: str | None,
+        now: dt.datetime | None = None,
+        pid: int | None = None,
+    ) -> RunView:
         now = now or utcnow()
         run = Run(
             id=uuid.uuid4().hex,
@@ -399,9 +428,13 @@ class Ledger:
                 update(Run).where(Run.id.in_(ids), Run.ended.is_(None)).values(last_heartbeat=now)
             ).rowcount
 
-    def close_at_last_heartbeat(self, where: Callable[[Run], bool] | None, reason: str,
-                                stale_before: dt.datetime | None = None,
-                                exclude: Iterable[str] = ()) -> list[RunView]:
+    def close_at_last_heartbeat(
+        self,
+        where: Callable[[Run], bool] | None,
+        reason: str,
+        stale_before: dt.datetime | None = None,
+        exclude: Iterable[str] = (),
+    ) -> list[RunView]:
         """Close open runs chosen by ``where`` and/or with a heartbeat older than ``stale_before``."""
         closed = []
         excluded = set(exclude)
@@ -428,8 +461,9 @@ class Ledger:
             ).first()
             return RunView.of(run, self._label(s, run.tier_id)) if run else None
 
-    def list_runs(self, flt: RunFilter, limit: int = 100, offset: int = 0,
-                  now: dt.datetime | None = None) -> tuple[list[RunView], int, dict[str, int]]:
+    def list_runs(
+        self, flt: RunFilter, limit: int = 100, offset: int = 0, now: dt.datetime | None = None
+    ) -> tuple[list[RunView], int, dict[str, int]]:
         """A page of runs (newest first), the count of all matches, and their totals per currency."""
         now = now or utcnow()
         where = flt.where()
