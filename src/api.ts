@@ -1,0 +1,461 @@
+/**
+ * The one typed client of the compute-panel REST API.
+ *
+ * Wire types mirror `jupyterlab_compute_panel/openapi.yaml`; widgets never
+ * make HTTP calls, they go through the model which uses this client.
+ */
+import axios, {
+  AxiosError,
+  AxiosInstance,
+  AxiosRequestConfig,
+  InternalAxiosRequestConfig
+} from 'axios';
+
+import { URLExt } from '@jupyterlab/coreutils';
+
+/**
+ * Wire types of the REST API (see `openapi.yaml`).
+ *
+ * Money is always a decimal string with its currency beside it.
+ */
+export namespace ComputePanelAPI {
+  /**
+   * The REST API generation this front end speaks.
+   */
+  export const API_VERSION = 1;
+
+  /**
+   * The schema id of the run events pushed on the server's event stream.
+   */
+  export const RUN_EVENT_SCHEMA =
+    'https://events.jupyter.org/jupyterlab_compute_panel/run/v1';
+
+  /**
+   * GET /version
+   */
+  export interface IVersion {
+    version: string;
+    api: number;
+    owner?: string;
+    catalog_error?: string | null;
+  }
+
+  /**
+   * An amount of money: a decimal string and its currency.
+   */
+  export interface IMoney {
+    amount: string;
+    currency: string;
+  }
+
+  export type Reliability =
+    'local' | 'community' | 'datacenter' | 'cloud-accelerator';
+
+  export interface IGpu {
+    model?: string;
+    count?: number;
+    memory_gb?: number;
+  }
+
+  export interface IHardware {
+    gpu?: IGpu | null;
+    cpu_cores?: number;
+    memory_gb?: number | null;
+  }
+
+  export interface IPrice {
+    per_hour: string;
+    currency: string;
+    source?: string;
+    date?: string;
+  }
+
+  export interface ITier {
+    id: string;
+    label: string;
+    description?: string;
+    hardware: IHardware;
+    price: IPrice;
+    free: boolean;
+    reliability: Reliability;
+    simulated: boolean;
+    sensitive_data_allowed: boolean;
+    idle_timeout_s: number | null;
+    backend: { provisioner?: string };
+    /**
+     * Base kernel name to the tier's kernelspec name.
+     */
+    kernelspecs: { [base: string]: string };
+    running: number;
+  }
+
+  export interface IGrant {
+    id: string;
+    award_number: string;
+    title: string;
+    funder: string;
+    pi: string;
+    budget: string;
+    currency: string;
+    start_date: string;
+    end_date: string;
+    active: boolean;
+    spent: string;
+  }
+
+  export interface IBinding {
+    path: string;
+    grant_id: string | null;
+    tier_id?: string | null;
+    updated?: string | null;
+  }
+
+  /**
+   * PUT /bindings body.
+   */
+  export interface IBindingUpdate {
+    path: string;
+    grant_id: string | null;
+    tier_id?: string | null;
+  }
+
+  export type EndReason =
+    | 'shutdown'
+    | 'restart'
+    | 'culled'
+    | 'died'
+    | 'server_restart'
+    | 'lost'
+    | 'budget'
+    | 'launch_failed';
+
+  export interface IRun {
+    id: string;
+    kernel_id: string;
+    kernelspec: string;
+    tier_id: string;
+    tier_label?: string;
+    grant_id: string | null;
+    user: string;
+    notebook: string | null;
+    rate: IMoney;
+    started: string;
+    last_heartbeat: string;
+    ended: string | null;
+    end_reason: EndReason | null;
+    /**
+     * Seconds, up to now for an open run.
+     */
+    duration_s: number;
+    cost: IMoney;
+    status: 'open' | 'closed';
+  }
+
+  /**
+   * GET /runs query.
+   */
+  export interface IRunFilters {
+    notebook?: string;
+    tier?: string;
+    grant?: string;
+    user?: string;
+    kernel?: string;
+    status?: 'open' | 'closed';
+    since?: string;
+    until?: string;
+    limit?: number;
+    offset?: number;
+  }
+
+  /**
+   * GET /runs answer.
+   */
+  export interface IRunPage {
+    runs: IRun[];
+    count: number;
+    totals: IMoney[];
+    server_time: string;
+  }
+
+  /**
+   * The JSON body of every refused request.
+   */
+  export interface IErrorBody {
+    message: string;
+    field?: string | null;
+  }
+
+  /**
+   * The data of a run event on the server's event stream.
+   */
+  export interface IRunEvent {
+    schema_id: string;
+    action: 'started' | 'closed' | 'heartbeat';
+    run_id: string;
+    kernel_id: string;
+    tier_id: string;
+    grant_id: string | null;
+    cost: string;
+    currency: string;
+    end_reason: string | null;
+  }
+}
+
+/**
+ * An error of the compute-panel API, carrying the server's message.
+ */
+export class ComputePanelError extends Error {
+  constructor(options: ComputePanelError.IOptions) {
+    super(options.message);
+    this.name = 'ComputePanelError';
+    this.status = options.status;
+    this.field = options.field ?? null;
+    this.url = options.url ?? null;
+  }
+
+  /**
+   * The HTTP status; 0 when the server could not be reached.
+   */
+  readonly status: number;
+
+  /**
+   * The request field at fault, when the server named one.
+   */
+  readonly field: string | null;
+
+  /**
+   * The request URL.
+   */
+  readonly url: string | null;
+}
+
+export namespace ComputePanelError {
+  export interface IOptions {
+    status: number;
+    message: string;
+    field?: string | null;
+    url?: string | null;
+  }
+
+  /**
+   * Turn anything thrown by axios into a ComputePanelError.
+   */
+  export function fromAxios(error: unknown): ComputePanelError {
+    if (error instanceof ComputePanelError) {
+      return error;
+    }
+    const err = error as AxiosError<unknown>;
+    const url = err?.config?.url ?? null;
+    const response = err?.response;
+    if (!response) {
+      return new ComputePanelError({
+        status: 0,
+        message: `Cannot reach the Jupyter server: ${err?.message ?? String(error)}`,
+        url
+      });
+    }
+    const data = response.data;
+    let message = '';
+    let field: string | null = null;
+    if (data && typeof data === 'object' && !Array.isArray(data)) {
+      const body = data as Partial<ComputePanelAPI.IErrorBody>;
+      if (typeof body.message === 'string') {
+        message = body.message;
+      }
+      if (typeof body.field === 'string') {
+        field = body.field;
+      }
+    }
+    if (!message) {
+      message = `The server answered ${response.status}${
+        response.statusText ? ` ${response.statusText}` : ''
+      }.`;
+    }
+    return new ComputePanelError({
+      status: response.status,
+      message,
+      field,
+      url
+    });
+  }
+}
+
+/**
+ * What the model needs from a client (tests implement it with fakes).
+ */
+export interface IComputePanelClient {
+  version(): Promise<ComputePanelAPI.IVersion>;
+  tiers(): Promise<ComputePanelAPI.ITier[]>;
+  grants(options?: { active?: boolean }): Promise<ComputePanelAPI.IGrant[]>;
+  grant(grantId: string): Promise<ComputePanelAPI.IGrant>;
+  getBinding(path: string): Promise<ComputePanelAPI.IBinding>;
+  putBinding(
+    binding: ComputePanelAPI.IBindingUpdate
+  ): Promise<ComputePanelAPI.IBinding>;
+  runs(
+    filters?: ComputePanelAPI.IRunFilters
+  ): Promise<ComputePanelAPI.IRunPage>;
+  run(runId: string): Promise<ComputePanelAPI.IRun>;
+  kernelRun(kernelId: string): Promise<ComputePanelAPI.IRun>;
+}
+
+/**
+ * The server connection settings the client reads; a subset of
+ * `ServerConnection.ISettings`.
+ */
+export interface IClientServerSettings {
+  readonly baseUrl: string;
+  readonly token?: string;
+  readonly appendToken?: boolean;
+  readonly init?: RequestInit;
+}
+
+/**
+ * Read one cookie out of a `document.cookie` string (as ServerConnection does).
+ */
+export function getCookie(cookies: string, name: string): string | undefined {
+  const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const matches = cookies.match('\\b' + escaped + '=([^;]*)\\b');
+  return matches?.[1];
+}
+
+/**
+ * The axios client of `/compute-panel/...`.
+ */
+export class ComputePanelClient implements IComputePanelClient {
+  constructor(options: ComputePanelClient.IOptions) {
+    const settings = options.serverSettings;
+    this.baseUrl = URLExt.join(settings.baseUrl, 'compute-panel');
+    const readCookies =
+      options.cookies ??
+      (() => (typeof document === 'undefined' ? '' : document.cookie));
+    const headers: Record<string, string> = {
+      Accept: 'application/json'
+    };
+    if (settings.token) {
+      headers['Authorization'] = `token ${settings.token}`;
+    }
+    this.http = axios.create({
+      baseURL: this.baseUrl,
+      headers,
+      withCredentials: settings.init?.credentials === 'include',
+      timeout: options.timeout ?? 30000
+    });
+    // Like ServerConnection: the `_xsrf` cookie goes to `X-XSRFToken`.
+    this.http.interceptors.request.use((config: InternalAxiosRequestConfig) => {
+      const xsrf = getCookie(readCookies(), '_xsrf');
+      if (xsrf !== undefined) {
+        config.headers.set('X-XSRFToken', xsrf);
+      }
+      return config;
+    });
+  }
+
+  /**
+   * The API root, e.g. `http://host/lab-base/compute-panel`.
+   */
+  readonly baseUrl: string;
+
+  /**
+   * The axios instance; exposed for interceptors (tests, embedding).
+   */
+  readonly http: AxiosInstance;
+
+  version(): Promise<ComputePanelAPI.IVersion> {
+    return this._request({ method: 'GET', url: 'version' });
+  }
+
+  async tiers(): Promise<ComputePanelAPI.ITier[]> {
+    const data = await this._request<{ tiers: ComputePanelAPI.ITier[] }>({
+      method: 'GET',
+      url: 'tiers'
+    });
+    return data.tiers;
+  }
+
+  async grants(
+    options: { active?: boolean } = {}
+  ): Promise<ComputePanelAPI.IGrant[]> {
+    const params: Record<string, string> = {};
+    if (options.active !== undefined) {
+      params.active = options.active ? 'true' : 'false';
+    }
+    const data = await this._request<{ grants: ComputePanelAPI.IGrant[] }>({
+      method: 'GET',
+      url: 'grants',
+      params
+    });
+    return data.grants;
+  }
+
+  grant(grantId: string): Promise<ComputePanelAPI.IGrant> {
+    return this._request({
+      method: 'GET',
+      url: `grants/${encodeURIComponent(grantId)}`
+    });
+  }
+
+  getBinding(path: string): Promise<ComputePanelAPI.IBinding> {
+    return this._request({ method: 'GET', url: 'bindings', params: { path } });
+  }
+
+  putBinding(
+    binding: ComputePanelAPI.IBindingUpdate
+  ): Promise<ComputePanelAPI.IBinding> {
+    return this._request({ method: 'PUT', url: 'bindings', data: binding });
+  }
+
+  runs(
+    filters: ComputePanelAPI.IRunFilters = {}
+  ): Promise<ComputePanelAPI.IRunPage> {
+    const params: Record<string, string> = {};
+    for (const [key, value] of Object.entries(filters)) {
+      if (value !== undefined && value !== null) {
+        params[key] = String(value);
+      }
+    }
+    return this._request({ method: 'GET', url: 'runs', params });
+  }
+
+  run(runId: string): Promise<ComputePanelAPI.IRun> {
+    return this._request({
+      method: 'GET',
+      url: `runs/${encodeURIComponent(runId)}`
+    });
+  }
+
+  kernelRun(kernelId: string): Promise<ComputePanelAPI.IRun> {
+    return this._request({
+      method: 'GET',
+      url: `kernels/${encodeURIComponent(kernelId)}/run`
+    });
+  }
+
+  private async _request<T>(config: AxiosRequestConfig): Promise<T> {
+    try {
+      const response = await this.http.request<T>(config);
+      return response.data;
+    } catch (error) {
+      throw ComputePanelError.fromAxios(error);
+    }
+  }
+}
+
+export namespace ComputePanelClient {
+  export interface IOptions {
+    /**
+     * JupyterLab's server settings (`ServerConnection.makeSettings()`).
+     */
+    serverSettings: IClientServerSettings;
+
+    /**
+     * The cookie source; defaults to `document.cookie`. For tests only.
+     */
+    cookies?: () => string;
+
+    /**
+     * Request timeout in milliseconds.
+     */
+    timeout?: number;
+  }
+}

@@ -1,0 +1,134 @@
+import * as React from 'react';
+
+import { TranslationBundle } from '@jupyterlab/translation';
+import { UseSignal } from '@jupyterlab/ui-components';
+
+import { IComputePanelModel, ILiveCost } from '../tokens';
+import { TierCard } from './TierCard';
+
+/**
+ * The cost of the current run, re-rendered on every tick.
+ */
+export function RunCost(props: {
+  model: IComputePanelModel;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { model, trans } = props;
+  return (
+    <UseSignal signal={model.costChanged} initialArgs={model.liveCost}>
+      {(_, cost?: ILiveCost | null) => {
+        const live = model.liveCost ?? cost ?? null;
+        if (!live) {
+          return null;
+        }
+        return (
+          <div className="jp-ComputePanel-runCost" aria-live="off">
+            {live.exact
+              ? trans.__('Cost of the run: %1 %2', live.amount, live.currency)
+              : trans.__(
+                  'Cost of this run so far: %1 %2',
+                  live.amount,
+                  live.currency
+                )}
+          </div>
+        );
+      }}
+    </UseSignal>
+  );
+}
+
+export namespace ComputePanelView {
+  export interface IProps {
+    model: IComputePanelModel;
+    trans: TranslationBundle;
+    /**
+     * The tier a move is under way to, if any.
+     */
+    moving?: string | null;
+    onMove: (tierId: string) => void;
+  }
+}
+
+/**
+ * The panel body: banners, the followed notebook, one card per tier.
+ */
+export function ComputePanelView(props: ComputePanelView.IProps): JSX.Element {
+  const { model, trans, moving } = props;
+  const notebook = model.notebook;
+  const current = model.currentTier;
+  const banners: { kind: string; text: string }[] = [];
+  if (model.handshake.message) {
+    banners.push({
+      kind: model.handshake.status === 'mismatch' ? 'warning' : 'error',
+      text: model.handshake.message
+    });
+  }
+  if (model.catalogError) {
+    banners.push({
+      kind: 'error',
+      text: trans.__(
+        'The tier catalog is invalid and metering is disabled: %1',
+        model.catalogError
+      )
+    });
+  }
+  if (model.error) {
+    banners.push({ kind: 'error', text: model.error });
+  }
+  if (model.metadataWarning) {
+    banners.push({ kind: 'warning', text: model.metadataWarning });
+  }
+
+  let summary: string;
+  if (!notebook) {
+    summary = trans.__('Open a notebook to see and change where it runs.');
+  } else if (!model.kernelName) {
+    summary = trans.__('%1 has no kernel.', notebook.title.label);
+  } else if (current) {
+    summary = trans.__('%1 runs on %2.', notebook.title.label, current.label);
+  } else {
+    summary = trans.__(
+      '%1 runs on kernel %2, which is not metered.',
+      notebook.title.label,
+      model.kernelName
+    );
+  }
+
+  return (
+    <div className="jp-ComputePanel-body">
+      {banners.map((banner, index) => (
+        <div
+          key={index}
+          className={`jp-ComputePanel-banner jp-ComputePanel-banner-${banner.kind}`}
+          role={banner.kind === 'error' ? 'alert' : 'status'}
+        >
+          {banner.text}
+        </div>
+      ))}
+      <div className="jp-ComputePanel-current">
+        <p className="jp-ComputePanel-summary">{summary}</p>
+        <RunCost model={model} trans={trans} />
+      </div>
+      {model.tiers.length === 0 && model.handshake.status === 'pending' ? (
+        <p className="jp-ComputePanel-empty">{trans.__('Loading tiers…')}</p>
+      ) : (
+        <ul
+          className="jp-ComputePanel-cards"
+          aria-label={trans.__('Compute tiers')}
+        >
+          {model.tiers.map(tier => (
+            <TierCard
+              key={tier.id}
+              tier={tier}
+              current={!!current && current.id === tier.id}
+              canMove={!!notebook}
+              busy={!!moving}
+              trans={trans}
+              onMove={props.onMove}
+            />
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,103 @@
+import * as React from 'react';
+
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { ComputePanelAPI } from '../api';
+import { formatHardware, formatPrice, formatReliability } from './format';
+
+/**
+ * The "simulated" badge.
+ */
+export function SimulatedBadge(props: {
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { trans } = props;
+  return (
+    <span
+      className="jp-ComputePanel-badge jp-ComputePanel-badge-simulated"
+      title={trans.__(
+        'Simulated: kernels of this tier run on this machine, not on the named hardware. Metering and budgets are real.'
+      )}
+    >
+      {trans.__('simulated')}
+    </span>
+  );
+}
+
+export namespace TierCard {
+  export interface IProps {
+    tier: ComputePanelAPI.ITier;
+    /**
+     * The followed notebook runs on this tier.
+     */
+    current: boolean;
+    /**
+     * A notebook is followed (moving is possible).
+     */
+    canMove: boolean;
+    /**
+     * A move is in progress.
+     */
+    busy?: boolean;
+    trans: TranslationBundle;
+    onMove: (tierId: string) => void;
+  }
+}
+
+/**
+ * One tier: label, hardware, price, reliability, badge, use, "Move here".
+ */
+export function TierCard(props: TierCard.IProps): JSX.Element {
+  const { tier, current, canMove, busy, trans } = props;
+  const headingId = `jp-ComputePanel-tier-${tier.id}`;
+  return (
+    <li
+      className={`jp-ComputePanel-card${current ? ' jp-mod-current' : ''}`}
+      aria-current={current ? 'true' : undefined}
+      aria-labelledby={headingId}
+      data-tier={tier.id}
+    >
+      <div className="jp-ComputePanel-cardHeader">
+        <h3 id={headingId} className="jp-ComputePanel-cardLabel">
+          {tier.label}
+        </h3>
+        {current && (
+          <span className="jp-ComputePanel-badge jp-ComputePanel-badge-current">
+            {trans.__('current')}
+          </span>
+        )}
+        {tier.simulated && <SimulatedBadge trans={trans} />}
+      </div>
+      <div className="jp-ComputePanel-hardware">
+        {formatHardware(tier.hardware, trans)}
+      </div>
+      <dl className="jp-ComputePanel-facts">
+        <dt>{trans.__('Price')}</dt>
+        <dd className="jp-ComputePanel-price">{formatPrice(tier, trans)}</dd>
+        <dt>{trans.__('Reliability')}</dt>
+        <dd className="jp-ComputePanel-reliability">
+          {formatReliability(tier.reliability, trans)}
+        </dd>
+        <dt>{trans.__('Running')}</dt>
+        <dd className="jp-ComputePanel-running">
+          {trans._n('%1 kernel', '%1 kernels', tier.running)}
+        </dd>
+      </dl>
+      <button
+        type="button"
+        className="jp-ComputePanel-move jp-mod-styled jp-mod-accept"
+        disabled={current || !canMove || busy}
+        title={
+          current
+            ? trans.__('The notebook already runs on this tier')
+            : canMove
+              ? trans.__('Move the notebook kernel to %1', tier.label)
+              : trans.__('Open a notebook to move its kernel')
+        }
+        onClick={() => props.onMove(tier.id)}
+      >
+        {trans.__('Move here')}
+      </button>
+    </li>
+  );
+}

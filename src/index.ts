@@ -1,0 +1,292 @@
+import {
+  ILabShell,
+  ILayoutRestorer,
+  JupyterFrontEnd,
+  JupyterFrontEndPlugin
+} from '@jupyterlab/application';
+import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
+import { IStatusBar } from '@jupyterlab/statusbar';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { DisposableSet } from '@lumino/disposable';
+import { Widget } from '@lumino/widgets';
+
+import { ComputePanelClient } from './api';
+import { computePanelIcon } from './icons';
+import { ComputePanelModel } from './model';
+import {
+  CommandIDs,
+  IComputePanelModel,
+  IComputePanelSettings,
+  PANEL_ID,
+  TRANSLATION_DOMAIN
+} from './tokens';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar and the status item exist from activation on
+import { ComputePanelWidget, ComputeStatusWidget } from './widgets';
+
+export * from './api';
+export * from './tokens';
+export { ComputePanelModel } from './model';
+export { computePanelIcon } from './icons';
+
+const PALETTE_CATEGORY = 'Compute';
+
+/**
+ * The model: API client, handshake, tiers, current notebook and its run.
+ */
+const modelPlugin: JupyterFrontEndPlugin<IComputePanelModel> = {
+  id: 'jupyterlab-compute-panel:model',
+  description:
+    'Provides the compute-panel model: tiers, grants and the current notebook run.',
+  autoStart: true,
+  provides: IComputePanelModel,
+  requires: [INotebookTracker],
+  optional: [ILabShell, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    tracker: INotebookTracker,
+    labShell: ILabShell | null,
+    translator: ITranslator | null
+  ): IComputePanelModel => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const client = new ComputePanelClient({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    const model = new ComputePanelModel({
+      client,
+      translator: translator ?? undefined,
+      events: app.serviceManager.events.stream
+    });
+
+    // Follow "the current notebook with a session, or null".
+    const follow = (): void => {
+      const widget: Widget | null = labShell
+        ? labShell.currentWidget
+        : tracker.currentWidget;
+      model.setNotebook(
+        widget && tracker.has(widget) ? (widget as NotebookPanel) : null
+      );
+    };
+    if (labShell) {
+      labShell.currentChanged.connect(follow, model);
+    } else {
+      tracker.currentChanged.connect(follow, model);
+    }
+    follow();
+
+    void app.restored
+      .then(() => model.initialize())
+      .then(() => {
+        if (model.handshake.message) {
+          const notify =
+            model.handshake.status === 'mismatch'
+              ? Notification.warning
+              : Notification.error;
+          notify(model.handshake.message, { autoClose: false });
+        }
+        if (model.catalogError) {
+          Notification.error(
+            trans.__(
+              'The tier catalog is invalid and metering is disabled: %1',
+              model.catalogError
+            ),
+            { autoClose: false }
+          );
+        }
+      });
+    return model;
+  }
+};
+
+/**
+ * The sidebar panel, its open command and its settings.
+ */
+const panelPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:panel',
+  description:
+    'A sidebar listing compute tiers, where the notebook kernel runs and its cost.',
+  autoStart: true,
+  requires: [IComputePanelModel],
+  optional: [ILayoutRestorer, ISettingRegistry, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    restorer: ILayoutRestorer | null,
+    settingRegistry: ISettingRegistry | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const panel = new ComputePanelWidget({
+      model,
+      translator: translator ?? undefined,
+      onMove: async tierId => {
+        if (app.commands.hasCommand(CommandIDs.moveTo)) {
+          await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
+        }
+      }
+    });
+    app.shell.add(panel, 'left', { rank: 250 });
+    if (restorer) {
+      restorer.add(panel, PANEL_ID);
+    }
+
+    app.commands.addCommand(CommandIDs.open, {
+      label: trans.__('Open Compute Panel'),
+      caption: trans.__('Show compute tiers and the cost of the notebook run'),
+      icon: computePanelIcon,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: () => {
+        app.shell.activateById(panel.id);
+      }
+    });
+    palette?.addItem({ command: CommandIDs.open, category: PALETTE_CATEGORY });
+
+    if (settingRegistry) {
+      const apply = (settings: ISettingRegistry.ISettings): void => {
+        model.setSettings(
+          settings.composite as unknown as Partial<IComputePanelSettings>
+        );
+      };
+      settingRegistry
+        .load(panelPlugin.id)
+        .then(settings => {
+          apply(settings);
+          settings.changed.connect(apply, model);
+        })
+        .catch(reason => {
+          Notification.warning(
+            trans.__(
+              'Cannot load the compute panel settings: %1',
+              String(reason)
+            )
+          );
+        });
+    }
+  }
+};
+
+/**
+ * The status-bar item: the notebook's tier and the live cost of its run.
+ */
+const statusBarPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:status-bar',
+  description: 'Shows the notebook tier and the live cost of its run.',
+  autoStart: true,
+  requires: [IComputePanelModel, IStatusBar],
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    statusBar: IStatusBar,
+    translator: ITranslator | null
+  ): void => {
+    const item = new ComputeStatusWidget({
+      model,
+      translator: translator ?? undefined,
+      onClick: () => {
+        void app.commands.execute(CommandIDs.open);
+      }
+    });
+    statusBar.registerStatusItem('jupyterlab-compute-panel:status-bar', {
+      item,
+      align: 'left',
+      rank: 4,
+      isActive: () => model.notebook !== null,
+      activeStateChanged: model.stateChanged
+    });
+  }
+};
+
+/**
+ * `compute-panel:move-to` and one palette entry per tier.
+ */
+const commandsPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:commands',
+  description: 'Commands moving the notebook kernel to each compute tier.',
+  autoStart: true,
+  requires: [IComputePanelModel],
+  optional: [ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const tierOf = (args: { tier?: unknown }) =>
+      typeof args.tier === 'string' ? model.tier(args.tier) : null;
+
+    app.commands.addCommand(CommandIDs.moveTo, {
+      label: args => {
+        const tier = tierOf(args);
+        return tier
+          ? trans.__('Move Notebook to %1', tier.label)
+          : trans.__('Move Notebook to a Compute Tier');
+      },
+      caption: trans.__(
+        'Change the notebook kernel to the kernel of a compute tier'
+      ),
+      isEnabled: args => {
+        const tier = tierOf(args);
+        return !!tier && !!model.notebook && model.currentTier?.id !== tier.id;
+      },
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            tier: { type: 'string', description: trans.__('The tier id') }
+          },
+          required: ['tier']
+        }
+      },
+      execute: async args => {
+        const tier = tierOf(args);
+        if (!tier) {
+          return false;
+        }
+        // The move flow (dialogs, notebook actions) loads when first used.
+        const { moveToTier } = await import('./move');
+        return moveToTier({
+          model,
+          tierId: tier.id,
+          translator: translator ?? undefined
+        });
+      }
+    });
+
+    let items = new DisposableSet();
+    let listed = '';
+    const update = (): void => {
+      app.commands.notifyCommandChanged(CommandIDs.moveTo);
+      const ids = model.tiers.map(tier => `${tier.id}:${tier.label}`).join('|');
+      if (!palette || ids === listed) {
+        return;
+      }
+      listed = ids;
+      items.dispose();
+      items = new DisposableSet();
+      for (const tier of model.tiers) {
+        items.add(
+          palette.addItem({
+            command: CommandIDs.moveTo,
+            args: { tier: tier.id },
+            category: PALETTE_CATEGORY
+          })
+        );
+      }
+    };
+    model.stateChanged.connect(update, app);
+    update();
+  }
+};
+
+const plugins: JupyterFrontEndPlugin<any>[] = [
+  modelPlugin,
+  panelPlugin,
+  statusBarPlugin,
+  commandsPlugin
+];
+
+export default plugins;

@@ -1,0 +1,55 @@
+/**
+ * Money arithmetic in integer micro-units (1e-6 of the currency unit).
+ *
+ * The server sends decimal strings; totals shown as authoritative are the
+ * server's strings. Only the ticking estimate is computed here, in BigInt.
+ */
+
+const MICROS_PER_UNIT = BigInt(1000000);
+const MS_PER_HOUR = BigInt(3600000);
+
+/**
+ * Parse a decimal string ("0.50", "12", "-0.013889") into micro-units.
+ *
+ * Digits past the sixth decimal are truncated. Returns null when the string
+ * is not a plain decimal number.
+ */
+export function parseMicros(value: string): bigint | null {
+  const match = /^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$/.exec(value);
+  if (!match || (match[2] === '' && (match[3] ?? '') === '')) {
+    return null;
+  }
+  const whole = BigInt(match[2] || '0');
+  const fraction = BigInt(((match[3] ?? '') + '000000').slice(0, 6));
+  const micros = whole * MICROS_PER_UNIT + fraction;
+  return match[1] === '-' ? -micros : micros;
+}
+
+/**
+ * The cost in micro-units of `elapsedMs` at `rateMicrosPerHour`, rounded down.
+ */
+export function costMicros(
+  rateMicrosPerHour: bigint,
+  elapsedMs: number
+): bigint {
+  if (!(elapsedMs > 0)) {
+    return BigInt(0);
+  }
+  return (rateMicrosPerHour * BigInt(Math.floor(elapsedMs))) / MS_PER_HOUR;
+}
+
+/**
+ * Format micro-units with 4 decimals below one unit, 2 decimals otherwise,
+ * rounding half away from zero.
+ */
+export function formatMicros(micros: bigint): string {
+  const negative = micros < BigInt(0);
+  const abs = negative ? -micros : micros;
+  const decimals = abs < MICROS_PER_UNIT ? 4 : 2;
+  const step = BigInt(10 ** (6 - decimals));
+  const rounded = (abs + step / BigInt(2)) / step;
+  const scale = BigInt(10 ** decimals);
+  const whole = rounded / scale;
+  const fraction = (rounded % scale).toString().padStart(decimals, '0');
+  return `${negative ? '-' : ''}${whole.toString()}.${fraction}`;
+}

@@ -1,0 +1,204 @@
+import {
+  Dialog,
+  Notification,
+  showDialog,
+  showErrorMessage
+} from '@jupyterlab/apputils';
+import { NotebookActions } from '@jupyterlab/notebook';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+
+import { ComputePanelAPI } from './api';
+import { IMoveChoice, MoveDialogBody } from './components/MoveDialog';
+import { INotebookComputeMetadata } from './metadata';
+import { IComputePanelModel, METADATA_KEY, TRANSLATION_DOMAIN } from './tokens';
+
+/**
+ * The grant to preselect: the notebook's binding, else the default-grant
+ * setting, else the only active grant; each only if active.
+ */
+export function preselectGrant(
+  grants: ReadonlyArray<ComputePanelAPI.IGrant>,
+  bound: string | null,
+  defaultGrant: string
+): string | null {
+  const active = grants.filter(grant => grant.active);
+  const usable = (id: string | null) =>
+    !!id && active.some(grant => grant.id === id);
+  if (usable(bound)) {
+    return bound;
+  }
+  if (usable(defaultGrant)) {
+    return defaultGrant;
+  }
+  return active.length === 1 ? active[0].id : null;
+}
+
+/**
+ * The message of anything thrown (ServerConnection.ResponseError included).
+ */
+function messageOf(error: unknown): string {
+  if (error instanceof Error && error.message) {
+    return error.message;
+  }
+  return String(error);
+}
+
+/**
+ * Move the model's notebook to a tier: confirm, bind the grant (checked on
+ * the server), write the notebook metadata, change the kernel, re-run.
+ *
+ * Resolves true when the notebook now runs on the tier.
+ */
+export async function moveToTier(options: {
+  model: IComputePanelModel;
+  tierId: string;
+  translator?: ITranslator;
+}): Promise<boolean> {
+  const { model, tierId } = options;
+  const trans: TranslationBundle = (options.translator ?? nullTranslator).load(
+    TRANSLATION_DOMAIN
+  );
+
+  const tier = model.tier(tierId);
+  if (!tier) {
+    await showErrorMessage(
+      trans.__('Unknown tier'),
+      trans.__('There is no tier "%1".', tierId)
+    );
+    return false;
+  }
+  const panel = model.notebook;
+  if (!panel) {
+    await showErrorMessage(
+      trans.__('No notebook'),
+      trans.__('Open a notebook to move its kernel.')
+    );
+    return false;
+  }
+  if (model.currentTier?.id === tier.id) {
+    return true;
+  }
+  const kernelspec = model.kernelspecFor(tier);
+  if (!kernelspec) {
+    await showErrorMessage(
+      trans.__('No kernel on this tier'),
+      trans.__('The tier %1 offers no kernel.', tier.label)
+    );
+    return false;
+  }
+  const path = panel.context.path;
+  const settings = model.settings;
+
+  let grants: ReadonlyArray<ComputePanelAPI.IGrant> = [];
+  let bound: string | null = null;
+  if (!tier.free) {
+    grants = (await model.refreshGrants()).filter(grant => grant.active);
+    try {
+      bound = (await model.client.getBinding(path)).grant_id;
+    } catch {
+      bound = null;
+    }
+  }
+  let choice: IMoveChoice = {
+    grantId: tier.free
+      ? null
+      : preselectGrant(grants, bound, settings.defaultGrant),
+    rerun: settings.rerunByDefault
+  };
+  const boundUsable =
+    !!bound && grants.some(grant => grant.id === bound && grant.active);
+  const skipDialog = !settings.confirmPaidTiers && (tier.free || boundUsable);
+  if (!skipDialog) {
+    const body = new MoveDialogBody({ tier, grants, initial: choice, trans });
+    const result = await showDialog<IMoveChoice>({
+      title: trans.__('Move to %1?', tier.label),
+      body,
+      buttons: [
+        Dialog.cancelButton({ label: trans.__('Cancel') }),
+        Dialog.okButton({ label: trans.__('Move') })
+      ]
+    });
+    if (!result.button.accept) {
+      return false;
+    }
+    choice = result.value ?? choice;
+  }
+
+  const grantId = tier.free ? null : choice.grantId;
+  if (!tier.free) {
+    if (!grantId) {
+      await showErrorMessage(
+        trans.__('Choose a grant'),
+        trans.__('%1 is a paid tier: choose a grant to charge.', tier.label)
+      );
+      return false;
+    }
+    try {
+      await model.client.putBinding({
+        path,
+        grant_id: grantId,
+        tier_id: tier.id
+      });
+    } catch (error) {
+      await showErrorMessage(
+        trans.__('Cannot charge this grant'),
+        messageOf(error)
+      );
+      return false;
+    }
+  }
+
+  const notebookModel = panel.model;
+  const previousMetadata = notebookModel?.getMetadata(METADATA_KEY);
+  const metadata: INotebookComputeMetadata = { tier: tier.id, grant: grantId };
+  notebookModel?.setMetadata(METADATA_KEY, { ...metadata });
+  model.checkMetadata();
+
+  const sessionContext = panel.sessionContext;
+  const previous = sessionContext.session?.kernel ?? null;
+  const previousId = previous?.id ?? null;
+  const previousName = previous?.name ?? null;
+  try {
+    await sessionContext.changeKernel({ name: kernelspec });
+  } catch (error) {
+    // The server refused the start (budget, grant): say its sentence and
+    // stay where we were. JupyterLab drops the session on such an error,
+    // while the server keeps the previous kernel alive: reattach to it.
+    if (previousMetadata === undefined) {
+      notebookModel?.deleteMetadata(METADATA_KEY);
+    } else {
+      notebookModel?.setMetadata(METADATA_KEY, previousMetadata);
+    }
+    model.checkMetadata();
+    Notification.error(
+      trans.__('Could not move to %1: %2', tier.label, messageOf(error)),
+      { autoClose: false }
+    );
+    if (!sessionContext.session && previousId && !sessionContext.isDisposed) {
+      try {
+        await sessionContext.changeKernel({
+          id: previousId,
+          name: previousName ?? undefined
+        });
+      } catch {
+        // The previous kernel is gone too; the notebook shows "No Kernel".
+      }
+    }
+    void model.refresh();
+    return false;
+  }
+
+  if (choice.rerun) {
+    const kernel = sessionContext.session?.kernel;
+    if (kernel) {
+      await kernel.info;
+    }
+    await NotebookActions.runAll(panel.content, sessionContext);
+  }
+  void model.refresh();
+  return true;
+}

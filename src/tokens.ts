@@ -1,0 +1,185 @@
+import { Token } from '@lumino/coreutils';
+import { IDisposable } from '@lumino/disposable';
+import { ISignal } from '@lumino/signaling';
+
+import type { NotebookPanel } from '@jupyterlab/notebook';
+
+import { ComputePanelAPI, IComputePanelClient } from './api';
+
+/**
+ * The npm package name, prefix of every plugin id.
+ */
+export const PACKAGE_NAME = 'jupyterlab-compute-panel';
+
+/**
+ * The translation domain.
+ */
+export const TRANSLATION_DOMAIN = 'jupyterlab_compute_panel';
+
+/**
+ * The notebook metadata key holding `{tier, grant}`.
+ */
+export const METADATA_KEY = 'jupyterlab_compute_panel';
+
+/**
+ * The stable id of the sidebar panel.
+ */
+export const PANEL_ID = 'jp-compute-panel';
+
+/**
+ * Command ids.
+ */
+export namespace CommandIDs {
+  export const open = 'compute-panel:open';
+  export const moveTo = 'compute-panel:move-to';
+}
+
+/**
+ * The user settings (schema/panel.json).
+ */
+export interface IComputePanelSettings {
+  /**
+   * Grant preselected when a notebook has none bound ('' for none).
+   */
+  defaultGrant: string;
+  /**
+   * Ask for confirmation before moving to a paid tier.
+   */
+  confirmPaidTiers: boolean;
+  /**
+   * Re-run all cells after a move, by default.
+   */
+  rerunByDefault: boolean;
+  /**
+   * Seconds between corrections from the server.
+   */
+  refreshInterval: number;
+}
+
+export const DEFAULT_SETTINGS: IComputePanelSettings = {
+  defaultGrant: '',
+  confirmPaidTiers: true,
+  rerunByDefault: false,
+  refreshInterval: 10
+};
+
+/**
+ * The state of the start-up version check.
+ */
+export interface IHandshake {
+  /**
+   * `pending` until answered; `ok`; `missing` (no server extension);
+   * `mismatch` (other version or API); `error` (other failure).
+   */
+  status: 'pending' | 'ok' | 'missing' | 'mismatch' | 'error';
+  /**
+   * A plain-words message for the user, null when all is well.
+   */
+  message: string | null;
+  /**
+   * The server's answer, when there was one.
+   */
+  server: ComputePanelAPI.IVersion | null;
+}
+
+/**
+ * The live cost of the current run.
+ */
+export interface ILiveCost {
+  /**
+   * Cost so far in micro-units (estimate while open, server's when closed).
+   */
+  micros: bigint;
+  /**
+   * The text to show: formatted estimate, or the server's exact string.
+   */
+  amount: string;
+  currency: string;
+  /**
+   * True when `amount` is the server's final figure (closed run).
+   */
+  exact: boolean;
+}
+
+/**
+ * The compute-panel model: the one owner of the front end's state.
+ */
+export interface IComputePanelModel extends IDisposable {
+  /**
+   * Emitted when anything but the ticking cost changes.
+   */
+  readonly stateChanged: ISignal<IComputePanelModel, void>;
+  /**
+   * Emitted every tick of the live cost (and when it is corrected).
+   */
+  readonly costChanged: ISignal<IComputePanelModel, ILiveCost | null>;
+
+  readonly client: IComputePanelClient;
+  readonly settings: IComputePanelSettings;
+  readonly handshake: IHandshake;
+  /**
+   * The catalog error reported by the server, if any.
+   */
+  readonly catalogError: string | null;
+  /**
+   * The last failure to load data, in plain words.
+   */
+  readonly error: string | null;
+  readonly tiers: ReadonlyArray<ComputePanelAPI.ITier>;
+  readonly grants: ReadonlyArray<ComputePanelAPI.IGrant>;
+
+  /**
+   * The notebook followed (the current widget with a session), or null.
+   */
+  readonly notebook: NotebookPanel | null;
+  /**
+   * The followed notebook's kernel name, or null without kernel.
+   */
+  readonly kernelName: string | null;
+  /**
+   * The tier of the followed notebook's kernel; null when there is no
+   * kernel or the kernel is not a tier kernel ("not metered").
+   */
+  readonly currentTier: ComputePanelAPI.ITier | null;
+  /**
+   * The followed kernel's run, or null.
+   */
+  readonly run: ComputePanelAPI.IRun | null;
+  readonly liveCost: ILiveCost | null;
+  /**
+   * A warning about invalid notebook metadata under our key.
+   */
+  readonly metadataWarning: string | null;
+
+  setSettings(settings: Partial<IComputePanelSettings>): void;
+  setNotebook(notebook: NotebookPanel | null): void;
+  tier(tierId: string): ComputePanelAPI.ITier | null;
+  tierForKernel(
+    kernelName: string | null | undefined
+  ): ComputePanelAPI.ITier | null;
+  /**
+   * The kernelspec to move the followed notebook to on `tier`.
+   */
+  kernelspecFor(tier: ComputePanelAPI.ITier): string | null;
+  /**
+   * Check the server version, then load tiers and grants.
+   */
+  initialize(): Promise<void>;
+  /**
+   * Reload tiers and the current run.
+   */
+  refresh(): Promise<void>;
+  refreshGrants(): Promise<ReadonlyArray<ComputePanelAPI.IGrant>>;
+  /**
+   * Re-read the followed notebook's metadata (e.g. after a move).
+   */
+  checkMetadata(): void;
+}
+
+/**
+ * The model token.
+ */
+export const IComputePanelModel = new Token<IComputePanelModel>(
+  'jupyterlab-compute-panel:IComputePanelModel',
+  'The compute-panel model: tiers, grants, the current notebook tier and the live cost of its run.'
+);

@@ -1,0 +1,139 @@
+import * as React from 'react';
+
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+
+import { ComputePanelView } from './components/ComputePanelView';
+import { ComputeStatus } from './components/StatusItem';
+import { computePanelIcon } from './icons';
+import {
+  IComputePanelModel,
+  ILiveCost,
+  PANEL_ID,
+  TRANSLATION_DOMAIN
+} from './tokens';
+
+/**
+ * The sidebar panel.
+ */
+export class ComputePanelWidget extends ReactWidget {
+  constructor(options: ComputePanelWidget.IOptions) {
+    super();
+    this._model = options.model;
+    this._onMove = options.onMove;
+    this._trans = (options.translator ?? nullTranslator).load(
+      TRANSLATION_DOMAIN
+    );
+    this.id = PANEL_ID;
+    this.addClass('jp-ComputePanel');
+    this.title.icon = computePanelIcon;
+    this.title.caption = this._trans.__('Compute');
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', this._trans.__('Compute panel'));
+  }
+
+  /**
+   * The tier a move is under way to, if any.
+   */
+  get moving(): string | null {
+    return this._moving;
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <UseSignal signal={this._model.stateChanged}>
+        {() => (
+          <ComputePanelView
+            model={this._model}
+            trans={this._trans}
+            moving={this._moving}
+            onMove={tierId => void this._move(tierId)}
+          />
+        )}
+      </UseSignal>
+    );
+  }
+
+  private async _move(tierId: string): Promise<void> {
+    if (this._moving) {
+      return;
+    }
+    this._moving = tierId;
+    this.update();
+    try {
+      await this._onMove(tierId);
+    } finally {
+      this._moving = null;
+      this.update();
+    }
+  }
+
+  private _model: IComputePanelModel;
+  private _onMove: (tierId: string) => Promise<unknown>;
+  private _trans: TranslationBundle;
+  private _moving: string | null = null;
+}
+
+export namespace ComputePanelWidget {
+  export interface IOptions {
+    model: IComputePanelModel;
+    translator?: ITranslator;
+    /**
+     * Run the move flow (the `compute-panel:move-to` command).
+     */
+    onMove: (tierId: string) => Promise<unknown>;
+  }
+}
+
+/**
+ * The status-bar item.
+ */
+export class ComputeStatusWidget extends ReactWidget {
+  constructor(options: ComputeStatusWidget.IOptions) {
+    super();
+    this._model = options.model;
+    this._onClick = options.onClick;
+    this._trans = (options.translator ?? nullTranslator).load(
+      TRANSLATION_DOMAIN
+    );
+    this.addClass('jp-ComputePanel-statusItem');
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <UseSignal signal={this._model.stateChanged}>
+        {() => (
+          <UseSignal
+            signal={this._model.costChanged}
+            initialArgs={this._model.liveCost}
+          >
+            {(_, cost?: ILiveCost | null) => (
+              <ComputeStatus
+                model={this._model}
+                cost={this._model.liveCost ?? cost ?? null}
+                trans={this._trans}
+                onClick={this._onClick}
+              />
+            )}
+          </UseSignal>
+        )}
+      </UseSignal>
+    );
+  }
+
+  private _model: IComputePanelModel;
+  private _onClick: () => void;
+  private _trans: TranslationBundle;
+}
+
+export namespace ComputeStatusWidget {
+  export interface IOptions {
+    model: IComputePanelModel;
+    translator?: ITranslator;
+    onClick: () => void;
+  }
+}
