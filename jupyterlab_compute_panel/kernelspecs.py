@@ -41,10 +41,14 @@ def derive(catalog: Catalog, base_specs: dict[str, Any]) -> dict[str, dict[str, 
                 "config": {"tier": tier.id, "base_kernel": base},
             }
             metadata["compute_panel"] = {**tier.summary_json(), "base_kernel": base, "generated": True}
-            badge = " (simulated)" if tier.simulated else ""
+            # Short: it is shown in the notebook toolbar. The base kernel's name is added
+            # only when there are several, to tell them apart.
+            display = f"{tier.label} (simulated)" if tier.simulated else tier.label
+            if len(base_specs) > 1:
+                display = f"{display} · {spec.display_name}"
             specs[kernelspec_name(tier.id, base)] = {
                 "argv": list(spec.argv),
-                "display_name": f"{spec.display_name} · {tier.label}{badge}",
+                "display_name": display,
                 "language": spec.language,
                 "interrupt_mode": spec.interrupt_mode,
                 "env": dict(spec.env or {}),
