@@ -1,0 +1,41 @@
+/**
+ * Playwright configuration: galata's defaults, Debian's Chromium, a fresh ledger.
+ */
+const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+
+const data = `${__dirname}/.ui-tests-data`;
+const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+module.exports = {
+  ...baseConfig,
+  testMatch: 'tests/**/*.spec.ts',
+  testIgnore: 'tests/**/*.bench.ts',
+  retries: process.env.CI ? 1 : 0,
+  workers: 1,
+  use: {
+    ...baseConfig.use,
+    video: 'off',
+    trace: process.env.CI ? 'off' : 'retain-on-failure',
+    launchOptions: {
+      executablePath: chromium,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run'
+      ]
+    }
+  },
+  webServer: {
+    command:
+      `rm -rf ${data} && mkdir -p ${data} && ` +
+      `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants import ../demo/grants.json && ` +
+      'jupyter lab --config jupyter_server_test_config.py',
+    url: 'http://localhost:8888/lab',
+    timeout: 120 * 1000,
+    reuseExistingServer: false,
+    env: { ...process.env, COMPUTE_PANEL_UI_DATA: data }
+  }
+};

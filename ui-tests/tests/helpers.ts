@@ -1,0 +1,77 @@
+import type { IJupyterLabPageFixture } from '@jupyterlab/galata';
+import { expect, type Locator } from '@playwright/test';
+
+/**
+ * A page object for the compute panel: few, stable selectors.
+ */
+export class ComputePanelHelper {
+  constructor(readonly page: IJupyterLabPageFixture) {}
+
+  get panel(): Locator {
+    return this.page.locator('#jp-compute-panel');
+  }
+
+  get status(): Locator {
+    return this.page.locator('.jp-ComputePanel-status');
+  }
+
+  card(tierId: string): Locator {
+    return this.panel.locator(`.jp-ComputePanel-card[data-tier="${tierId}"]`);
+  }
+
+  async open(): Promise<void> {
+    if (!(await this.panel.isVisible())) {
+      await this.page.getByRole('tab', { name: 'Compute', exact: true }).click();
+    }
+    await expect(this.panel.locator('.jp-ComputePanel-card')).toHaveCount(3);
+  }
+
+  /**
+   * Move the active notebook to a tier through the panel and its dialog.
+   */
+  async moveTo(
+    tierId: string,
+    options: { grant?: string; rerun?: boolean } = {}
+  ): Promise<Locator> {
+    await this.card(tierId).getByRole('button', { name: 'Move here' }).click();
+    const dialog = this.page.locator('.jp-Dialog');
+    await expect(dialog.locator('.jp-ComputePanel-moveDialog')).toBeVisible();
+    if (options.grant) {
+      await dialog.locator('select').selectOption(options.grant);
+    }
+    if (options.rerun) {
+      await dialog.getByLabel('Re-run all cells on the new tier').check();
+    }
+    return dialog;
+  }
+
+  async confirm(dialog: Locator): Promise<void> {
+    await dialog.getByRole('button', { name: 'Move' }).click();
+    await expect(dialog).toHaveCount(0);
+  }
+
+  /**
+   * The cost shown in the status bar, in micro-units (exact, no floats).
+   */
+  async statusCostMicros(): Promise<number> {
+    const text = (await this.status.textContent()) ?? '';
+    const match = /·\s*(\d+)\.(\d+)\s+[A-Z]{3}/.exec(text);
+    if (!match) {
+      throw new Error(`no cost in the status bar: ${text}`);
+    }
+    const fraction = (match[2] + '000000').slice(0, 6);
+    return Number(match[1]) * 1_000_000 + Number(fraction);
+  }
+
+  async waitForKernel(name: string): Promise<void> {
+    await this.page.waitForFunction(kernel => {
+      const app = (window as any).jupyterapp;
+      const widget = app.shell.currentWidget;
+      const ctx = widget?.sessionContext;
+      return (
+        ctx?.session?.kernel?.name === kernel &&
+        ctx?.session?.kernel?.status === 'idle'
+      );
+    }, name);
+  }
+}
