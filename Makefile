@@ -1,0 +1,97 @@
+# jupyterlab-compute-panel: the two commands of the README, and what they need.
+#   make start   set up (once), then JupyterLab with the extension, the demo catalog and sample grants
+#   make test    set up (once), then every test layer: lint, jest, pytest, auth check, wheel check, galata
+# Both are idempotent: each step leaves a stamp in .make/ and reruns only when its inputs change.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := .make
+PORT ?= 8888
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
+
+.PHONY: help setup start test lint jest pytest check-auth check-wheel galata bench clean
+
+help:
+	@echo "make start   JupyterLab with the compute panel, the demo catalog and sample grants (http://localhost:$(PORT)/lab)"
+	@echo "make test    every test layer (lint, jest, pytest, auth check, wheel check, galata)"
+	@echo "make bench   benchmarks (metering, bundle size, move latency)"
+
+$(STAMP):
+	@mkdir -p $(STAMP)
+
+# Python environment: the package (editable) with its test and dev extras.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(STAMP)/python: pyproject.toml | $(BIN)/python $(STAMP)
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[test,dev]"
+	@touch $@
+
+# Front end: node modules from the lockfile, then the prebuilt labextension.
+$(STAMP)/npm: package.json package-lock.json | $(STAMP)
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(STAMP)/labextension: $(TS_SOURCES) $(STAMP)/npm $(STAMP)/python
+	PATH="$(CURDIR)/$(BIN):$$PATH" npm run build:prod
+	$(BIN)/jupyter-builder develop --overwrite . >/dev/null
+	@touch $@
+
+$(STAMP)/ui-tests: ui-tests/package.json ui-tests/package-lock.json | $(STAMP)
+	cd ui-tests && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(STAMP)/python $(STAMP)/labextension
+
+start: setup
+	$(BIN)/jupyter compute-panel grants import demo/grants.json
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --config=demo/jupyter_server_config.py --port=$(PORT)
+
+lint: setup
+	npm run lint:check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python docs/gen_api.py --check
+
+jest: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" COMPUTE_PANEL_PYTHON="$(CURDIR)/$(BIN)/python" npm test -- --ci
+
+pytest: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+
+check-auth: setup
+	$(BIN)/python scripts/check_auth.py
+
+# `pip install .` alone gives a working, prebuilt extension: install the wheel in a clean venv.
+check-wheel: setup
+	rm -rf $(STAMP)/wheel $(STAMP)/wheel-venv
+	$(BIN)/python -m pip wheel -q --no-deps -w $(STAMP)/wheel .
+	$(PYTHON) -m venv $(STAMP)/wheel-venv
+	$(STAMP)/wheel-venv/bin/python -m pip install -q $(STAMP)/wheel/*.whl "jupyterlab==4.6.4"
+	$(STAMP)/wheel-venv/bin/jupyter labextension list 2>&1 | grep -E "jupyterlab-compute-panel .*enabled.*OK"
+	$(STAMP)/wheel-venv/bin/jupyter server extension list 2>&1 | grep -E "jupyterlab_compute_panel .*enabled"
+	$(STAMP)/wheel-venv/bin/python -c "from importlib.metadata import entry_points as e; assert 'compute-panel-provisioner' in [x.name for x in e(group='jupyter_client.kernel_provisioners')]"
+	@echo "wheel check: the installed wheel carries the prebuilt labextension, the server extension and the provisioner"
+
+galata: setup $(STAMP)/ui-tests
+	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test
+
+test: lint jest pytest check-auth check-wheel galata
+	@echo "All test layers passed."
+
+bench: setup $(STAMP)/ui-tests
+	$(BIN)/python bench/bench_metering.py
+	$(BIN)/python bench/bench_bundle.py
+	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.bench.config.js
+
+clean:
+	rm -rf $(STAMP) lib jupyterlab_compute_panel/labextension tsconfig.tsbuildinfo
