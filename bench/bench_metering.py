@@ -144,7 +144,7 @@ def bench_ledger_round(folder: Path, runs: int, rounds: int, history: int) -> tu
     try:
         add_history(ledger, history)
         ids = open_runs(ledger, cat, runs)
-        updated = ledger.heartbeat(ids)
+        updated = len(ids) - len(ledger.heartbeat(ids))
         samples = time_rounds(lambda: ledger.heartbeat(ids), rounds)
         return (*summarize(samples), updated)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.application import JupyterApp
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, List, Unicode, default
+from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default
 from traitlets.config import Config
 
 from . import kernelspecs
@@ -154,15 +155,29 @@ class ComputePanel(ExtensionApp):
         )
 
     # -- server extension hooks -----------------------------------------------
+    _link_error: str | None = None
+
+    def _link_jupyter_server_extension(self, serverapp: Any) -> None:
+        # A wrongly typed setting (heartbeat_interval='fast') must disable the extension
+        # with one line, not load it with none of its settings (a ledger in the wrong place).
+        try:
+            super()._link_jupyter_server_extension(serverapp)
+        except TraitError as e:
+            self.serverapp = serverapp
+            self._link_error = trait_error_line(e)
+            self._linked = True
+
     def initialize_settings(self) -> None:
         serverapp = self.serverapp
         try:
+            if self._link_error:
+                raise ConfigError(self._link_error)
             serverapp.event_logger.register_event_schema(RUN_EVENT_SCHEMA)
             service = self.build_service(
                 serverapp.kernel_spec_manager, serverapp.event_logger, root_dir=serverapp.root_dir
             )
             service.reconcile_at_start()
-        except (CatalogError, ConfigError, LedgerError) as e:
+        except (CatalogError, ConfigError, LedgerError, kernelspecs.KernelspecError) as e:
             self.log.error("jupyterlab-compute-panel is disabled: %s", e)
             self.settings.update(compute_panel_service=None, compute_panel_error=str(e))
             return
@@ -189,6 +204,13 @@ class ComputePanel(ExtensionApp):
         service = self.settings.get("compute_panel_service")
         if service is not None:
             await service.stop()
+
+
+def trait_error_line(error: TraitError) -> str:
+    """'ComputePanel.heartbeat_interval: The ... expected a float, not the str 'fast'.'"""
+    text = str(error).strip().splitlines()[0]
+    match = re.search(r"The '(\w+)' trait", text)
+    return f"ComputePanel.{match.group(1)}: {text}" if match else f"ComputePanel: {text}"
 
 
 def installed_provisioners() -> list[str]:
@@ -220,13 +242,15 @@ def standalone_service() -> MeteringService | Exception:
     Built once per process from the server's config files; kernelspecs are not
     rewritten (the server owns them).
     """
-    key = os.environ.get("JUPYTER_CONFIG_DIR", "") + "|" + ":".join(os.environ.get("JUPYTER_CONFIG_PATH", ""))
+    key = os.environ.get("JUPYTER_CONFIG_DIR", "") + "|" + os.environ.get("JUPYTER_CONFIG_PATH", "")
     if key not in _STANDALONE:
-        panel = ComputePanel(config=read_server_config())
         try:
+            panel = ComputePanel(config=read_server_config())
             service = panel.build_service(None, write=False)
             service.reconcile_at_start()
             _STANDALONE[key] = service
         except (CatalogError, ConfigError, LedgerError) as e:
             return e
+        except TraitError as e:
+            return ConfigError(trait_error_line(e))
     return _STANDALONE[key]

@@ -188,6 +188,11 @@ class _Field:
             raise self.fail(path, f"must be a positive number of gigabytes, got {value!r}")
         return number
 
+    def known(self, data: Mapping, path: str, fields: tuple[str, ...]) -> None:
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise self.fail(f"{path}.{unknown[0]}", f"is not a field of {path} (known: {', '.join(fields)})")
+
     def mapping(self, data: Mapping, key: str, *, required: bool = True) -> Mapping:
         value = data.get(key)
         if value is None and not required:
@@ -210,11 +215,13 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
         raise f.fail("id", "must be 1-40 lowercase letters, digits or '-', starting with a letter or digit")
 
     hw = f.mapping(data, "hardware", required=False)
+    f.known(hw, "hardware", ("gpu", "cpu_cores", "memory_gb"))
     gpu_data = hw.get("gpu")
     gpu = None
     if gpu_data is not None:
         if not isinstance(gpu_data, Mapping):
             raise f.fail("hardware.gpu", f"must be a mapping or null, got {gpu_data!r}")
+        f.known(gpu_data, "hardware.gpu", ("model", "count", "memory_gb"))
         model = gpu_data.get("model")
         if not isinstance(model, str) or not model.strip():
             raise f.fail("hardware.gpu.model", "is required and must be a string")
@@ -227,6 +234,7 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     )
 
     price = f.mapping(data, "price")
+    f.known(price, "price", ("per_hour", "currency", "source", "date"))
     try:
         rate = parse_amount(price.get("per_hour"))
     except MoneyError as e:

@@ -10,6 +10,7 @@ from pathlib import Path
 from .app import ComputePanel, ConfigError, read_server_config
 from .catalog import CatalogError
 from .grants import GrantError, parse_grant, read_grants_file
+from .kernelspecs import KernelspecError
 from .ledger import LedgerError, utcnow
 from .money import format_amount
 
@@ -19,7 +20,7 @@ def _panel(args: argparse.Namespace) -> ComputePanel:
     if args.db_url:
         panel.db_url = args.db_url
     if args.catalog:
-        panel.catalog_file = args.catalog
+        panel.catalog_file = str(args.catalog)
     return panel
 
 
@@ -67,9 +68,7 @@ def cmd_grants_add(args: argparse.Namespace) -> int:
 
 def cmd_grants_import(args: argparse.Namespace) -> int:
     grants = read_grants_file(args.file)
-    ledger = _service(args).ledger
-    for grant in grants:
-        ledger.upsert_grant(grant)
+    _service(args).ledger.upsert_grants(grants)
     print(f"Imported {len(grants)} grant(s) from {args.file}.")
     return 0
 
@@ -78,6 +77,7 @@ def cmd_kernelspecs_sync(args: argparse.Namespace) -> int:
     from jupyter_client.kernelspec import KernelSpecManager
 
     panel = _panel(args)
+    panel.write_kernelspecs = True  # this command is how admins write them when the server does not
     panel.build_service(KernelSpecManager(), write=True)
     print(f"Tier kernelspecs are up to date in {panel.kernelspec_dir}.")
     return 0
@@ -117,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
-    except (GrantError, CatalogError, ConfigError, LedgerError) as e:
+    except (GrantError, CatalogError, ConfigError, LedgerError, KernelspecError) as e:
         print(f"jupyter compute-panel: {e}", file=sys.stderr)
         return 2
 

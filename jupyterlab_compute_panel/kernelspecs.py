@@ -26,6 +26,10 @@ PROVISIONER = "compute-panel-provisioner"
 PREFIX = "compute-panel-"
 
 
+class KernelspecError(ValueError):
+    """A kernelspec folder in the way; the message is one readable line."""
+
+
 def kernelspec_name(tier_id: str, base: str) -> str:
     return f"{PREFIX}{tier_id}-{base}".lower()
 
@@ -86,6 +90,11 @@ def sync(specs: dict[str, dict[str, Any]], base_specs: dict[str, Any], target: P
         kernel_json = folder / "kernel.json"
         if kernel_json.exists() and kernel_json.read_text(encoding="utf-8") == text:
             continue
+        if folder.exists() and not _is_generated(kernel_json):
+            raise KernelspecError(
+                f"kernelspec_dir: {str(folder)!r} was not written by the compute panel; "
+                "rename or remove it so that the tier's kernelspec can be written there"
+            )
         folder.mkdir(exist_ok=True)
         base = base_specs[content["metadata"]["compute_panel"]["base_kernel"]]
         for logo in Path(base.resource_dir).glob("logo-*"):

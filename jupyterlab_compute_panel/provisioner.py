@@ -21,13 +21,20 @@ from traitlets import Unicode
 from .service import LaunchRefused, MeteringService
 
 
-def find_service(obj: Any) -> MeteringService | None:
-    """The metering service of the Jupyter server that owns ``obj``, if any."""
+def find_service(obj: Any) -> MeteringService | Exception | None:
+    """The metering service of the Jupyter server that owns ``obj``.
+
+    None outside a server (nbclient, papermill). Inside a server whose extension is
+    disabled, the reason, so that a start is refused rather than metered elsewhere.
+    """
     seen = 0
     while obj is not None and seen < 8:
         web_app = getattr(obj, "web_app", None)
         if web_app is not None:
-            return web_app.settings.get("compute_panel_service")
+            service = web_app.settings.get("compute_panel_service")
+            if service is None:
+                return RuntimeError(web_app.settings.get("compute_panel_error") or "the extension is not loaded")
+            return service
         obj = getattr(obj, "parent", None)
         seen += 1
     return None
@@ -101,15 +108,7 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         self.connection_info = connection_info
         service = self._get_service()
         try:
-            run = await service.open_run(
-                self,
-                kernel_id=self.kernel_id,
-                kernelspec=getattr(self.parent, "kernel_name", "") or self.kernel_spec.name or self.base_kernel,
-                tier=self._launch["tier"],
-                grant_id=self._launch["grant_id"],
-                user=self._launch["user"],
-                notebook=self._launch["notebook"],
-            )
+            run = await service.open_run(self, **self._run_fields())
         except Exception:
             # Never leave an unmetered kernel running on a tier.
             service.log.error("compute-panel: could not record the start; stopping the kernel", exc_info=True)
@@ -120,6 +119,21 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
             ) from None
         self.run_id = run.id
         return connection_info
+
+    async def resume_metering(self) -> None:
+        """Open a new run for this live kernel after its run was closed by someone else."""
+        run = await self._get_service().open_run(self, **self._run_fields())
+        self.run_id = run.id
+
+    def _run_fields(self) -> dict[str, Any]:
+        return {
+            "kernel_id": self.kernel_id,
+            "kernelspec": getattr(self.parent, "kernel_name", "") or self.kernel_spec.name or self.base_kernel,
+            "tier": self._launch["tier"],
+            "grant_id": self._launch["grant_id"],
+            "user": self._launch["user"],
+            "notebook": self._launch["notebook"],
+        }
 
     async def post_launch(self, **kwargs: Any) -> None:
         if self.inner is not None:

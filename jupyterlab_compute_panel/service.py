@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from jupyter_events import EventLogger
 
 RUN_EVENT = "https://events.jupyter.org/jupyterlab_compute_panel/run/v1"
+# A run is lost after this many missed heartbeats of the process that meters it.
+MISSED = 3
 RUN_EVENT_SCHEMA = Path(__file__).parent / "event_schemas" / "run" / "v1.yaml"
 T = TypeVar("T")
 
@@ -85,7 +87,6 @@ class MeteringService:
         self.ledger = ledger
         self.owner = owner
         self.heartbeat_interval = heartbeat_interval
-        self.stale_after = dt.timedelta(seconds=max(3 * heartbeat_interval, 10))
         self.default_grant = default_grant
         self.kernelspec_names = kernelspec_names or {}
         self.event_logger = event_logger
@@ -170,7 +171,7 @@ class MeteringService:
 
     # -- runs -----------------------------------------------------------------
     async def open_run(self, provisioner: Any, **fields: Any) -> RunView:
-        run = await self.db(self.ledger.open_run, **fields)
+        run = await self.db(self.ledger.open_run, heartbeat_s=self.heartbeat_interval, **fields)
         self._live[run.id] = _Live(provisioner, asyncio.get_running_loop())
         self._ensure_meter()
         self.emit("started", run)
@@ -214,7 +215,15 @@ class MeteringService:
                 alive.append(run_id)
             else:
                 await self.close_run(run_id, "died")
-        return await self.db(self.ledger.heartbeat, alive)
+        closed_under_us = await self.db(self.ledger.heartbeat, alive)
+        for run_id in closed_under_us:
+            # Another process closed this run (it judged our heartbeats stale) while the kernel
+            # lives: meter the rest of the kernel's life in a new run rather than lose it.
+            live = self._live.pop(run_id, None)
+            if live is not None:
+                self.log.warning("compute-panel: run %s was closed while its kernel lives; opening a new run", run_id)
+                await live.provisioner.resume_metering()
+        return len(alive) - len(closed_under_us)
 
     # -- reconciliation -------------------------------------------------------
     def reconcile_at_start(self) -> list[RunView]:
@@ -225,7 +234,7 @@ class MeteringService:
             return run.launcher_host == HOST and run.launcher_pid != mine and not _pid_alive(run.launcher_pid)
 
         closed = self.ledger.close_at_last_heartbeat(orphaned, "server_restart")
-        closed += self.ledger.close_at_last_heartbeat(None, "lost", stale_before=utcnow() - self.stale_after)
+        closed += self.ledger.close_at_last_heartbeat(None, "lost", exclude=self.live_run_ids(), missed=MISSED)
         for run in closed:
             self.log.info("compute-panel: closed run %s of kernel %s (%s)", run.id, run.kernel_id, run.end_reason)
         return closed
@@ -233,11 +242,7 @@ class MeteringService:
     async def reconcile(self) -> list[RunView]:
         """Close runs whose heartbeats stopped, at their last heartbeat."""
         closed = await self.db(
-            self.ledger.close_at_last_heartbeat,
-            None,
-            "lost",
-            stale_before=utcnow() - self.stale_after,
-            exclude=self.live_run_ids(),
+            self.ledger.close_at_last_heartbeat, None, "lost", exclude=self.live_run_ids(), missed=MISSED
         )
         for run in closed:
             self.emit("closed", run)

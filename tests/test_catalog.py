@@ -338,3 +338,24 @@ def test_inline_catalog_errors_name_the_setting():
     with pytest.raises(CatalogError) as info:
         parse_catalog([], KNOWN, "ComputePanel.tiers")
     assert str(info.value) == "ComputePanel.tiers: has no tiers; declare at least one"
+
+
+@pytest.mark.parametrize(
+    ("section", "path"),
+    [
+        ({"hardware": {"gpus": 2}}, "hardware.gpus"),
+        ({"hardware": {"gpu": {"model": "A100", "vram": 80}}}, "hardware.gpu.vram"),
+        ({"price": {"per_hour": "1", "currency": "USD", "source": "s", "date": "2026-01-01", "unit": "h"}}, "price.unit"),
+    ],
+)
+def test_unknown_nested_fields_are_named(section, path):
+    tier = {
+        "id": "t",
+        "label": "T",
+        "reliability": "datacenter",
+        "price": {"per_hour": "1", "currency": "USD", "source": "s", "date": "2026-01-01"},
+        **section,
+    }
+    with pytest.raises(CatalogError) as error:
+        parse_catalog([tier])
+    assert str(error.value).startswith(f"tier 't': {path}: is not a field of")

@@ -428,11 +428,6 @@ def test_cli_import_missing_file(cli, tmp_path):
     assert err == f"jupyter compute-panel: {path}: cannot be read (No such file or directory)\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.cmd_grants_import upserts grant by grant, each in its own transaction: "
-    "a row the ledger refuses leaves the rows before it imported",
-)
 def test_cli_import_is_atomic_when_the_ledger_refuses_a_row(cli, cli_ledger, tmp_path):
     # A grant with runs charged to it cannot change currency; the ledger refuses that row.
     cli_ledger.sync_tiers(read_catalog_file(DEMO_CATALOG))

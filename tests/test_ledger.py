@@ -85,7 +85,7 @@ def test_heartbeat_and_close_at_last_heartbeat(store):
     start = utcnow() - dt.timedelta(minutes=5)
     runs = [_open(ledger, catalog.get("rtx4090"), at=start) for _ in range(3)]
     beat = start + dt.timedelta(minutes=2)
-    assert ledger.heartbeat([r.id for r in runs[:2]], now=beat) == 2
+    assert ledger.heartbeat([r.id for r in runs[:2]], now=beat) == []
     closed = ledger.close_at_last_heartbeat(
         None, "lost", stale_before=start + dt.timedelta(minutes=3), exclude=[runs[1].id]
     )
@@ -155,3 +155,33 @@ def test_bindings_are_per_user_and_path(store):
     ledger.put_binding("bob", "a/nb.ipynb", GRANT_A["id"], "rtx4090")
     assert ledger.get_binding("bob", "a/nb.ipynb").tier_id == "rtx4090"
     assert ledger.get_binding("carol", "a/nb.ipynb") is None
+
+
+def test_staleness_is_judged_by_each_runs_own_heartbeat_interval(store):
+    """Servers sharing a ledger may heartbeat at different rates: none closes another's live run early."""
+    ledger, catalog = store
+    now = utcnow()
+    fast = ledger.open_run(
+        kernel_id="k-fast",
+        kernelspec="x",
+        tier=catalog.get("h200"),
+        grant_id=GRANT_A["id"],
+        user="alice",
+        notebook=None,
+        now=now - dt.timedelta(seconds=40),
+        heartbeat_s=1,
+    )
+    slow = ledger.open_run(
+        kernel_id="k-slow",
+        kernelspec="x",
+        tier=catalog.get("h200"),
+        grant_id=GRANT_A["id"],
+        user="bob",
+        notebook=None,
+        now=now - dt.timedelta(seconds=40),
+        heartbeat_s=30,
+    )
+    closed = ledger.close_at_last_heartbeat(None, "lost", missed=3, now=now)
+    assert [c.id for c in closed] == [fast.id]
+    assert ledger.get_run(slow.id).is_open
+    assert ledger.heartbeat([fast.id, slow.id], now=now) == [fast.id]

@@ -98,6 +98,7 @@ class Run(Base):
     cost_micros: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     launcher_host: Mapped[str] = mapped_column(String(255))
     launcher_pid: Mapped[int] = mapped_column(Integer)
+    heartbeat_ms: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
         Index("ix_runs_open", "ended", "last_heartbeat"),

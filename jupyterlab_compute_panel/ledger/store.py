@@ -43,6 +43,11 @@ def iso(value: dt.datetime | None) -> str | None:
     return value.isoformat(timespec="milliseconds") + "Z"
 
 
+def stale_after(heartbeat_ms: int, missed: int) -> dt.timedelta:
+    """How long a run may go without a heartbeat before it counts as lost."""
+    return dt.timedelta(milliseconds=max(missed * heartbeat_ms, 10_000))
+
+
 def duration_ms(start: dt.datetime, end: dt.datetime) -> int:
     return max(0, (end - start) // dt.timedelta(milliseconds=1))
 
@@ -299,22 +304,29 @@ class Ledger:
     # -- grants ---------------------------------------------------------------
     def upsert_grant(self, grant: Mapping[str, Any], now: dt.datetime | None = None) -> GrantView:
         """Insert or update a validated grant (see grants.parse_grant)."""
+        return self.upsert_grants([grant], now)[0]
+
+    def upsert_grants(self, grants: Iterable[Mapping[str, Any]], now: dt.datetime | None = None) -> list[GrantView]:
+        """Insert or update validated grants in one transaction: all of them or none."""
         now = now or utcnow()
         with self.session() as s, s.begin():
-            row = s.get(Grant, grant["id"])
-            if row is None:
-                row = Grant(created_at=now, updated_at=now, **grant)
-                s.add(row)
-            else:
-                if row.currency != grant["currency"] and self._has_runs(s, row.id):
-                    raise LedgerError(
-                        f"grant {row.id!r}: currency: cannot change from {row.currency} to {grant['currency']} once runs are charged to it"
-                    )
-                for key, value in grant.items():
-                    setattr(row, key, value)
-                row.updated_at = now
-            s.flush()
-            return GrantView.of(row)
+            return [self._upsert_grant(s, grant, now) for grant in grants]
+
+    def _upsert_grant(self, s: Session, grant: Mapping[str, Any], now: dt.datetime) -> GrantView:
+        row = s.get(Grant, grant["id"])
+        if row is None:
+            row = Grant(created_at=now, updated_at=now, **grant)
+            s.add(row)
+        else:
+            if row.currency != grant["currency"] and self._has_runs(s, row.id):
+                raise LedgerError(
+                    f"grant {row.id!r}: currency: cannot change from {row.currency} to {grant['currency']} once runs are charged to it"
+                )
+            for key, value in grant.items():
+                setattr(row, key, value)
+            row.updated_at = now
+        s.flush()
+        return GrantView.of(row)
 
     @staticmethod
     def _has_runs(s: Session, grant_id: str) -> bool:
@@ -376,6 +388,7 @@ class Ledger:
         notebook: str | None,
         now: dt.datetime | None = None,
         pid: int | None = None,
+        heartbeat_s: float = 15.0,
     ) -> RunView:
         now = now or utcnow()
         run = Run(
@@ -392,6 +405,7 @@ class Ledger:
             last_heartbeat=now,
             launcher_host=HOST,
             launcher_pid=pid if pid is not None else os.getpid(),
+            heartbeat_ms=int(heartbeat_s * 1000),
         )
         try:
             with self.session() as s, s.begin():
@@ -418,15 +432,19 @@ class Ledger:
             s.refresh(run)
             return RunView.of(run, self._label(s, run.tier_id))
 
-    def heartbeat(self, run_ids: Iterable[str], now: dt.datetime | None = None) -> int:
+    def heartbeat(self, run_ids: Iterable[str], now: dt.datetime | None = None) -> list[str]:
+        """Mark runs alive in one UPDATE; returns the ids among them that are already closed."""
         ids = list(run_ids)
         if not ids:
-            return 0
+            return []
         now = now or utcnow()
         with self.engine.begin() as conn:
-            return conn.execute(
+            done = conn.execute(
                 update(Run).where(Run.id.in_(ids), Run.ended.is_(None)).values(last_heartbeat=now)
             ).rowcount
+            if done == len(ids):
+                return []
+            return list(conn.execute(select(Run.id).where(Run.id.in_(ids), Run.ended.is_not(None))).scalars())
 
     def close_at_last_heartbeat(
         self,
@@ -434,15 +452,26 @@ class Ledger:
         reason: str,
         stale_before: dt.datetime | None = None,
         exclude: Iterable[str] = (),
+        missed: int | None = None,
+        now: dt.datetime | None = None,
     ) -> list[RunView]:
-        """Close open runs chosen by ``where`` and/or with a heartbeat older than ``stale_before``."""
+        """Close open runs at their last heartbeat: those chosen by ``where``, those whose
+        heartbeat is older than ``stale_before``, and (with ``missed``) those that missed that
+        many heartbeats of their own metering process (servers sharing a ledger may differ)."""
         closed = []
         excluded = set(exclude)
+        now = now or utcnow()
         with self.session() as s:
             query = select(Run).where(Run.ended.is_(None))
             if stale_before is not None:
                 query = query.where(Run.last_heartbeat < stale_before)
-            candidates = [r for r in s.scalars(query) if r.id not in excluded and (where is None or where(r))]
+            candidates = [
+                r
+                for r in s.scalars(query)
+                if r.id not in excluded
+                and (where is None or where(r))
+                and (missed is None or now - r.last_heartbeat > stale_after(r.heartbeat_ms, missed))
+            ]
         for run in candidates:
             view = self.close_run(run.id, reason, at=run.last_heartbeat)
             if view is not None:

@@ -73,6 +73,7 @@ def upgrade() -> None:
         sa.Column("cost_micros", sa.BigInteger(), nullable=True),
         sa.Column("launcher_host", sa.String(length=255), nullable=False),
         sa.Column("launcher_pid", sa.Integer(), nullable=False),
+        sa.Column("heartbeat_ms", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["grant_id"],
             ["grants.id"],
