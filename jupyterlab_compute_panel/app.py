@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import re
 from importlib.metadata import entry_points
@@ -16,7 +17,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default
 from traitlets.config import Config
 
-from . import kernelspecs
+from . import __version__, kernelspecs
 from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
 from .ledger import Ledger, LedgerError
 from .service import RUN_EVENT_SCHEMA, MeteringService
@@ -182,6 +183,9 @@ class ComputePanel(ExtensionApp):
             self.settings.update(compute_panel_service=None, compute_panel_error=str(e))
             return
         self.settings.update(compute_panel_service=service, compute_panel_error=None)
+        mismatch = frontend_mismatch()
+        if mismatch:
+            self.log.warning("jupyterlab-compute-panel: %s", mismatch)
         self.log.info(
             "compute-panel: %d tiers, ledger %s, billing as %r",
             len(service.catalog),
@@ -204,6 +208,26 @@ class ComputePanel(ExtensionApp):
         service = self.settings.get("compute_panel_service")
         if service is not None:
             await service.stop()
+
+
+def frontend_mismatch() -> str | None:
+    """One line if the labextension JupyterLab will load is not this server extension's version."""
+    from jupyter_core.paths import jupyter_path
+
+    for folder in jupyter_path("labextensions"):
+        manifest = Path(folder) / "jupyterlab-compute-panel" / "package.json"
+        if manifest.is_file():
+            try:
+                version = json.loads(manifest.read_text(encoding="utf-8")).get("version")
+            except (OSError, ValueError):
+                return f"{manifest} cannot be read: reinstall jupyterlab_compute_panel"
+            if version != __version__:
+                return (
+                    f"the front end in {manifest.parent} is version {version} but the server extension is "
+                    f"{__version__}: reinstall jupyterlab_compute_panel so that both match"
+                )
+            return None
+    return "the front end (labextension jupyterlab-compute-panel) is not installed: the compute panel will not show"
 
 
 def trait_error_line(error: TraitError) -> str:

@@ -298,11 +298,9 @@ class KernelRunHandler(BaseHandler):
     @authorized
     async def get(self, kernel_id: str) -> None:
         service = self.service
-        run = await service.db(service.ledger.open_run_for_kernel, kernel_id)
+        run = await service.db(service.ledger.current_run_for_kernel, kernel_id)
         if run is None:
-            raise ApiError(
-                404, f"Kernel {kernel_id!r} has no open run (it is not on a tier, or it has stopped)", "kernel_id"
-            )
+            raise ApiError(404, f"Kernel {kernel_id!r} has no run: it was never started on a tier", "kernel_id")
         self.reply(run.to_json(utcnow()))
 
 

@@ -13,7 +13,7 @@ import {
 
 import { ComputePanelAPI } from './api';
 import { IMoveChoice, MoveDialogBody } from './components/MoveDialog';
-import { INotebookComputeMetadata } from './metadata';
+import { INotebookComputeMetadata, readComputeMetadata } from './metadata';
 import { IComputePanelModel, METADATA_KEY, TRANSLATION_DOMAIN } from './tokens';
 
 /**
@@ -96,12 +96,23 @@ export async function moveToTier(options: {
   let grants: ReadonlyArray<ComputePanelAPI.IGrant> = [];
   let bound: string | null = null;
   if (!tier.free) {
-    grants = (await model.refreshGrants()).filter(grant => grant.active);
-    try {
-      bound = (await model.client.getBinding(path)).grant_id;
-    } catch {
-      bound = null;
-    }
+    // Before the kernel changes, one round trip (the binding PUT below), not
+    // three: the grants the model already holds, and the grant the notebook's
+    // own metadata remembers; the server is asked only when it has none.
+    const remembered = readComputeMetadata(
+      panel.model?.getMetadata(METADATA_KEY)
+    );
+    const [known, fromServer] = await Promise.all([
+      model.grants.length ? model.grants : model.refreshGrants(),
+      remembered.kind === 'valid' && remembered.value.grant
+        ? remembered.value.grant
+        : model.client
+            .getBinding(path)
+            .then(binding => binding.grant_id)
+            .catch(() => null)
+    ]);
+    grants = known.filter(grant => grant.active);
+    bound = fromServer;
   }
   let choice: IMoveChoice = {
     grantId: tier.free
@@ -199,6 +210,7 @@ export async function moveToTier(options: {
     }
     await NotebookActions.runAll(panel.content, sessionContext);
   }
-  void model.refresh();
+  // No refresh here: the model follows kernelChanged (the new run) and the
+  // server's run events (tier use), so nothing competes with the new kernel.
   return true;
 }

@@ -289,7 +289,7 @@ async def test_unknown_run_and_kernel(api, service):
     status, body = await api("GET", f"compute-panel/runs/{uuid.uuid4().hex}")
     assert_error(status, body, 404, "run_id", "No run")
     status, body = await api("GET", f"compute-panel/kernels/{uuid.uuid4()}/run")
-    assert_error(status, body, 404, "kernel_id", "has no open run")
+    assert_error(status, body, 404, "kernel_id", "has no run: it was never started on a tier")
 
 
 @pytest.fixture
@@ -443,8 +443,10 @@ async def test_one_run_and_kernel_run(api, runs):
     status, body = await api("GET", "compute-panel/kernels/kernel-r5/run")
     assert status == 200
     assert body["id"] == made["r5"].id and body["status"] == "open" and body["ended"] is None
-    # A closed run is no kernel's current run.
+    # A stopped kernel's current run is its last, closed run (its final cost).
     status, body = await api("GET", "compute-panel/kernels/kernel-r1/run")
+    assert status == 200 and body["id"] == made["r1"].id and body["status"] == "closed"
+    status, body = await api("GET", "compute-panel/kernels/never-metered/run")
     assert_error(status, body, 404, "kernel_id")
 
 

@@ -345,7 +345,10 @@ def test_inline_catalog_errors_name_the_setting():
     [
         ({"hardware": {"gpus": 2}}, "hardware.gpus"),
         ({"hardware": {"gpu": {"model": "A100", "vram": 80}}}, "hardware.gpu.vram"),
-        ({"price": {"per_hour": "1", "currency": "USD", "source": "s", "date": "2026-01-01", "unit": "h"}}, "price.unit"),
+        (
+            {"price": {"per_hour": "1", "currency": "USD", "source": "s", "date": "2026-01-01", "unit": "h"}},
+            "price.unit",
+        ),
     ],
 )
 def test_unknown_nested_fields_are_named(section, path):

@@ -161,3 +161,19 @@ def test_unreadable_kernel_json_is_not_treated_as_generated(tmp_path, base, demo
     (broken / "kernel.json").write_text("{not json")
     kernelspecs.sync(demo_specs, base, target)
     assert (broken / "kernel.json").read_text() == "{not json"
+
+
+def test_the_server_names_a_front_end_of_another_version(tmp_path, monkeypatch):
+    from jupyterlab_compute_panel import __version__
+    from jupyterlab_compute_panel.app import frontend_mismatch
+
+    ext = tmp_path / "labextensions" / "jupyterlab-compute-panel"
+    ext.mkdir(parents=True)
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path))
+    (ext / "package.json").write_text(json.dumps({"name": "jupyterlab-compute-panel", "version": __version__}))
+    assert frontend_mismatch() is None
+    (ext / "package.json").write_text(json.dumps({"name": "jupyterlab-compute-panel", "version": "0.0.1"}))
+    assert frontend_mismatch() == (
+        f"the front end in {ext} is version 0.0.1 but the server extension is {__version__}: "
+        "reinstall jupyterlab_compute_panel so that both match"
+    )

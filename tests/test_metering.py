@@ -303,3 +303,12 @@ async def test_metering_on_postgresql(db_url_on_postgres, jp_fetch, api, service
     [run] = await runs_of(api, notebook="pg.ipynb")
     assert (run["tier_id"], run["grant_id"], run["end_reason"]) == ("h200", GRANT_A["id"], "shutdown")
     assert_cost_exact(run)
+
+
+async def test_a_stopped_kernels_current_run_is_its_last_closed_run(jp_fetch, api, grants, service):
+    service.default_grant = grants[0]
+    response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": RTX}))
+    kernel_id = json.loads(response.body)["id"]
+    await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+    status, run = await api("GET", f"compute-panel/kernels/{kernel_id}/run")
+    assert status == 200 and run["status"] == "closed" and run["end_reason"] == "shutdown"

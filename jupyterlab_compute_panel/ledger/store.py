@@ -483,10 +483,13 @@ class Ledger:
             run = s.get(Run, run_id)
             return RunView.of(run, self._label(s, run.tier_id)) if run else None
 
-    def open_run_for_kernel(self, kernel_id: str) -> RunView | None:
+    def current_run_for_kernel(self, kernel_id: str) -> RunView | None:
+        """The kernel's open run, else its latest closed one (a stopped kernel's final cost)."""
         with self.session() as s:
             run = s.scalars(
-                select(Run).where(Run.kernel_id == kernel_id, Run.ended.is_(None)).order_by(Run.started.desc())
+                select(Run)
+                .where(Run.kernel_id == kernel_id)
+                .order_by(Run.ended.is_not(None), Run.started.desc(), Run.id)
             ).first()
             return RunView.of(run, self._label(s, run.tier_id)) if run else None
 
