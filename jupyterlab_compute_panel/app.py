@@ -183,6 +183,7 @@ class ComputePanel(ExtensionApp):
             self.settings.update(compute_panel_service=None, compute_panel_error=str(e))
             return
         self.settings.update(compute_panel_service=service, compute_panel_error=None)
+        self._label_culling(serverapp.kernel_manager)
         mismatch = frontend_mismatch()
         if mismatch:
             self.log.warning("jupyterlab-compute-panel: %s", mismatch)
@@ -197,6 +198,36 @@ class ComputePanel(ExtensionApp):
         from .handlers import default_handlers
 
         self.handlers.extend(default_handlers)
+
+    def _label_culling(self, kernel_manager: Any) -> None:
+        """Record jupyter_server's own idle culling as end reason ``culled``, not ``shutdown``.
+
+        The culler calls shutdown_kernel like a user would; tell the kernel's provisioner
+        first, and take it back when the kernel was not idle enough to be culled.
+        """
+        cull = getattr(kernel_manager, "cull_kernel_if_idle", None)
+        if cull is None or getattr(cull, "_compute_panel", False):
+            return
+
+        def provisioner_of(kernel_id: str) -> Any:
+            try:
+                provisioner = kernel_manager.get_kernel(kernel_id).provisioner
+            except KeyError:
+                return None
+            return provisioner if hasattr(provisioner, "set_end_reason") else None
+
+        async def cull_kernel_if_idle(kernel_id: str) -> Any:
+            provisioner = provisioner_of(kernel_id)
+            if provisioner is not None:
+                provisioner.set_end_reason("culled")
+            try:
+                return await cull(kernel_id)
+            finally:
+                if provisioner is not None and kernel_id in kernel_manager:
+                    provisioner.set_end_reason(None)
+
+        cull_kernel_if_idle._compute_panel = True  # type: ignore[attr-defined]
+        kernel_manager.cull_kernel_if_idle = cull_kernel_if_idle
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         service = self.settings.get("compute_panel_service")

@@ -195,8 +195,8 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
             run_id, self.run_id = self.run_id, None
             await self._get_service().close_run(run_id, reason)
 
-    def set_end_reason(self, reason: str) -> None:
-        """Let an enforcer (culler, budget) say why it is stopping this kernel."""
+    def set_end_reason(self, reason: str | None) -> None:
+        """Let an enforcer (culler, budget) say why it is stopping this kernel; None takes it back."""
         self._launch["end_reason"] = reason
 
     # -- delegation -----------------------------------------------------------

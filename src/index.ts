@@ -222,7 +222,9 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
       label: args => {
         const tier = tierOf(args);
         return tier
-          ? trans.__('Move Notebook to %1', tier.label)
+          ? tier.simulated
+            ? trans.__('Move Notebook to %1 (simulated)', tier.label)
+            : trans.__('Move Notebook to %1', tier.label)
           : trans.__('Move Notebook to a Compute Tier');
       },
       caption: trans.__(

@@ -312,3 +312,21 @@ async def test_a_stopped_kernels_current_run_is_its_last_closed_run(jp_fetch, ap
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")
     status, run = await api("GET", f"compute-panel/kernels/{kernel_id}/run")
     assert status == 200 and run["status"] == "closed" and run["end_reason"] == "shutdown"
+
+
+@pytest.fixture
+def culling(jp_server_config):
+    jp_server_config["MappingKernelManager"].update(cull_idle_timeout=2, cull_interval=1)
+    return jp_server_config
+
+
+async def test_the_servers_idle_culler_is_recorded_as_culled(culling, jp_fetch, api, grants):
+    session = await start_session(jp_fetch, "idle.ipynb", LOCAL)
+    kernel_id = session["kernel"]["id"]
+
+    async def culled():
+        runs = await runs_of(api, kernel=kernel_id, status="closed")
+        return runs[0] if runs else None
+
+    run = await wait_for(culled, timeout=30)
+    assert run["end_reason"] == "culled"

@@ -35,9 +35,13 @@ export function statusText(
       )
     };
   }
+  // A simulated tier says so wherever it is shown.
+  const label = tier.simulated
+    ? trans.__('%1 (simulated)', tier.label)
+    : tier.label;
   if (tier.free) {
     return {
-      text: trans.__('%1 · free', tier.label),
+      text: trans.__('%1 · free', label),
       title: trans.__('%1 is free. %2', tier.label, open)
     };
   }
@@ -47,8 +51,8 @@ export function statusText(
     ? trans.__('Grant: %1', grant)
     : trans.__('Grant: none yet');
   const text = cost
-    ? `${tier.label} · ${cost.amount} ${cost.currency}`
-    : `${tier.label} · ${formatPrice(tier, trans)}`;
+    ? `${label} · ${cost.amount} ${cost.currency}`
+    : `${label} · ${formatPrice(tier, trans)}`;
   return { text, title: `${rate} · ${grantText}. ${open}` };
 }
 
