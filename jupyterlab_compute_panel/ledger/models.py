@@ -15,12 +15,11 @@ class Base(DeclarativeBase):
 END_REASONS = (
     "shutdown",  # shut down on request
     "restart",  # restarted on request: the next life is a new run
-    "culled",  # shut down for being idle
+    "culled",  # shut down for being idle (jupyter_server's culler, or ours)
     "died",  # the kernel process exited by itself or was killed
     "server_restart",  # the metering server went away; closed at the last heartbeat on its next start
     "lost",  # heartbeats stopped (killed process, lost host); closed at the last heartbeat
     "budget",  # shut down by budget enforcement
-    "launch_failed",  # the ledger could not record the start, so the kernel was stopped
 )
 
 
