@@ -126,8 +126,7 @@ export namespace ComputePanelAPI {
     | 'died'
     | 'server_restart'
     | 'lost'
-    | 'budget'
-    | 'launch_failed';
+    | 'budget';
 
   export interface IRun {
     id: string;
