@@ -37,7 +37,7 @@ def store(request, tmp_path):
     ledger.dispose()
 
 
-def _open(ledger, tier, at=None, kernel=None, notebook="nb.ipynb", user="alice"):
+def _open(ledger, tier, at=None, kernel=None, notebook="nb.ipynb", user="alice", **extra):
     return ledger.open_run(
         kernel_id=kernel or uuid.uuid4().hex,
         kernelspec=f"compute-panel-{tier.id}-python3",
@@ -46,6 +46,7 @@ def _open(ledger, tier, at=None, kernel=None, notebook="nb.ipynb", user="alice")
         user=user,
         notebook=notebook,
         now=at,
+        **extra,
     )
 
 
@@ -161,26 +162,9 @@ def test_staleness_is_judged_by_each_runs_own_heartbeat_interval(store):
     """Servers sharing a ledger may heartbeat at different rates: none closes another's live run early."""
     ledger, catalog = store
     now = utcnow()
-    fast = ledger.open_run(
-        kernel_id="k-fast",
-        kernelspec="x",
-        tier=catalog.get("h200"),
-        grant_id=GRANT_A["id"],
-        user="alice",
-        notebook=None,
-        now=now - dt.timedelta(seconds=40),
-        heartbeat_s=1,
-    )
-    slow = ledger.open_run(
-        kernel_id="k-slow",
-        kernelspec="x",
-        tier=catalog.get("h200"),
-        grant_id=GRANT_A["id"],
-        user="bob",
-        notebook=None,
-        now=now - dt.timedelta(seconds=40),
-        heartbeat_s=30,
-    )
+    started = now - dt.timedelta(seconds=40)
+    fast = _open(ledger, catalog.get("h200"), at=started, user="alice", heartbeat_s=1)
+    slow = _open(ledger, catalog.get("h200"), at=started, user="bob", heartbeat_s=30)
     closed = ledger.close_at_last_heartbeat(None, "lost", missed=3, now=now)
     assert [c.id for c in closed] == [fast.id]
     assert ledger.get_run(slow.id).is_open
