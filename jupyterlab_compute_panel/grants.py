@@ -15,7 +15,21 @@ from typing import Any
 from .money import MoneyError, parse_amount, parse_currency
 
 GRANT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-GRANT_FIELDS = ("id", "award_number", "title", "funder", "pi", "budget", "currency", "start_date", "end_date")
+REQUIRED_FIELDS = ("id", "award_number", "title", "funder", "pi", "budget", "currency", "start_date", "end_date")
+POLICY_FIELDS = (
+    "co_pis",
+    "members",
+    "allowed_tiers",
+    "sensitive",
+    "alert_thresholds",
+    "hard_stop",
+    "min_runtime_minutes",
+)
+GRANT_FIELDS = REQUIRED_FIELDS + POLICY_FIELDS
+ROLES = ("pi", "member", "viewer")
+USER = re.compile(r"^[^\s:;,]{1,200}$")
+DEFAULT_THRESHOLDS = (50, 80, 100)
+DEFAULT_MIN_RUNTIME_MINUTES = 15
 
 
 class GrantError(ValueError):
@@ -64,6 +78,107 @@ def parse_grant(data: Any) -> dict[str, Any]:
     out["end_date"] = _date(data.get("end_date"), "end_date")
     if out["end_date"] < out["start_date"]:
         raise GrantError("end_date: must not be before start_date", "end_date")
+    out.update(parse_policies(data))
+    if not USER.match(out["pi"]):
+        raise GrantError("pi: must be a user name without spaces, ':', ';' or ','", "pi")
+    return out
+
+
+def _present(data: Mapping, field: str) -> bool:
+    value = data.get(field)
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _items(value: Any, field: str) -> list[str]:
+    """A list given as a JSON list or as 'a;b;c' (CSV)."""
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(";") if item.strip()]
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return [item.strip() for item in value]
+    raise GrantError(f"{field}: must be a list of strings (in CSV: separated by ';'), got {value!r}", field)
+
+
+def _flag(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0"):
+        return value.strip().lower() in ("true", "yes", "1")
+    raise GrantError(f"{field}: must be true or false, got {value!r}", field)
+
+
+def _user(value: str, field: str) -> str:
+    if not USER.match(value):
+        raise GrantError(f"{field}: {value!r} is not a user name (no spaces, ':', ';' or ',')", field)
+    return value
+
+
+def parse_member(value: Any, field: str = "members") -> tuple[str, str]:
+    """A member as {"user": ..., "role": ...} or 'user:role' (CSV)."""
+    if isinstance(value, str):
+        user, _, role = value.partition(":")
+        value = {"user": user.strip(), "role": role.strip() or "member"}
+    if not isinstance(value, Mapping) or set(value) - {"user", "role"}:
+        raise GrantError(
+            f"{field}: a member is {{'user': ..., 'role': ...}} (in CSV 'user:role'), got {value!r}", field
+        )
+    user = value.get("user")
+    role = value.get("role", "member")
+    if not isinstance(user, str):
+        raise GrantError(f"{field}: a member's user must be a string, got {user!r}", field)
+    if role not in ROLES:
+        raise GrantError(f"{field}: role must be one of {', '.join(ROLES)}, got {role!r}", field)
+    return _user(user.strip(), field), role
+
+
+def parse_policies(data: Mapping) -> dict[str, Any]:
+    """The optional policy fields; absent ones are left out (the ledger keeps or defaults them)."""
+    out: dict[str, Any] = {}
+    members: list[tuple[str, str]] | None = None
+    if _present(data, "co_pis"):
+        members = [(_user(user, "co_pis"), "pi") for user in _items(data["co_pis"], "co_pis")]
+    if _present(data, "members"):
+        raw = data["members"]
+        listed = _items(raw, "members") if isinstance(raw, str) else raw
+        if not isinstance(listed, list):
+            raise GrantError(f"members: must be a list, got {raw!r}", "members")
+        members = (members or []) + [parse_member(item) for item in listed]
+    if members is not None:
+        seen: dict[str, str] = {}
+        for user, role in members:
+            if seen.get(user, role) != role:
+                raise GrantError(f"members: {user!r} is given two roles ({seen[user]} and {role})", "members")
+            seen[user] = role
+        out["members"] = sorted(seen.items())
+    if "allowed_tiers" in data:
+        value = data["allowed_tiers"]
+        out["allowed_tiers"] = None if not _present(data, "allowed_tiers") else _items(value, "allowed_tiers") or None
+    if _present(data, "sensitive"):
+        out["sensitive"] = _flag(data["sensitive"], "sensitive")
+    if _present(data, "hard_stop"):
+        out["hard_stop"] = _flag(data["hard_stop"], "hard_stop")
+    if _present(data, "alert_thresholds"):
+        raw = data["alert_thresholds"]
+        items = _items(raw, "alert_thresholds") if isinstance(raw, str) else raw
+        try:
+            thresholds = sorted({int(Decimal(str(item))) for item in items})
+        except (ArithmeticError, TypeError, ValueError):
+            raise GrantError(
+                f"alert_thresholds: must be whole percentages such as 50;80;100, got {raw!r}", "alert_thresholds"
+            ) from None
+        if not thresholds or any(not 1 <= t <= 1000 for t in thresholds):
+            raise GrantError("alert_thresholds: must be percentages from 1 to 1000", "alert_thresholds")
+        out["alert_thresholds"] = thresholds
+    if _present(data, "min_runtime_minutes"):
+        raw = data["min_runtime_minutes"]
+        try:
+            minutes = Decimal(str(raw))
+        except ArithmeticError:
+            minutes = Decimal(-1)
+        if isinstance(raw, bool) or not minutes.is_finite() or not 0 <= minutes <= 24 * 60:
+            raise GrantError(
+                f"min_runtime_minutes: must be a number of minutes from 0 to 1440, got {raw!r}", "min_runtime_minutes"
+            )
+        out["min_runtime_s"] = int(minutes * 60)
     return out
 
 
@@ -81,7 +196,7 @@ def read_grants_file(path: str | Path) -> list[dict[str, Any]]:
     rows: list[tuple[str, Any]] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(io.StringIO(text))
-        missing = [f for f in GRANT_FIELDS if f not in (reader.fieldnames or [])]
+        missing = [f for f in REQUIRED_FIELDS if f not in (reader.fieldnames or [])]
         if missing:
             raise GrantError(f"{path}: the header row lacks {', '.join(missing)}")
         for record in reader:

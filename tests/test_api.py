@@ -141,6 +141,12 @@ async def test_grants(api, grants):
         "end_date": "2028-08-31",
         "active": True,
         "spent": "0.00",
+        "allowed_tiers": None,
+        "sensitive": False,
+        "alert_thresholds": [50, 80, 100],
+        "hard_stop": True,
+        "min_runtime_minutes": 15.0,
+        "members": [{"user": "alice", "role": "pi"}],
     }
     assert by_id[EXPIRED]["active"] is False
 

@@ -10,7 +10,7 @@ import pytest
 
 from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.cli import main
-from jupyterlab_compute_panel.grants import GRANT_FIELDS, GrantError, parse_grant, read_grants_file
+from jupyterlab_compute_panel.grants import GRANT_FIELDS, REQUIRED_FIELDS, GrantError, parse_grant, read_grants_file
 from jupyterlab_compute_panel.ledger import Ledger
 
 GOOD = {
@@ -24,12 +24,12 @@ GOOD = {
     "start_date": "2025-09-01",
     "end_date": "2028-08-31",
 }
-CSV_HEADER = ",".join(GRANT_FIELDS)
+CSV_HEADER = ",".join(REQUIRED_FIELDS)
 
 
 def csv_row(**overrides) -> str:
     values = {**GOOD, **overrides}
-    return ",".join(str(values[f]) for f in GRANT_FIELDS)
+    return ",".join(str(values[f]) for f in REQUIRED_FIELDS)
 
 
 # -- parse_grant ----------------------------------------------------------------
@@ -291,7 +291,7 @@ def cli_ledger(cli):
 def add_args(**overrides) -> list[str]:
     values = {**GOOD, **overrides}
     args = ["grants", "add"]
-    for field in GRANT_FIELDS:
+    for field in REQUIRED_FIELDS:
         args += [f"--{field.replace('_', '-')}", values[field]]
     return args
 
@@ -316,6 +316,13 @@ def test_cli_add_and_list(cli):
             "end_date": "2028-08-31",
             "active": dt.date(2025, 9, 1) <= dt.date.today() <= dt.date(2028, 8, 31),
             "spent": "0.00",
+            # The default policies, and the PI as the grant's first member.
+            "allowed_tiers": None,
+            "sensitive": False,
+            "alert_thresholds": [50, 80, 100],
+            "hard_stop": True,
+            "min_runtime_minutes": 15.0,
+            "members": [{"user": "alice", "role": "pi"}],
         }
     ]
 

@@ -60,8 +60,28 @@ class Grant(Base):
     currency: Mapped[str] = mapped_column(String(3))
     start_date: Mapped[dt.date] = mapped_column(Date)
     end_date: Mapped[dt.date] = mapped_column(Date)
+    # Policies (issue 3). JSON lists kept as text so SQLite and PostgreSQL agree.
+    allowed_tiers: Mapped[str | None] = mapped_column(Text, nullable=True)  # null: every tier
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False)
+    alert_thresholds: Mapped[str] = mapped_column(Text, default="[50, 80, 100]")
+    hard_stop: Mapped[bool] = mapped_column(Boolean, default=True)
+    min_runtime_s: Mapped[int] = mapped_column(Integer, default=900)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+ROLES = ("pi", "member", "viewer")
+
+
+class GrantMember(Base):
+    """A user's role on a grant: the PI and co-PIs (pi), members who charge it, viewers."""
+
+    __tablename__ = "grant_members"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class NotebookBinding(Base):

@@ -14,13 +14,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..money import cost_micros, format_amount
-from .models import Grant, NotebookBinding, Run, TierRate, TierRow
+from .models import Grant, GrantMember, NotebookBinding, Run, TierRate, TierRow
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 HOST = socket.gethostname()
@@ -135,13 +135,38 @@ class GrantView:
     currency: str
     start_date: dt.date
     end_date: dt.date
+    allowed_tiers: tuple[str, ...] | None = None
+    sensitive: bool = False
+    alert_thresholds: tuple[int, ...] = (50, 80, 100)
+    hard_stop: bool = True
+    min_runtime_s: int = 900
+    members: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of(cls, g: Grant) -> GrantView:
-        return cls(g.id, g.award_number, g.title, g.funder, g.pi, g.budget_micros, g.currency, g.start_date, g.end_date)
+    def of(cls, g: Grant, members: Iterable[tuple[str, str]] = ()) -> GrantView:
+        return cls(
+            g.id,
+            g.award_number,
+            g.title,
+            g.funder,
+            g.pi,
+            g.budget_micros,
+            g.currency,
+            g.start_date,
+            g.end_date,
+            allowed_tiers=tuple(json.loads(g.allowed_tiers)) if g.allowed_tiers else None,
+            sensitive=bool(g.sensitive),
+            alert_thresholds=tuple(json.loads(g.alert_thresholds or "[50, 80, 100]")),
+            hard_stop=bool(g.hard_stop),
+            min_runtime_s=g.min_runtime_s if g.min_runtime_s is not None else 900,
+            members=tuple(sorted(members)),
+        )
 
     def active_on(self, day: dt.date) -> bool:
         return self.start_date <= day <= self.end_date
+
+    def role_of(self, user: str) -> str | None:
+        return dict(self.members).get(user)
 
     def to_json(self, spent_micros: int, today: dt.date) -> dict[str, Any]:
         return {
@@ -156,7 +181,24 @@ class GrantView:
             "end_date": self.end_date.isoformat(),
             "active": self.active_on(today),
             "spent": format_amount(spent_micros),
+            "allowed_tiers": list(self.allowed_tiers) if self.allowed_tiers is not None else None,
+            "sensitive": self.sensitive,
+            "alert_thresholds": list(self.alert_thresholds),
+            "hard_stop": self.hard_stop,
+            "min_runtime_minutes": self.min_runtime_s / 60,
+            "members": [{"user": user, "role": role} for user, role in self.members],
         }
+
+
+class BudgetExhausted(Exception):
+    """A start refused because the grant cannot pay for the minimum runtime."""
+
+    def __init__(self, grant: GrantView, left_micros: int, committed_micros: int, needed_micros: int) -> None:
+        super().__init__(f"grant {grant.id}: {left_micros} left, {committed_micros} committed, {needed_micros} needed")
+        self.grant = grant
+        self.left_micros = left_micros
+        self.committed_micros = committed_micros
+        self.needed_micros = needed_micros
 
 
 @dataclass(frozen=True)
@@ -313,20 +355,88 @@ class Ledger:
             return [self._upsert_grant(s, grant, now) for grant in grants]
 
     def _upsert_grant(self, s: Session, grant: Mapping[str, Any], now: dt.datetime) -> GrantView:
-        row = s.get(Grant, grant["id"])
+        values = dict(grant)
+        members = values.pop("members", None)
+        if "allowed_tiers" in values:
+            tiers = values["allowed_tiers"]
+            values["allowed_tiers"] = json.dumps(sorted(tiers)) if tiers else None
+        if "alert_thresholds" in values:
+            values["alert_thresholds"] = json.dumps(list(values["alert_thresholds"]))
+        row = s.get(Grant, values["id"])
         if row is None:
-            row = Grant(created_at=now, updated_at=now, **grant)
+            row = Grant(created_at=now, updated_at=now, **values)
             s.add(row)
         else:
-            if row.currency != grant["currency"] and self._has_runs(s, row.id):
+            if row.currency != values["currency"] and self._has_runs(s, row.id):
                 raise LedgerError(
-                    f"grant {row.id!r}: currency: cannot change from {row.currency} to {grant['currency']} once runs are charged to it"
+                    f"grant {row.id!r}: currency: cannot change from {row.currency} to {values['currency']} once runs are charged to it"
                 )
-            for key, value in grant.items():
+            for key, value in values.items():
                 setattr(row, key, value)
             row.updated_at = now
         s.flush()
-        return GrantView.of(row)
+        if members is not None:
+            # The file's members replace the grant's; the PI always keeps the role pi.
+            s.execute(delete(GrantMember).where(GrantMember.grant_id == row.id))
+            s.flush()
+            for user, role in members:
+                if user != row.pi:
+                    s.add(GrantMember(grant_id=row.id, user=user, role=role, added_at=now))
+        pi = s.get(GrantMember, (row.id, row.pi))
+        if pi is None:
+            s.add(GrantMember(grant_id=row.id, user=row.pi, role="pi", added_at=now))
+        else:
+            pi.role = "pi"
+        s.flush()
+        return GrantView.of(row, self._members(s, row.id))
+
+    @staticmethod
+    def _members(s: Session, grant_id: str) -> list[tuple[str, str]]:
+        return [
+            tuple(r)
+            for r in s.execute(select(GrantMember.user, GrantMember.role).where(GrantMember.grant_id == grant_id))
+        ]
+
+    def set_member(self, grant_id: str, user: str, role: str, now: dt.datetime | None = None) -> GrantView:
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            row = s.get(Grant, grant_id)
+            if row is None:
+                raise LedgerError(f"grant {grant_id!r}: no such grant")
+            if user == row.pi and role != "pi":
+                raise LedgerError(f"grant {grant_id!r}: {user} is its PI; name another PI before changing their role")
+            member = s.get(GrantMember, (grant_id, user))
+            if member is None:
+                s.add(GrantMember(grant_id=grant_id, user=user, role=role, added_at=now))
+            else:
+                member.role = role
+            s.flush()
+            return GrantView.of(row, self._members(s, grant_id))
+
+    def remove_member(self, grant_id: str, user: str) -> GrantView:
+        with self.session() as s, s.begin():
+            row = s.get(Grant, grant_id)
+            if row is None:
+                raise LedgerError(f"grant {grant_id!r}: no such grant")
+            if user == row.pi:
+                raise LedgerError(f"grant {grant_id!r}: {user} is its PI and cannot be removed")
+            if (
+                s.execute(
+                    delete(GrantMember).where(GrantMember.grant_id == grant_id, GrantMember.user == user)
+                ).rowcount
+                == 0
+            ):
+                raise LedgerError(f"grant {grant_id!r}: {user} is not a member")
+            return GrantView.of(row, self._members(s, grant_id))
+
+    def set_budget(self, grant_id: str, budget_micros: int, now: dt.datetime | None = None) -> GrantView:
+        with self.session() as s, s.begin():
+            row = s.get(Grant, grant_id)
+            if row is None:
+                raise LedgerError(f"grant {grant_id!r}: no such grant")
+            row.budget_micros, row.updated_at = budget_micros, now or utcnow()
+            s.flush()
+            return GrantView.of(row, self._members(s, grant_id))
 
     @staticmethod
     def _has_runs(s: Session, grant_id: str) -> bool:
@@ -335,11 +445,14 @@ class Ledger:
     def get_grant(self, grant_id: str) -> GrantView | None:
         with self.session() as s:
             row = s.get(Grant, grant_id)
-            return GrantView.of(row) if row else None
+            return GrantView.of(row, self._members(s, grant_id)) if row else None
 
     def list_grants(self) -> list[GrantView]:
         with self.session() as s:
-            return [GrantView.of(g) for g in s.scalars(select(Grant).order_by(Grant.id))]
+            members: dict[str, list[tuple[str, str]]] = {}
+            for grant_id, user, role in s.execute(select(GrantMember.grant_id, GrantMember.user, GrantMember.role)):
+                members.setdefault(grant_id, []).append((user, role))
+            return [GrantView.of(g, members.get(g.id, ())) for g in s.scalars(select(Grant).order_by(Grant.id))]
 
     def grant_spend(self, grant_ids: Iterable[str], now: dt.datetime) -> dict[str, int]:
         """Spent micro-units per grant: closed runs' costs plus open runs up to ``now``."""
