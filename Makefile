@@ -54,6 +54,8 @@ setup: $(STAMP)/python $(STAMP)/labextension
 
 start: setup
 	$(BIN)/jupyter compute-panel grants import demo/grants.json
+	me=$$($(BIN)/jupyter compute-panel whoami) && for grant in nsf-cns-2401234 erc-stg-101076543; do \
+	  $(BIN)/jupyter compute-panel grants add-member $$grant "$$me" member; done
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --config=demo/jupyter_server_config.py --port=$(PORT)
 
 lint: setup

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from .app import ComputePanel, ConfigError, read_server_config
 from .catalog import CatalogError
-from .grants import GrantError, parse_grant, read_grants_file
+from .grants import GrantError, parse_grant, parse_member, read_grants_file
 from .kernelspecs import KernelspecError
 from .ledger import LedgerError, utcnow
-from .money import format_amount
+from .money import MoneyError, format_amount, parse_amount
 
 
 def _panel(args: argparse.Namespace) -> ComputePanel:
@@ -73,6 +73,64 @@ def cmd_grants_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_grant(view, spent_micros: int) -> None:
+    data = view.to_json(spent_micros, utcnow().date())
+    print(f"{data['id']}  {data['award_number']}  ({'active' if data['active'] else 'inactive'})")
+    print(f"  {data['title']}, funded by {data['funder']}")
+    print(
+        f"  budget {data['budget']} {data['currency']}, spent {data['spent']}, from {data['start_date']} to {data['end_date']}"
+    )
+    tiers = ", ".join(data["allowed_tiers"]) if data["allowed_tiers"] else "every tier"
+    print(
+        f"  allows {tiers}; sensitive data: {'yes' if data['sensitive'] else 'no'}; "
+        f"hard stop: {'on' if data['hard_stop'] else 'off'}; alerts at {', '.join(f'{t}%' for t in data['alert_thresholds'])}; "
+        f"minimum runtime {data['min_runtime_minutes']:g} min"
+    )
+    for member in data["members"]:
+        print(f"  {member['role']:<7} {member['user']}")
+
+
+def cmd_grants_show(args: argparse.Namespace) -> int:
+    ledger = _service(args).ledger
+    view = ledger.get_grant(args.grant)
+    if view is None:
+        raise GrantError(f"no grant {args.grant!r} (see 'jupyter compute-panel grants list')")
+    spent = ledger.grant_spend([view.id], utcnow())[view.id]
+    if args.json:
+        print(json.dumps(view.to_json(spent, utcnow().date()), indent=1))
+    else:
+        _print_grant(view, spent)
+    return 0
+
+
+def cmd_grants_set_budget(args: argparse.Namespace) -> int:
+    try:
+        budget = parse_amount(args.budget)
+    except MoneyError as e:
+        raise GrantError(f"budget: {e}") from None
+    view = _service(args).ledger.set_budget(args.grant, budget)
+    print(f"Grant {view.id} now has a budget of {format_amount(view.budget_micros)} {view.currency}.")
+    return 0
+
+
+def cmd_grants_add_member(args: argparse.Namespace) -> int:
+    user, role = parse_member({"user": args.user, "role": args.role})
+    view = _service(args).ledger.set_member(args.grant, user, role)
+    print(f"{user} is now {role} of grant {view.id}.")
+    return 0
+
+
+def cmd_grants_remove_member(args: argparse.Namespace) -> int:
+    view = _service(args).ledger.remove_member(args.grant, args.user)
+    print(f"{args.user} is no longer a member of grant {view.id}.")
+    return 0
+
+
+def cmd_whoami(args: argparse.Namespace) -> int:
+    print(_panel(args).owner)
+    return 0
+
+
 def cmd_kernelspecs_sync(args: argparse.Namespace) -> int:
     from jupyter_client.kernelspec import KernelSpecManager
 
@@ -103,6 +161,23 @@ def parser() -> argparse.ArgumentParser:
     for name in ("id", "award-number", "title", "funder", "pi", "budget", "currency", "start-date", "end-date"):
         g_add.add_argument(f"--{name}", required=True)
     g_add.set_defaults(func=cmd_grants_add)
+    g_show = grants.add_parser("show", help="a grant's policies, members and spend")
+    g_show.add_argument("grant")
+    g_show.add_argument("--json", action="store_true")
+    g_show.set_defaults(func=cmd_grants_show)
+    g_budget = grants.add_parser("set-budget", help="change a grant's budget")
+    g_budget.add_argument("grant")
+    g_budget.add_argument("budget", help="a decimal amount in the grant's currency, e.g. 2500.00")
+    g_budget.set_defaults(func=cmd_grants_set_budget)
+    g_member = grants.add_parser("add-member", help="add a member to a grant, or change their role")
+    g_member.add_argument("grant")
+    g_member.add_argument("user")
+    g_member.add_argument("role", nargs="?", default="member", choices=("pi", "member", "viewer"))
+    g_member.set_defaults(func=cmd_grants_add_member)
+    g_remove = grants.add_parser("remove-member", help="remove a member from a grant")
+    g_remove.add_argument("grant")
+    g_remove.add_argument("user")
+    g_remove.set_defaults(func=cmd_grants_remove_member)
     g_import = grants.add_parser("import", help="add or update grants from a JSON or CSV file (all or nothing)")
     g_import.add_argument("file", type=Path)
     g_import.set_defaults(func=cmd_grants_import)
@@ -110,6 +185,7 @@ def parser() -> argparse.ArgumentParser:
     ks = sub.add_parser("kernelspecs", help="write the tier kernelspecs").add_subparsers(dest="action", required=True)
     ks.add_parser("sync", help="derive the tier kernelspecs from the catalog").set_defaults(func=cmd_kernelspecs_sync)
     sub.add_parser("reconcile", help="close runs left open by a server that is gone").set_defaults(func=cmd_reconcile)
+    sub.add_parser("whoami", help="the user runs are billed as (ComputePanel.owner)").set_defaults(func=cmd_whoami)
     return p
 
 

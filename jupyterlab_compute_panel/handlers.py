@@ -159,7 +159,7 @@ class TiersHandler(BaseHandler):
 async def _grants_json(service: MeteringService, grants: list) -> list[dict[str, Any]]:
     now = utcnow()
     spent = await service.db(service.ledger.grant_spend, [g.id for g in grants], now)
-    return [g.to_json(spent[g.id], now.date()) for g in grants]
+    return [{**g.to_json(spent[g.id], now.date()), "role": g.role_of(service.owner)} for g in grants]
 
 
 class GrantsHandler(BaseHandler):

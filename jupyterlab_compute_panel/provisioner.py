@@ -100,24 +100,42 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         self._launch = {"tier": tier, "grant_id": grant_id, "user": user, "notebook": notebook}
         self._stopping = False
         self._exited_by_itself = False
-        return await self.inner.pre_launch(**kwargs)
+        # The reservation: on a paid tier the budget is checked atomically here.
+        run = await service.reserve_run(**self._run_fields())
+        self.run_id = run.id
+        try:
+            return await self.inner.pre_launch(**kwargs)
+        except BaseException:
+            await self._launch_failed()
+            raise
+
+    async def _launch_failed(self) -> None:
+        if self.run_id is not None:
+            run_id, self.run_id = self.run_id, None
+            await self._get_service().close_run(run_id, "launch_failed")
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         assert self.inner is not None
-        connection_info = await self.inner.launch_kernel(cmd, **kwargs)
+        try:
+            connection_info = await self.inner.launch_kernel(cmd, **kwargs)
+        except BaseException:
+            await self._launch_failed()
+            raise
         self.connection_info = connection_info
         service = self._get_service()
         try:
-            run = await service.open_run(self, **self._run_fields())
+            run = await service.launched(self, self.run_id) if self.run_id else None
+            if run is None:
+                raise RuntimeError("the reserved run is gone")
         except Exception:
             # Never leave an unmetered kernel running on a tier.
             service.log.error("compute-panel: could not record the start; stopping the kernel", exc_info=True)
             await self.inner.kill()
             await self.inner.cleanup()
+            await self._launch_failed()
             raise LaunchRefused(
                 "The compute ledger could not record this kernel's start, so it was stopped; try again."
             ) from None
-        self.run_id = run.id
         return connection_info
 
     async def resume_metering(self) -> None:

@@ -24,7 +24,7 @@ from tornado import web
 
 from .catalog import Catalog, Tier
 from .ledger import Ledger, RunView, utcnow
-from .ledger.store import HOST, GrantView
+from .ledger.store import HOST, BudgetExhausted, GrantView
 from .money import format_amount
 
 if TYPE_CHECKING:
@@ -56,6 +56,49 @@ class LaunchRefused(web.HTTPError):
 class _Live:
     provisioner: Any
     loop: asyncio.AbstractEventLoop
+
+
+def launch_refusal(grant: GrantView, tier: Tier, user: str, today: dt.date) -> str | None:
+    """Why ``user`` may not charge ``grant`` for ``tier`` (one sentence), or None."""
+    name = grant.award_number
+    role = grant.role_of(user)
+    if role is None:
+        return f"You are not a member of grant {name}, so you cannot charge it: ask its PI ({grant.pi}) to add you, or choose another grant."
+    if role == "viewer":
+        return f"You can view grant {name} but not charge it: ask its PI ({grant.pi}) to make you a member, or choose another grant."
+    if not grant.active_on(today):
+        return (
+            f"Grant {name} is not active today (it runs from {grant.start_date} to {grant.end_date}): "
+            f"choose another grant to use {tier.label}."
+        )
+    if grant.currency != tier.currency:
+        return f"Grant {name} is in {grant.currency} but {tier.label} is priced in {tier.currency}: choose a grant in {tier.currency}."
+    if grant.allowed_tiers is not None and tier.id not in grant.allowed_tiers:
+        return (
+            f"Grant {name} does not pay for {tier.label} (it allows {', '.join(grant.allowed_tiers)}): "
+            "choose another tier, or ask its PI to allow this one."
+        )
+    if grant.sensitive and tier.reliability == "community":
+        return (
+            f"Grant {name} holds sensitive data, which may not run on community nodes such as {tier.label}: "
+            "choose a datacenter or local tier."
+        )
+    return None
+
+
+def budget_sentence(e: BudgetExhausted, tier: Tier) -> str:
+    grant, currency = e.grant, e.grant.currency
+    minutes = grant.min_runtime_s / 60
+    committed = (
+        f" after {format_amount(e.committed_micros)} {currency} committed to its running kernels"
+        if e.committed_micros
+        else ""
+    )
+    return (
+        f"Grant {grant.award_number} has {format_amount(max(e.left_micros - e.committed_micros, 0))} {currency} left{committed}, "
+        f"less than {minutes:g} minutes on {tier.label} ({format_amount(e.needed_micros)} {currency}): "
+        "ask its PI to raise the budget, or choose a cheaper tier."
+    )
 
 
 def _pid_alive(pid: int) -> bool:
@@ -138,7 +181,11 @@ class MeteringService:
         return session_name
 
     async def grant_for_launch(self, tier: Tier, user: str, notebook: str | None, env: dict[str, str]) -> str | None:
-        """The grant a start on ``tier`` is charged to, or LaunchRefused with one sentence."""
+        """The grant a start on ``tier`` is charged to, or LaunchRefused with one sentence.
+
+        Every policy but the budget is checked here; the budget is checked atomically
+        when the run is reserved (``reserve_run``).
+        """
         if tier.free:
             return None
         requested = None
@@ -157,17 +204,26 @@ class MeteringService:
             raise LaunchRefused(
                 f"The grant {requested!r} does not exist, so {tier.label} cannot be charged: choose another grant in the compute panel."
             )
-        today = utcnow().date()
-        if not grant.active_on(today):
-            raise LaunchRefused(
-                f"Grant {grant.award_number} is not active today (it runs from {grant.start_date} to {grant.end_date}): "
-                f"choose another grant to use {tier.label}."
-            )
-        if grant.currency != tier.currency:
-            raise LaunchRefused(
-                f"Grant {grant.award_number} is in {grant.currency} but {tier.label} is priced in {tier.currency}: choose a grant in {tier.currency}."
-            )
+        refusal = launch_refusal(grant, tier, user, utcnow().date())
+        if refusal:
+            raise LaunchRefused(refusal)
         return grant.id
+
+    async def reserve_run(self, **fields: Any) -> RunView:
+        """Reserve the run of a kernel about to start (budget checked atomically)."""
+        try:
+            return await self.db(self.ledger.reserve_run, heartbeat_s=self.heartbeat_interval, **fields)
+        except BudgetExhausted as e:
+            raise LaunchRefused(budget_sentence(e, fields["tier"])) from None
+
+    async def launched(self, provisioner: Any, run_id: str) -> RunView | None:
+        """The reserved kernel runs: its run starts now and the meter watches it."""
+        run = await self.db(self.ledger.mark_launched, run_id)
+        if run is not None:
+            self._live[run.id] = _Live(provisioner, asyncio.get_running_loop())
+            self._ensure_meter()
+            self.emit("started", run)
+        return run
 
     # -- runs -----------------------------------------------------------------
     async def open_run(self, provisioner: Any, **fields: Any) -> RunView:

@@ -101,6 +101,22 @@ export namespace ComputePanelAPI {
     end_date: string;
     active: boolean;
     spent: string;
+    /**
+     * The user's role on the grant; only a PI or a member may charge it.
+     */
+    role?: 'pi' | 'member' | 'viewer' | null;
+  }
+
+  /**
+   * Whether the user may charge a grant now: active, and their PI or member role.
+   */
+  export function canCharge(grant: IGrant): boolean {
+    return (
+      grant.active &&
+      (grant.role === undefined ||
+        grant.role === 'pi' ||
+        grant.role === 'member')
+    );
   }
 
   export interface IBinding {

@@ -25,7 +25,7 @@ export function preselectGrant(
   bound: string | null,
   defaultGrant: string
 ): string | null {
-  const active = grants.filter(grant => grant.active);
+  const active = grants.filter(ComputePanelAPI.canCharge);
   const usable = (id: string | null) =>
     !!id && active.some(grant => grant.id === id);
   if (usable(bound)) {
@@ -111,7 +111,7 @@ export async function moveToTier(options: {
             .then(binding => binding.grant_id)
             .catch(() => null)
     ]);
-    grants = known.filter(grant => grant.active);
+    grants = known.filter(ComputePanelAPI.canCharge);
     bound = fromServer;
   }
   let choice: IMoveChoice = {
@@ -120,8 +120,7 @@ export async function moveToTier(options: {
       : preselectGrant(grants, bound, settings.defaultGrant),
     rerun: settings.rerunByDefault
   };
-  const boundUsable =
-    !!bound && grants.some(grant => grant.id === bound && grant.active);
+  const boundUsable = !!bound && grants.some(grant => grant.id === bound);
   const skipDialog = !settings.confirmPaidTiers && (tier.free || boundUsable);
   if (!skipDialog) {
     const body = new MoveDialogBody({ tier, grants, initial: choice, trans });

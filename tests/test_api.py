@@ -147,6 +147,7 @@ async def test_grants(api, grants):
         "hard_stop": True,
         "min_runtime_minutes": 15.0,
         "members": [{"user": "alice", "role": "pi"}],
+        "role": "pi",  # the server's user's role on the grant
     }
     assert by_id[EXPIRED]["active"] is False
 

@@ -32,6 +32,7 @@ module.exports = {
     command:
       `rm -rf ${data} && mkdir -p ${data} && ` +
       `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants import ../demo/grants.json && ` +
+      `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants add-member nsf-cns-2401234 student && ` +
       'jupyter lab --config jupyter_server_test_config.py',
     url: 'http://localhost:8888/lab',
     timeout: 120 * 1000,

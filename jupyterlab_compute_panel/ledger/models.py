@@ -20,6 +20,7 @@ END_REASONS = (
     "server_restart",  # the metering server went away; closed at the last heartbeat on its next start
     "lost",  # heartbeats stopped (killed process, lost host); closed at the last heartbeat
     "budget",  # shut down by budget enforcement
+    "launch_failed",  # reserved, but the kernel did not start: no time billed
 )
 
 

@@ -527,6 +527,87 @@ class Ledger:
             raise LedgerError(f"cannot record the run: {e.orig}") from None
         return RunView.of(run, tier.label)
 
+    def reserve_run(
+        self,
+        *,
+        kernel_id: str,
+        kernelspec: str,
+        tier,
+        grant_id: str | None,
+        user: str,
+        notebook: str | None,
+        heartbeat_s: float = 15.0,
+        now: dt.datetime | None = None,
+    ) -> RunView:
+        """Open the run of a kernel about to start: its reservation.
+
+        On a paid tier, in the same transaction and under the grant's lock, check that
+        the budget left after the committed spend of the grant's open runs covers the
+        grant's minimum runtime at this tier's rate; BudgetExhausted if not. So N
+        simultaneous starts on a grant that can pay for k minimum runtimes start at
+        most k, on SQLite and PostgreSQL alike.
+        """
+        now = now or utcnow()
+        run = Run(
+            id=uuid.uuid4().hex,
+            kernel_id=kernel_id,
+            kernelspec=kernelspec,
+            tier_id=tier.id,
+            grant_id=grant_id,
+            user=user,
+            notebook=notebook,
+            rate_micros_per_hour=tier.rate_micros_per_hour,
+            currency=tier.currency,
+            started=now,
+            last_heartbeat=now,
+            launcher_host=HOST,
+            launcher_pid=os.getpid(),
+            heartbeat_ms=int(heartbeat_s * 1000),
+        )
+        with self.session() as s, s.begin():
+            if grant_id is not None:
+                # The first statement takes the lock: the grant's row (PostgreSQL) or the
+                # database's write lock (SQLite), so reservations on a grant are serial.
+                s.execute(update(Grant).where(Grant.id == grant_id).values(updated_at=Grant.updated_at))
+                grant = s.get(Grant, grant_id)
+                if grant is None:
+                    raise LedgerError(f"grant {grant_id!r}: no such grant")
+                spent, committed = self._spent_and_committed(s, grant, now)
+                needed = cost_micros(tier.rate_micros_per_hour, grant.min_runtime_s * 1000)
+                left = grant.budget_micros - spent
+                if left - committed < needed or (needed == 0 and left - committed <= 0):
+                    raise BudgetExhausted(GrantView.of(grant), left, committed, needed)
+            s.add(run)
+        return RunView.of(run, tier.label)
+
+    @staticmethod
+    def _spent_and_committed(s: Session, grant: Grant, now: dt.datetime) -> tuple[int, int]:
+        """Spent (closed costs + open runs so far) and committed (what open runs' minimum
+        runtimes will still cost) for a grant, in micro-units."""
+        spent = int(
+            s.scalar(
+                select(func.coalesce(func.sum(Run.cost_micros), 0)).where(
+                    Run.grant_id == grant.id, Run.ended.is_not(None)
+                )
+            )
+        )
+        committed = 0
+        for run in s.scalars(select(Run).where(Run.grant_id == grant.id, Run.ended.is_(None))):
+            so_far = RunView.of(run).cost_micros(now)
+            spent += so_far
+            committed += max(0, cost_micros(run.rate_micros_per_hour, grant.min_runtime_s * 1000) - so_far)
+        return spent, committed
+
+    def mark_launched(self, run_id: str, now: dt.datetime | None = None) -> RunView | None:
+        """The reserved kernel is running: its run starts now."""
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            done = s.execute(
+                update(Run).where(Run.id == run_id, Run.ended.is_(None)).values(started=now, last_heartbeat=now)
+            ).rowcount
+            run = s.get(Run, run_id) if done else None
+            return RunView.of(run, self._label(s, run.tier_id)) if run else None
+
     def close_run(self, run_id: str, reason: str, at: dt.datetime | None = None) -> RunView | None:
         """Close an open run at ``at`` (default now). Returns None if it was already closed."""
         with self.session() as s, s.begin():

@@ -173,3 +173,31 @@ describe('getCookie', () => {
     expect(getCookie('', '_xsrf')).toBeUndefined();
   });
 });
+
+describe('ComputePanelAPI.canCharge', () => {
+  const grant = (changes: Partial<ComputePanelAPI.IGrant>) =>
+    ({
+      id: 'g',
+      award_number: 'G',
+      title: 'T',
+      funder: 'F',
+      pi: 'alice',
+      budget: '10.00',
+      currency: 'USD',
+      start_date: '2025-01-01',
+      end_date: '2030-01-01',
+      active: true,
+      spent: '0.00',
+      ...changes
+    }) as ComputePanelAPI.IGrant;
+
+  it('lets PIs and members charge active grants, not viewers or strangers', () => {
+    expect(ComputePanelAPI.canCharge(grant({ role: 'pi' }))).toBe(true);
+    expect(ComputePanelAPI.canCharge(grant({ role: 'member' }))).toBe(true);
+    expect(ComputePanelAPI.canCharge(grant({ role: 'viewer' }))).toBe(false);
+    expect(ComputePanelAPI.canCharge(grant({ role: null }))).toBe(false);
+    expect(
+      ComputePanelAPI.canCharge(grant({ role: 'member', active: false }))
+    ).toBe(false);
+  });
+});

@@ -37,7 +37,7 @@ export namespace MoveDialogView {
  */
 export function MoveDialogView(props: MoveDialogView.IProps): JSX.Element {
   const { tier, trans } = props;
-  const grants = props.grants.filter(grant => grant.active);
+  const grants = props.grants.filter(ComputePanelAPI.canCharge);
   const [choice, setChoice] = React.useState<IMoveChoice>(props.initial);
   const update = (change: Partial<IMoveChoice>) => {
     const next = { ...choice, ...change };
