@@ -142,7 +142,8 @@ export namespace ComputePanelAPI {
     | 'died'
     | 'server_restart'
     | 'lost'
-    | 'budget';
+    | 'budget'
+    | 'launch_failed';
 
   export interface IRun {
     id: string;
