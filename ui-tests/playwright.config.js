@@ -33,6 +33,9 @@ module.exports = {
       `rm -rf ${data} && mkdir -p ${data} && ` +
       `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants import ../demo/grants.json && ` +
       `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants add-member nsf-cns-2401234 student && ` +
+      `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants add --id tiny-grant --award-number "SEED 0001" ` +
+      '--title "An almost spent seed grant" --funder "Internal" --pi student --budget 0.10 --currency USD ' +
+      '--start-date 2026-01-01 --end-date 2030-12-31 && ' +
       'jupyter lab --config jupyter_server_test_config.py',
     url: 'http://localhost:8888/lab',
     timeout: 120 * 1000,
