@@ -68,6 +68,11 @@ class ComputePanel(ExtensionApp):
     default_grant = Unicode(
         None, allow_none=True, help="Grant charged when a notebook has none chosen and COMPUTE_PANEL_GRANT is unset."
     ).tag(config=True)
+    admins = List(
+        Unicode(),
+        default_value=[],
+        help="Users who see every grant and run and may edit any grant's budget and members.",
+    ).tag(config=True)
     kernelspec_dir = Unicode(
         help="Folder the tier kernelspecs are written to (a Jupyter kernels folder). Default: the user data dir's kernels/."
     ).tag(config=True)
@@ -149,6 +154,7 @@ class ComputePanel(ExtensionApp):
             owner=self.owner,
             heartbeat_interval=self.heartbeat_interval,
             default_grant=self.default_grant,
+            admins=set(self.admins),
             kernelspec_names=names,
             event_logger=event_logger,
             log=self.log,

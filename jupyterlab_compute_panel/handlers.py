@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import posixpath
@@ -14,9 +15,10 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from . import __version__
-from .ledger import utcnow
-from .ledger.store import RunFilter, iso
-from .money import format_amount
+from .grants import GrantError, parse_member
+from .ledger import LedgerError, utcnow
+from .ledger.store import GrantView, RunFilter, iso
+from .money import MoneyError, format_amount, parse_amount
 from .service import MeteringService
 
 API_VERSION = 1
@@ -169,7 +171,7 @@ class GrantsHandler(BaseHandler):
         args = self.query(("active",))
         active = _parse(args, "active", _boolean, "true or false")
         service = self.service
-        grants = await service.db(service.ledger.list_grants)
+        grants = [g for g in await service.db(service.ledger.list_grants) if service.may_see_grant(g)]
         if active is not None:
             today = utcnow().date()
             grants = [g for g in grants if g.active_on(today) == active]
@@ -184,14 +186,83 @@ def _boolean(text: str) -> bool:
     raise ValueError
 
 
+async def _visible_grant(service: MeteringService, grant_id: str) -> GrantView:
+    """The grant, or 404 alike whether it does not exist or the user has no role on it."""
+    grant = await service.db(service.ledger.get_grant, grant_id)
+    if grant is None or not service.may_see_grant(grant):
+        raise ApiError(404, f"No grant {grant_id!r}", "grant_id")
+    return grant
+
+
+async def _editable_grant(service: MeteringService, grant_id: str) -> GrantView:
+    grant = await _visible_grant(service, grant_id)
+    if not service.may_edit_grant(grant):
+        raise ApiError(
+            403, f"Only the PI of grant {grant.award_number} ({grant.pi}) or an admin may change it", "grant_id"
+        )
+    return grant
+
+
 class GrantHandler(BaseHandler):
     @web.authenticated
     @authorized
     async def get(self, grant_id: str) -> None:
         service = self.service
-        grant = await service.db(service.ledger.get_grant, grant_id)
-        if grant is None:
-            raise ApiError(404, f"No grant {grant_id!r}", "grant_id")
+        grant = await _visible_grant(service, grant_id)
+        self.reply((await _grants_json(service, [grant]))[0])
+
+
+class GrantBudgetHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, grant_id: str) -> None:
+        body = self.json_body()
+        unknown = sorted(set(body) - {"budget"})
+        if unknown:
+            raise ApiError(400, f"{unknown[0]!r} is not a field here (known: budget)", unknown[0])
+        if "budget" not in body:
+            raise ApiError(400, "budget is required", "budget")
+        if isinstance(body["budget"], float):
+            raise ApiError(422, 'budget must be a decimal string such as "2500.00", not a JSON number', "budget")
+        try:
+            budget = parse_amount(body["budget"])
+        except MoneyError as e:
+            raise ApiError(422, f"budget {e}", "budget") from None
+        service = self.service
+        await _editable_grant(service, grant_id)
+        grant = await service.db(service.ledger.set_budget, grant_id, budget)
+        self.reply((await _grants_json(service, [grant]))[0])
+
+
+class GrantMemberHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, grant_id: str, user: str) -> None:
+        body = self.json_body()
+        unknown = sorted(set(body) - {"role"})
+        if unknown:
+            raise ApiError(400, f"{unknown[0]!r} is not a field here (known: role)", unknown[0])
+        try:
+            user, role = parse_member({"user": user, "role": body.get("role", "member")})
+        except GrantError as e:
+            raise ApiError(422, str(e).removeprefix("members: "), "role" if "role" in str(e) else "user") from None
+        service = self.service
+        await _editable_grant(service, grant_id)
+        try:
+            grant = await service.db(service.ledger.set_member, grant_id, user, role)
+        except LedgerError as e:
+            raise ApiError(409, str(e), "role") from None
+        self.reply((await _grants_json(service, [grant]))[0])
+
+    @web.authenticated
+    @authorized
+    async def delete(self, grant_id: str, user: str) -> None:
+        service = self.service
+        await _editable_grant(service, grant_id)
+        try:
+            grant = await service.db(service.ledger.remove_member, grant_id, user)
+        except LedgerError as e:
+            raise ApiError(409, str(e), "user") from None
         self.reply((await _grants_json(service, [grant]))[0])
 
 
@@ -233,9 +304,13 @@ class BindingsHandler(BaseHandler):
         if grant_id is not None:
             if not isinstance(grant_id, str) or not grant_id:
                 raise ApiError(422, "grant_id must be a grant id or null", "grant_id")
-            grant = await service.db(service.ledger.get_grant, grant_id)
-            if grant is None:
-                raise ApiError(404, f"No grant {grant_id!r}", "grant_id")
+            grant = await _visible_grant(service, grant_id)
+            if grant.role_of(service.owner) not in ("pi", "member"):
+                raise ApiError(
+                    403,
+                    f"You can view grant {grant.award_number} but not charge it: ask its PI ({grant.pi}) to make you a member",
+                    "grant_id",
+                )
             if not grant.active_on(utcnow().date()):
                 raise ApiError(
                     409,
@@ -270,6 +345,8 @@ class RunsHandler(BaseHandler):
         limit = _parse(args, "limit", _bounded_int(1, 1000), "a whole number from 1 to 1000")
         offset = _parse(args, "offset", _bounded_int(0, 10**9), "a whole number of at least 0")
         service = self.service
+        visible_user, visible_grants = await service.visibility()
+        flt = dataclasses.replace(flt, visible_user=visible_user, visible_grants=visible_grants)
         now = utcnow()
         runs, count, totals = await service.db(service.ledger.list_runs, flt, limit or 100, offset or 0, now)
         self.reply(
@@ -282,13 +359,18 @@ class RunsHandler(BaseHandler):
         )
 
 
+async def _may_see_run(service: MeteringService, run: Any) -> bool:
+    user, grants = await service.visibility()
+    return user is None or run.user == user or run.grant_id in grants
+
+
 class RunHandler(BaseHandler):
     @web.authenticated
     @authorized
     async def get(self, run_id: str) -> None:
         service = self.service
         run = await service.db(service.ledger.get_run, run_id)
-        if run is None:
+        if run is None or not await _may_see_run(service, run):
             raise ApiError(404, f"No run {run_id!r}", "run_id")
         self.reply(run.to_json(utcnow()))
 
@@ -299,7 +381,7 @@ class KernelRunHandler(BaseHandler):
     async def get(self, kernel_id: str) -> None:
         service = self.service
         run = await service.db(service.ledger.current_run_for_kernel, kernel_id)
-        if run is None:
+        if run is None or not await _may_see_run(service, run):
             raise ApiError(404, f"Kernel {kernel_id!r} has no run: it was never started on a tier", "kernel_id")
         self.reply(run.to_json(utcnow()))
 
@@ -310,6 +392,8 @@ default_handlers = [
     (r"/compute-panel/tiers", TiersHandler),
     (r"/compute-panel/grants", GrantsHandler),
     (rf"/compute-panel/grants/({_ID})", GrantHandler),
+    (rf"/compute-panel/grants/({_ID})/budget", GrantBudgetHandler),
+    (rf"/compute-panel/grants/({_ID})/members/({_ID})", GrantMemberHandler),
     (r"/compute-panel/bindings", BindingsHandler),
     (r"/compute-panel/runs", RunsHandler),
     (rf"/compute-panel/runs/({_ID})", RunHandler),

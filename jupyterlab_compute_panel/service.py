@@ -120,6 +120,7 @@ class MeteringService:
         owner: str,
         heartbeat_interval: float = 15.0,
         default_grant: str | None = None,
+        admins: set[str] | None = None,
         kernelspec_names: dict[str, dict[str, str]] | None = None,
         event_logger: EventLogger | None = None,
         log: logging.Logger | None = None,
@@ -131,6 +132,7 @@ class MeteringService:
         self.owner = owner
         self.heartbeat_interval = heartbeat_interval
         self.default_grant = default_grant
+        self.admins = admins or set()
         self.kernelspec_names = kernelspec_names or {}
         self.event_logger = event_logger
         self.log = log or logging.getLogger("jupyterlab_compute_panel")
@@ -164,6 +166,25 @@ class MeteringService:
             self.event_logger.emit(schema_id=RUN_EVENT, data=data)
         except Exception:
             self.log.warning("compute-panel: could not emit a %s event", action, exc_info=True)
+
+    # -- roles ----------------------------------------------------------------
+    @property
+    def is_admin(self) -> bool:
+        return self.owner in self.admins
+
+    async def visibility(self) -> tuple[str | None, tuple[str, ...]]:
+        """(user, grants) for RunFilter: the owner's own runs and every run of the grants
+        they are PI or viewer of; (None, ()) for an admin, who sees everything."""
+        if self.is_admin:
+            return None, ()
+        roles = await self.db(self.ledger.roles_of, self.owner)
+        return self.owner, tuple(sorted(g for g, role in roles.items() if role in ("pi", "viewer")))
+
+    def may_see_grant(self, grant: GrantView) -> bool:
+        return self.is_admin or grant.role_of(self.owner) is not None
+
+    def may_edit_grant(self, grant: GrantView) -> bool:
+        return self.is_admin or grant.role_of(self.owner) == "pi"
 
     # -- launch policy --------------------------------------------------------
     def notebook_path(self, session_name: str | None) -> str | None:

@@ -476,6 +476,9 @@ ENDPOINTS = [
     ("GET", "compute-panel/runs"),
     ("GET", "compute-panel/runs/abc"),
     ("GET", "compute-panel/kernels/abc/run"),
+    ("PUT", f"compute-panel/grants/{ACTIVE}/budget"),
+    ("PUT", f"compute-panel/grants/{ACTIVE}/members/bob"),
+    ("DELETE", f"compute-panel/grants/{ACTIVE}/members/bob"),
 ]
 
 
@@ -484,7 +487,7 @@ async def test_every_endpoint_refuses_unauthenticated_requests(raw, grants):
         for authorization in (None, "", "token not-the-token"):
             headers = {} if authorization is None else {"Authorization": authorization}
             body = json.dumps({"path": "nb.ipynb", "grant_id": ACTIVE}) if method == "PUT" else None
-            if method == "PUT":
+            if method in ("PUT", "DELETE"):
                 # Pass the XSRF check, so that it is authentication that refuses the request.
                 headers.update({"Cookie": "_xsrf=abc", "X-XSRFToken": "abc"})
             status, response_headers, payload = await raw(method, path, body=body, headers=headers, auth=False)

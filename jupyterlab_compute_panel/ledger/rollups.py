@@ -33,7 +33,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, String, case, column, func, select, values
+from sqlalchemy import DateTime, String, case, cast, func, literal, select, true
 from sqlalchemy.orm import Session
 
 from ..money import cost_micros
@@ -44,7 +44,6 @@ DIMENSIONS = ("tier", "user", "notebook")
 NO_NOTEBOOK = "(no notebook)"
 _MS_PER_DAY = 86_400_000
 _DAY = dt.timedelta(days=1)
-_BUCKETS_PER_QUERY = 2000  # 2 or 3 bound parameters each: well inside SQLite's and PostgreSQL's limits
 
 
 @dataclass(frozen=True)
@@ -128,27 +127,44 @@ def _span(s: Session, grant_id: str) -> tuple[dt.datetime | None, dt.datetime | 
     return s.execute(select(first, last)).one()
 
 
-def _bucket_sums(s: Session, grant_id: str, buckets: list[tuple], by_tier: bool) -> list[tuple]:
-    """SUM(cost_micros) of the grant's runs started in each bucket ``[lo, hi)`` (and on its tier).
+def _bucket_bound(ledger: Ledger, start: dt.datetime, i, unit: str):
+    """``start`` plus ``i`` days or months, in SQL. SQLite keeps datetimes as ISO text, which
+    its date() renders as 'YYYY-MM-DD': a midnight that sorts before every stored time of that
+    day and after every time of the day before."""
+    dialect = ledger.engine.dialect.name
+    if dialect == "sqlite":
+        return func.date(literal(start.date().isoformat()), literal("+") + cast(i, String) + literal(f" {unit}s"))
+    if dialect == "postgresql":
+        step = func.make_interval(0, i) if unit == "month" else func.make_interval(0, 0, 0, i)
+        return literal(start, DateTime) + step
+    raise LedgerError(f"rollups: date series are not written for the {dialect!r} database")
 
-    One correlated subquery per bucket, each a range of an index that starts with
-    (grant_id[, tier_id], started): the database visits every run of the grant once and never
-    sorts them, which a GROUP BY over a computed month or day would (SQLite sorts 100,000
-    runs in about as long as the dashboard may take)."""
-    out: list[tuple] = []
-    for i in range(0, len(buckets), _BUCKETS_PER_QUERY):
-        chunk = buckets[i : i + _BUCKETS_PER_QUERY]
-        cols = [column("lo", DateTime), column("hi", DateTime)]
-        if by_tier:
-            cols.insert(0, column("tier", String))
-        b = values(*cols, name="b").data(chunk).cte("b")
-        inner = select(func.sum(Run.cost_micros)).where(
-            Run.grant_id == grant_id, Run.started >= b.c.lo, Run.started < b.c.hi
-        )
-        if by_tier:
-            inner = inner.where(Run.tier_id == b.c.tier)
-        out.extend(tuple(r) for r in s.execute(select(*b.c, inner.scalar_subquery())))
-    return out
+
+def _bucket_sums(
+    ledger: Ledger, s: Session, grant_id: str, start: dt.datetime, count: int, unit: str, by_tier: bool
+) -> list[tuple]:
+    """SUM(cost_micros) of the grant's runs started in each of ``count`` days or months from
+    ``start`` (a midnight, or the first of a month), on each tier when ``by_tier``: rows of
+    (index, [tier,] sum or None).
+
+    The series is made in SQL (a recursive CTE; the statement is the same whatever the
+    count, so SQLAlchemy compiles it once) and each bucket is one correlated subquery over a
+    range of an index that starts with (grant_id[, tier_id], started): the database visits
+    every run of the grant once and never sorts them, as a GROUP BY over a computed month or
+    day would (SQLite takes about as long to sort 100,000 runs as the dashboard may take)."""
+    if count <= 0:
+        return []
+    seed = select(literal(0).label("i")).cte("buckets", recursive=True)
+    series = seed.union_all(select(seed.c.i + 1).where(seed.c.i < count - 1))
+    lo, hi = _bucket_bound(ledger, start, series.c.i, unit), _bucket_bound(ledger, start, series.c.i + 1, unit)
+    inner = select(func.sum(Run.cost_micros)).where(Run.grant_id == grant_id, Run.started >= lo, Run.started < hi)
+    if by_tier:
+        tiers = select(TierRow.id.label("tier")).subquery("t")
+        inner = inner.where(Run.tier_id == tiers.c.tier)
+        query = select(series.c.i, tiers.c.tier, inner.scalar_subquery()).select_from(series.join(tiers, true()))
+    else:
+        query = select(series.c.i, inner.scalar_subquery())
+    return [tuple(r) for r in s.execute(query)]
 
 
 def _month_start(day: dt.datetime | dt.date) -> dt.datetime:
@@ -157,6 +173,11 @@ def _month_start(day: dt.datetime | dt.date) -> dt.datetime:
 
 def _next_month(month: dt.datetime) -> dt.datetime:
     return dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _add_months(month: dt.datetime, n: int) -> dt.datetime:
+    index = month.year * 12 + month.month - 1 + n
+    return dt.datetime(index // 12, index % 12 + 1, 1)
 
 
 def _closed_total(s: Session, grant_id: str, since=None, until=None) -> int:
@@ -186,20 +207,18 @@ def _window_spend(
     """Spend attributed pro rata to each window ``[now - d, now)``, for d in ``days``."""
     starts = [now - dt.timedelta(days=d) for d in days]
     widest = min(starts)
-    # Closed runs wholly inside each window: one range scan of (grant_id, started). 'ended <= now'
-    # sits in a CASE so that it is a filter, never an index range of its own.
-    inside_cols = [func.coalesce(func.sum(case((Run.started >= ws, Run.cost_micros), else_=None)), 0) for ws in starts]
-    inside = s.execute(
-        select(*inside_cols).where(
-            Run.grant_id == grant_id,
-            Run.started >= widest,
-            Run.started < now,
-            case((Run.ended <= now, 1), else_=0) == 1,
-        )
-    ).one()
+    # Both queries select the closed runs that ended after the widest window's start: one
+    # range of an index on (grant_id, ended). Every other test sits inside a CASE, so that no
+    # planner takes it for an index range of its own (one on 'started' spans the whole history).
+    recent = (Run.grant_id == grant_id, Run.ended > widest)
+    # Runs wholly inside each window: summed by the database.
+    inside_cols = [
+        func.coalesce(func.sum(case(((Run.started >= ws) & (Run.ended <= now), Run.cost_micros), else_=None)), 0)
+        for ws in starts
+    ]
+    inside = s.execute(select(*inside_cols).where(*recent)).one()
     totals = [int(v) for v in inside]
-    # Closed runs crossing an edge of some window: started before it (and ended inside it), or
-    # ended after now. Found through 'ended > widest'; the rest of the test is one opaque CASE.
+    # Runs crossing an edge of some window (started before it, or ended after now): costed here.
     crosses = case(
         (Run.started >= now, 0),
         (Run.ended > now, 1),
@@ -207,9 +226,7 @@ def _window_spend(
         else_=0,
     )
     edges = s.execute(
-        select(Run.rate_micros_per_hour, Run.started, Run.ended, Run.cost_micros).where(
-            Run.grant_id == grant_id, Run.ended > widest, crosses == 1
-        )
+        select(Run.rate_micros_per_hour, Run.started, Run.ended, Run.cost_micros).where(*recent, crosses == 1)
     ).all()
     for rate, started, ended, _cost in edges:
         for i, ws in enumerate(starts):
@@ -309,14 +326,11 @@ def spend_by_month(ledger: Ledger, grant_id: str, now: dt.datetime) -> list[Mont
         _grant(s, grant_id)
         first, last = _span(s, grant_id)
         if first is not None:
-            tiers = list(s.scalars(select(TierRow.id).order_by(TierRow.id)))
-            buckets, month = [], _month_start(first)
-            while month <= last:
-                buckets.extend((tier, month, _next_month(month)) for tier in tiers)
-                month = _next_month(month)
-            for tier, lo, _hi, total in _bucket_sums(s, grant_id, buckets, by_tier=True):
+            month0 = _month_start(first)
+            count = (last.year - month0.year) * 12 + last.month - month0.month + 1
+            for i, tier, total in _bucket_sums(ledger, s, grant_id, month0, count, "month", by_tier=True):
                 if total is not None:
-                    cells[f"{lo:%Y-%m}"][tier] += int(total)
+                    cells[f"{_add_months(month0, i):%Y-%m}"][tier] += int(total)
         for run in _open_runs(s, grant_id):
             cells[f"{run.started:%Y-%m}"][run.tier_id] += run.cost_micros(now)
     out: list[MonthSpend] = []
@@ -341,17 +355,13 @@ def burn_down(ledger: Ledger, grant_id: str, now: dt.datetime) -> list[BurnDownP
         grant = _grant(s, grant_id)
         first_run, last_run = _span(s, grant_id)
         if first_run is not None:
-            lo = dt.datetime.combine(min(grant.start_date, first_run.date(), today), dt.time())
-            top = dt.datetime.combine(today, dt.time())
-            buckets = []
-            while lo <= top:
-                buckets.append((lo, lo + _DAY))
-                lo += _DAY
-            if last_run >= top + _DAY:  # runs started after today (a 'now' in the past): on its last day
-                buckets[-1] = (buckets[-1][0], last_run + _DAY)
-            for lo, _hi, total in _bucket_sums(s, grant_id, buckets, by_tier=False):
+            day0 = dt.datetime.combine(min(grant.start_date, first_run.date(), today), dt.time())
+            count = (today - day0.date()).days + 1
+            for i, total in _bucket_sums(ledger, s, grant_id, day0, count, "day", by_tier=False):
                 if total is not None:
-                    per_day[lo.date()] += int(total)
+                    per_day[day0.date() + dt.timedelta(days=i)] += int(total)
+            if last_run.date() > today:  # runs started after today (a 'now' in the past): on its last day
+                per_day[today] += _closed_total(s, grant_id, since=dt.datetime.combine(today, dt.time()) + _DAY)
         for run in _open_runs(s, grant_id):
             per_day[min(run.started.date(), today)] += run.cost_micros(now)
     first = min([grant.start_date, *per_day])

@@ -211,9 +211,15 @@ class RunFilter:
     status: str | None = None  # "open" | "closed"
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    # Visibility: unless None (an admin), only runs of ``visible_user`` or of ``visible_grants``.
+    visible_user: str | None = None
+    visible_grants: tuple[str, ...] = ()
 
     def where(self) -> list:
         clauses = []
+        if self.visible_user is not None:
+            mine = Run.user == self.visible_user
+            clauses.append(mine | Run.grant_id.in_(self.visible_grants) if self.visible_grants else mine)
         for value, column in (
             (self.notebook, Run.notebook),
             (self.tier, Run.tier_id),
@@ -428,6 +434,12 @@ class Ledger:
             ):
                 raise LedgerError(f"grant {grant_id!r}: {user} is not a member")
             return GrantView.of(row, self._members(s, grant_id))
+
+    def roles_of(self, user: str) -> dict[str, str]:
+        """The user's role on every grant they have one on."""
+        with self.session() as s:
+            rows = s.execute(select(GrantMember.grant_id, GrantMember.role).where(GrantMember.user == user))
+            return {grant_id: role for grant_id, role in rows}
 
     def set_budget(self, grant_id: str, budget_micros: int, now: dt.datetime | None = None) -> GrantView:
         with self.session() as s, s.begin():
