@@ -171,8 +171,11 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         return status
 
     async def poll_for_meter(self) -> int | None:
-        """Liveness for the meter's heartbeat round."""
-        return await self.poll()
+        """Liveness for the meter's heartbeat round: an exit counts as a death only when
+        nobody asked the kernel to stop; a stop in progress is closed by cleanup with its
+        own reason (shutdown, restart, culled)."""
+        status = await self.poll()
+        return status if self._exited_by_itself else None
 
     async def wait(self) -> int | None:
         return await self.inner.wait() if self.inner else None
