@@ -19,6 +19,7 @@ from traitlets.config import Config
 
 from . import __version__, kernelspecs
 from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
+from .idle import IdleCuller
 from .ledger import Ledger, LedgerError
 from .service import RUN_EVENT_SCHEMA, MeteringService
 
@@ -61,6 +62,14 @@ class ComputePanel(ExtensionApp):
     reconcile_interval = Float(60.0, help="Seconds between sweeps that close runs whose heartbeats stopped.").tag(
         config=True
     )
+    idle_check_interval = Float(
+        30.0, help="Seconds between checks for idle kernels on paid tiers (see each tier's idle_timeout_s)."
+    ).tag(config=True)
+    idle_warning = Float(
+        300.0,
+        help="Seconds before an idle paid kernel is shut down that the browser is warned (with a 'keep it' action). "
+        "At most the tier's idle timeout.",
+    ).tag(config=True)
     owner = Unicode(
         help="User that runs are billed as. Default: $JUPYTERHUB_USER under JupyterHub, else the OS login name. "
         "A standalone server's token-login users are anonymous, so money is never keyed on them."
@@ -109,6 +118,14 @@ class ComputePanel(ExtensionApp):
         if not 1 <= self.reconcile_interval <= 86400:
             raise ConfigError(
                 f"ComputePanel.reconcile_interval: must be between 1 and 86400 seconds, got {self.reconcile_interval}"
+            )
+        if not 0.1 <= self.idle_check_interval <= 3600:
+            raise ConfigError(
+                f"ComputePanel.idle_check_interval: must be between 0.1 and 3600 seconds, got {self.idle_check_interval}"
+            )
+        if not 0 <= self.idle_warning <= 86400:
+            raise ConfigError(
+                f"ComputePanel.idle_warning: must be between 0 and 86400 seconds, got {self.idle_warning}"
             )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
@@ -186,9 +203,16 @@ class ComputePanel(ExtensionApp):
             service.reconcile_at_start()
         except (CatalogError, ConfigError, LedgerError, kernelspecs.KernelspecError) as e:
             self.log.error("jupyterlab-compute-panel is disabled: %s", e)
-            self.settings.update(compute_panel_service=None, compute_panel_error=str(e))
+            self.settings.update(compute_panel_service=None, compute_panel_idle=None, compute_panel_error=str(e))
             return
-        self.settings.update(compute_panel_service=service, compute_panel_error=None)
+        idle = IdleCuller(
+            service,
+            serverapp.kernel_manager,
+            interval=self.idle_check_interval,
+            warning=self.idle_warning,
+            log=self.log,
+        )
+        self.settings.update(compute_panel_service=service, compute_panel_idle=idle, compute_panel_error=None)
         self._label_culling(serverapp.kernel_manager)
         mismatch = frontend_mismatch()
         if mismatch:
@@ -239,9 +263,15 @@ class ComputePanel(ExtensionApp):
         service = self.settings.get("compute_panel_service")
         if service is not None:
             service.start_reconciler(self.reconcile_interval)
+        idle = self.settings.get("compute_panel_idle")
+        if idle is not None:
+            idle.start()
 
     async def stop_extension(self) -> None:
         # Kernels are shut down after extensions stop: keep the ledger open for them.
+        idle = self.settings.get("compute_panel_idle")
+        if idle is not None:
+            await idle.stop()
         service = self.settings.get("compute_panel_service")
         if service is not None:
             await service.stop()

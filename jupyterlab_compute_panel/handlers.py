@@ -16,6 +16,7 @@ from tornado import web
 
 from . import __version__
 from .grants import GrantError, parse_member
+from .idle import IdleCuller
 from .ledger import LedgerError, utcnow
 from .ledger.store import GrantView, RunFilter, iso
 from .money import MoneyError, format_amount, parse_amount
@@ -43,6 +44,13 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
         if service is None:
             raise ApiError(503, f"Compute tiers are unavailable: {self.settings.get('compute_panel_error')}")
         return service
+
+    @property
+    def idle_culler(self) -> IdleCuller:
+        idle = self.settings.get("compute_panel_idle")
+        if idle is None:
+            raise ApiError(503, f"Compute tiers are unavailable: {self.settings.get('compute_panel_error')}")
+        return idle
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -386,6 +394,20 @@ class KernelRunHandler(BaseHandler):
         self.reply(run.to_json(utcnow()))
 
 
+class KernelKeepHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, kernel_id: str) -> None:
+        kept = self.idle_culler.keep(kernel_id)
+        if kept is None:
+            raise ApiError(
+                404,
+                f"Kernel {kernel_id!r} is not running on a paid tier with an idle timeout, so there is nothing to keep",
+                "kernel_id",
+            )
+        self.reply(kept)
+
+
 _ID = r"[^/]+"
 default_handlers = [
     (r"/compute-panel/version", VersionHandler),
@@ -398,4 +420,5 @@ default_handlers = [
     (r"/compute-panel/runs", RunsHandler),
     (rf"/compute-panel/runs/({_ID})", RunHandler),
     (rf"/compute-panel/kernels/({_ID})/run", KernelRunHandler),
+    (rf"/compute-panel/kernels/({_ID})/keep", KernelKeepHandler),
 ]

@@ -194,6 +194,21 @@ export namespace ComputePanelAPI {
   }
 
   /**
+   * POST /kernels/{kernel_id}/keep answer: the kernel's new idle deadline.
+   */
+  export interface IKeep {
+    kernel_id: string;
+    /**
+     * The tier's idle timeout in seconds.
+     */
+    idle_timeout_s: number;
+    /**
+     * ISO date-time when the kernel is shut down if it stays idle.
+     */
+    shutdown_at: string;
+  }
+
+  /**
    * The JSON body of every refused request.
    */
   export interface IErrorBody {
@@ -206,7 +221,7 @@ export namespace ComputePanelAPI {
    */
   export interface IRunEvent {
     schema_id: string;
-    action: 'started' | 'closed' | 'heartbeat';
+    action: 'started' | 'closed' | 'heartbeat' | 'idle_warning';
     run_id: string;
     kernel_id: string;
     tier_id: string;
@@ -214,6 +229,10 @@ export namespace ComputePanelAPI {
     cost: string;
     currency: string;
     end_reason: string | null;
+    /**
+     * For `idle_warning`: ISO date-time when the idle kernel will be shut down.
+     */
+    shutdown_at?: string;
   }
 }
 
@@ -313,6 +332,10 @@ export interface IComputePanelClient {
   ): Promise<ComputePanelAPI.IRunPage>;
   run(runId: string): Promise<ComputePanelAPI.IRun>;
   kernelRun(kernelId: string): Promise<ComputePanelAPI.IRun>;
+  /**
+   * "Keep it": restart the idle clock of a paid kernel.
+   */
+  keepKernel(kernelId: string): Promise<ComputePanelAPI.IKeep>;
 }
 
 /**
@@ -444,6 +467,13 @@ export class ComputePanelClient implements IComputePanelClient {
     return this._request({
       method: 'GET',
       url: `kernels/${encodeURIComponent(kernelId)}/run`
+    });
+  }
+
+  keepKernel(kernelId: string): Promise<ComputePanelAPI.IKeep> {
+    return this._request({
+      method: 'POST',
+      url: `kernels/${encodeURIComponent(kernelId)}/keep`
     });
   }
 

@@ -14,6 +14,8 @@ import { Widget } from '@lumino/widgets';
 
 import { ComputePanelClient } from './api';
 import { computePanelIcon } from './icons';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- it must listen for idle warnings from activation on
+import { IdleNotifier } from './idle';
 import { ComputePanelModel } from './model';
 import {
   CommandIDs,
@@ -284,11 +286,51 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/**
+ * Warnings before idle paid kernels of open notebooks are shut down.
+ */
+const idlePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:idle',
+  description:
+    'Warns before an idle paid kernel of an open notebook is shut down, with Keep it and Move to the free tier.',
+  autoStart: true,
+  requires: [IComputePanelModel, INotebookTracker],
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    tracker: INotebookTracker,
+    translator: ITranslator | null
+  ): void => {
+    // Lives as long as the application (it holds no resources but its connection).
+    new IdleNotifier({
+      model,
+      events: app.serviceManager.events.stream,
+      translator: translator ?? undefined,
+      findNotebook: kernelId => {
+        const panel = tracker.find(
+          widget => widget.sessionContext.session?.kernel?.id === kernelId
+        );
+        return panel ? { label: panel.title.label, panel } : null;
+      },
+      moveToTier: async (panel, tierId) => {
+        if (model.notebook !== panel) {
+          app.shell.activateById(panel.id);
+          // The model follows the shell's focus; make sure it follows this one now.
+          model.setNotebook(panel);
+        }
+        await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
+      }
+    });
+  }
+};
+
 const plugins: JupyterFrontEndPlugin<any>[] = [
   modelPlugin,
   panelPlugin,
   statusBarPlugin,
-  commandsPlugin
+  commandsPlugin,
+  idlePlugin
 ];
 
 export default plugins;

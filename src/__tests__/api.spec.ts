@@ -1,6 +1,11 @@
 import MockAdapter from 'axios-mock-adapter';
 
-import { ComputePanelClient, ComputePanelError, getCookie } from '../api';
+import {
+  ComputePanelAPI,
+  ComputePanelClient,
+  ComputePanelError,
+  getCookie
+} from '../api';
 import { makeRun, TIERS } from './fixtures';
 
 describe('ComputePanelClient', () => {
@@ -88,6 +93,23 @@ describe('ComputePanelClient', () => {
     const run = await client.kernelRun('k#1');
     expect(run.kernel_id).toBe('k#1');
     expect(run.cost.amount).toBe('0.010000');
+  });
+
+  it('keeps a kernel with POST /kernels/{id}/keep and the XSRF header', async () => {
+    mock.onPost('kernels/k%231/keep').reply(200, {
+      kernel_id: 'k#1',
+      idle_timeout_s: 900,
+      shutdown_at: '2026-11-23T18:00:00.000Z'
+    });
+    const kept = await client.keepKernel('k#1');
+    expect(kept).toEqual({
+      kernel_id: 'k#1',
+      idle_timeout_s: 900,
+      shutdown_at: '2026-11-23T18:00:00.000Z'
+    });
+    expect(mock.history.post[0].headers?.['X-XSRFToken']).toBe(
+      '2|abc|def|1700000000'
+    );
   });
 
   it('queries bindings by path and writes them with PUT', async () => {

@@ -120,6 +120,7 @@ export function makeFakeClient(): jest.Mocked<IComputePanelClient> {
     putBinding: jest.fn(),
     runs: jest.fn(),
     run: jest.fn(),
-    kernelRun: jest.fn().mockResolvedValue(makeRun())
+    kernelRun: jest.fn().mockResolvedValue(makeRun()),
+    keepKernel: jest.fn()
   };
 }
