@@ -93,6 +93,7 @@ test: lint jest pytest check-auth check-wheel galata
 bench: setup $(STAMP)/ui-tests
 	$(BIN)/python bench/bench_metering.py
 	$(BIN)/python bench/bench_bundle.py
+	$(BIN)/python bench/bench_rollups.py
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.bench.config.js
 
 clean:

@@ -122,7 +122,13 @@ class Run(Base):
 
     __table_args__ = (
         Index("ix_runs_open", "ended", "last_heartbeat"),
-        Index("ix_runs_grant_started", "grant_id", "started"),
+        # The grant dashboard's rollups (ledger/rollups.py) read these without touching
+        # the table: spend over time, the burn windows, and spend by tier, user, notebook.
+        Index("ix_runs_grant_started_cost", "grant_id", "started", "cost_micros"),
+        Index("ix_runs_grant_burn", "grant_id", "ended", "started", "rate_micros_per_hour", "cost_micros"),
+        Index("ix_runs_grant_tier", "grant_id", "tier_id", "started", "cost_micros"),
+        Index("ix_runs_grant_user", "grant_id", "user", "started", "cost_micros"),
+        Index("ix_runs_grant_notebook", "grant_id", "notebook", "started", "cost_micros"),
         Index("ix_runs_tier_started", "tier_id", "started"),
         Index("ix_runs_user_started", "user", "started"),
         Index("ix_runs_notebook_started", "notebook", "started"),

@@ -3,9 +3,13 @@
 Every amount is integer micro-units of the grant's currency. A run's cost is what
 ``store.RunView.cost_micros`` says: the stored cost of a closed run, and for an open run
 its cost from its start up to ``now`` (``money.cost_micros``: rate times milliseconds,
-rounded half-up). Sums over closed runs are done by the database (``GROUP BY`` over the
-``runs`` indexes that start with ``grant_id``); only open runs, which are few, are costed
-here in Python.
+rounded half-up). Sums over closed runs are done by the database, over ranges of the
+``runs`` indexes that start with ``grant_id`` (``GROUP BY`` for the breakdowns; months and
+days as a series of ranges made in SQL, see ``_bucket_sums``);
+only open runs, which are few, are costed here in Python. Every query is portable SQL
+except the date arithmetic of the series, chosen by dialect name. For a grant with 100,000
+runs the dashboard stays fast only with covering indexes on (grant_id, ...): see
+``PROPOSED_INDEXES`` in bench/bench_rollups.py and bench/README.md.
 
 Attribution rules:
 

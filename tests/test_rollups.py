@@ -1,0 +1,281 @@
+"""Grant rollups on SQLite and on a real PostgreSQL: exact sums, burn rates, forecast, burn-down."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import random
+import uuid
+from collections import defaultdict
+
+import psycopg
+import pytest
+from conftest import GRANT_A
+
+from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
+from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.ledger import Ledger, LedgerError
+from jupyterlab_compute_panel.ledger.rollups import (
+    NO_NOTEBOOK,
+    burn_down,
+    grant_rollup,
+    spend_by,
+    spend_by_month,
+    spent_micros,
+)
+from jupyterlab_compute_panel.ledger.store import RunFilter, duration_ms
+from jupyterlab_compute_panel.money import cost_micros
+
+G = "rollup-grant"
+OTHER = "other-grant"
+EMPTY = "empty-grant"
+NOW = dt.datetime(2026, 6, 15, 12, 0, 0)
+H = dt.timedelta(hours=1)
+MS = dt.timedelta(milliseconds=1)
+
+
+def _grant(gid: str, budget: str, start="2026-01-01", end="2026-12-31") -> dict:
+    return parse_grant(
+        {**GRANT_A, "id": gid, "award_number": f"AW {gid}", "budget": budget, "start_date": start, "end_date": end}
+    )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    else:
+        base = request.getfixturevalue("postgres_url")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = base.rsplit("/", 1)[0] + f"/{name}"
+    ledger = Ledger(url)
+    ledger.migrate()
+    catalog = read_catalog_file(DEMO_CATALOG)
+    ledger.sync_tiers(catalog, now=dt.datetime(2025, 1, 1))
+    ledger.upsert_grants([_grant(G, "500.00"), _grant(OTHER, "100.00"), _grant(EMPTY, "250.00", start="2026-06-01")])
+    yield ledger, catalog
+    ledger.dispose()
+
+
+def _run(ledger, tier, start, end=None, grant=G, user="alice", notebook="a.ipynb"):
+    run = ledger.open_run(
+        kernel_id=uuid.uuid4().hex,
+        kernelspec=f"compute-panel-{tier.id}-python3",
+        tier=tier,
+        grant_id=None if tier.free else grant,
+        user=user,
+        notebook=notebook,
+        now=start,
+    )
+    if end is not None:
+        run = ledger.close_run(run.id, "shutdown", at=end)
+    return run
+
+
+# -- a reference computed run by run, in Python, from list_runs ------------------------------------
+
+
+def _runs(ledger, grant):
+    runs, count, _ = ledger.list_runs(RunFilter(grant=grant), limit=100_000, now=NOW)
+    assert len(runs) == count
+    return runs
+
+
+def _expected_window(runs, now, days):
+    ws = now - dt.timedelta(days=days)
+    total = 0
+    for r in runs:
+        end = r.ended or now
+        if r.started >= ws and end <= now and r.started < now:
+            total += r.cost_micros(now)
+        elif r.ended is None and r.started >= ws:
+            total += r.cost_micros(now)
+        else:
+            total += cost_micros(r.rate_micros_per_hour, duration_ms(max(r.started, ws), min(end, now)))
+    return total
+
+
+def _check_against_reference(ledger, grant, now):
+    runs = _runs(ledger, grant)
+    spent = sum(r.cost_micros(now) for r in runs)
+    budget = ledger.get_grant(grant).budget_micros
+    roll = grant_rollup(ledger, grant, now)
+    assert roll.spent_micros == spent == spent_micros(ledger, grant, now)
+    assert roll.remaining_micros == budget - spent
+    assert roll.spent_7d_micros == _expected_window(runs, now, 7)
+    assert roll.spent_30d_micros == _expected_window(runs, now, 30)
+    assert roll.open_runs == sum(1 for r in runs if r.is_open)
+    for dim, key in (("tier", "tier_id"), ("user", "user"), ("notebook", "notebook")):
+        rows = spend_by(ledger, grant, dim, now)
+        assert sum(r.micros for r in rows) == spent
+        expected = defaultdict(int)
+        for r in runs:
+            expected[getattr(r, key)] += r.cost_micros(now)
+        assert {r.key: r.micros for r in rows} == dict(expected)
+        assert [r.micros for r in rows] == sorted((r.micros for r in rows), reverse=True)
+    months = spend_by_month(ledger, grant, now)
+    assert sum(m.total_micros for m in months) == spent
+    expected_months = defaultdict(lambda: defaultdict(int))
+    for r in runs:
+        expected_months[r.started.strftime("%Y-%m")][r.tier_id] += r.cost_micros(now)
+    assert {m.month: m.by_tier for m in months if m.by_tier} == {k: dict(v) for k, v in expected_months.items()}
+    for m in months:
+        assert m.total_micros == sum(m.by_tier.values())
+    points = burn_down(ledger, grant, now)
+    assert points[-1].day == now.date()
+    assert points[-1].remaining_micros == roll.remaining_micros
+    assert all(b.remaining_micros <= a.remaining_micros for a, b in itertools.pairwise(points))
+    assert all(b.day - a.day == dt.timedelta(days=1) for a, b in itertools.pairwise(points))
+    for p in points[:-1]:
+        assert p.spent_micros == sum(r.cost_micros(now) for r in runs if r.started.date() <= p.day)
+    assert points[-1].spent_micros == spent  # runs started after now's day count on its last day
+    return roll, runs
+
+
+# -- tests ---------------------------------------------------------------------------------------
+
+
+def test_hand_computed_figures(store):
+    ledger, catalog = store
+    rtx, h200, cpu = catalog.get("rtx4090"), catalog.get("h200"), catalog.get("local-cpu")
+    # Spans March/April: counts in March, whole.
+    _run(ledger, rtx, dt.datetime(2026, 3, 31, 23), dt.datetime(2026, 4, 1, 1))  # 2 h: 1.000000
+    # One hour and one millisecond on the H200: 3.500001 (half-up of 3.50000097).
+    _run(ledger, h200, dt.datetime(2026, 5, 20, 10), dt.datetime(2026, 5, 20, 11) + MS, user="bob", notebook="b.ipynb")
+    # Crosses the 30-day window's start (2026-05-16 12:00): 24 h inside of 48 h.
+    _run(ledger, h200, dt.datetime(2026, 5, 15, 12), dt.datetime(2026, 5, 17, 12), notebook=None)
+    # Crosses the 7-day window's start (2026-06-08 12:00): 24 h + 333 ms inside.
+    _run(ledger, rtx, dt.datetime(2026, 6, 7, 12), dt.datetime(2026, 6, 9, 12) + 333 * MS)
+    # Wholly inside both windows: 1.5 h.
+    _run(ledger, rtx, dt.datetime(2026, 6, 10, 8), dt.datetime(2026, 6, 10, 9, 30), user="bob", notebook="b.ipynb")
+    # Open runs: one started 1 h 59 m 59.5 s before now, one before the 7-day window.
+    _run(ledger, h200, dt.datetime(2026, 6, 15, 10, 0, 0, 500_000), user="carol", notebook="c.ipynb")
+    _run(ledger, rtx, dt.datetime(2026, 6, 1))
+    # Not this grant's.
+    _run(ledger, h200, dt.datetime(2026, 6, 14), dt.datetime(2026, 6, 14, 5), grant=OTHER)
+    _run(ledger, cpu, dt.datetime(2026, 6, 14), dt.datetime(2026, 6, 14, 5))
+
+    open_h200 = cost_micros(3_500_000, duration_ms(dt.datetime(2026, 6, 15, 10, 0, 0, 500_000), NOW))
+    open_rtx = cost_micros(500_000, duration_ms(dt.datetime(2026, 6, 1), NOW))
+    assert open_h200 == 6_999_514  # 7199.5 s at 3.50/h = 6.9995138..., half-up
+    assert open_rtx == 174_000_000  # 14.5 days at 0.50/h
+    closed = 1_000_000 + 3_500_001 + 168_000_000 + cost_micros(500_000, 48 * 3_600_000 + 333) + 750_000
+    assert cost_micros(500_000, 48 * 3_600_000 + 333) == 24_000_046
+    spent = closed + open_h200 + open_rtx
+
+    roll, _ = _check_against_reference(ledger, G, NOW)
+    assert roll.spent_micros == spent == 378_249_561
+    assert roll.remaining_micros == 500_000_000 - spent
+    w7 = cost_micros(500_000, 24 * 3_600_000 + 333) + 750_000 + open_h200 + cost_micros(500_000, 7 * 24 * 3_600_000)
+    w30 = 84_000_000 + 3_500_001 + 24_000_046 + 750_000 + open_h200 + open_rtx
+    assert (roll.spent_7d_micros, roll.spent_30d_micros) == (w7, w30)
+    assert roll.burn_7d_micros_per_day == (2 * w7 + 7) // 14
+    assert roll.burn_30d_micros_per_day == (2 * w30 + 30) // 60
+    assert w30 == 293_249_561
+    # 121.750439 left at 293.249561 per 30 days: 12.455 days after 2026-06-15 12:00.
+    assert roll.forecast_exhaustion == dt.date(2026, 6, 27)
+    assert roll.exhausts_before_end and roll.end_date == dt.date(2026, 12, 31)
+    assert roll.open_runs == 2 and roll.currency == "USD"
+
+    by_tier = spend_by(ledger, G, "tier", NOW)
+    assert [(r.key, r.label) for r in by_tier] == [("rtx4090", "RTX 4090 prototyping"), ("h200", "H200 training")]
+    by_nb = {r.key: r for r in spend_by(ledger, G, "notebook", NOW)}
+    assert by_nb[None].label == NO_NOTEBOOK and by_nb[None].micros == 168_000_000
+    months = spend_by_month(ledger, G, NOW)
+    assert [m.month for m in months] == ["2026-03", "2026-04", "2026-05", "2026-06"]
+    assert months[0].by_tier == {"rtx4090": 1_000_000} and months[1].total_micros == 0
+    assert months[2].by_tier == {"h200": 171_500_001}
+
+    # A range selects runs by their start; the breakdowns still sum to the range's spend.
+    since, until = dt.datetime(2026, 5, 1), dt.datetime(2026, 6, 10)
+    in_range = spent_micros(ledger, G, NOW, since, until)
+    assert in_range == 3_500_001 + 168_000_000 + 24_000_046 + open_rtx
+    for dim in ("tier", "user", "notebook"):
+        assert sum(r.micros for r in spend_by(ledger, G, dim, NOW, since=since, until=until)) == in_range
+
+    points = burn_down(ledger, G, NOW)
+    assert points[0].day == dt.date(2026, 1, 1) and points[0].remaining_micros == 500_000_000
+    assert len(points) == (NOW.date() - dt.date(2026, 1, 1)).days + 1
+    assert {p.day: p.spent_micros for p in points}[dt.date(2026, 3, 31)] == 1_000_000
+
+
+def test_open_runs_count_up_to_now(store):
+    ledger, catalog = store
+    h200 = catalog.get("h200")
+    _run(ledger, h200, NOW - 2 * H)
+    for later in (NOW, NOW + 30 * dt.timedelta(minutes=1)):
+        roll = grant_rollup(ledger, G, later)
+        expected = cost_micros(3_500_000, duration_ms(NOW - 2 * H, later))
+        assert roll.spent_micros == roll.spent_7d_micros == roll.spent_30d_micros == expected
+        assert roll.open_runs == 1
+        assert spend_by(ledger, G, "user", later)[0].micros == expected
+        assert spend_by_month(ledger, G, later)[-1].total_micros == expected
+        assert burn_down(ledger, G, later)[-1].spent_micros == expected
+
+
+def test_random_history_matches_run_by_run_reference(store):
+    ledger, catalog = store
+    rng = random.Random(7)
+    tiers = [catalog.get("rtx4090"), catalog.get("h200"), catalog.get("local-cpu")]
+    users, notebooks = ["alice", "bob", "carol", "dan"], ["a.ipynb", "b.ipynb", "deep/c.ipynb", None]
+    first = dt.datetime(2025, 12, 1)
+    for _ in range(120):
+        start = first + dt.timedelta(milliseconds=rng.randrange(200 * 86_400_000))
+        length = dt.timedelta(milliseconds=int(rng.lognormvariate(15, 1.5)))
+        end = None if rng.random() < 0.05 else start + length
+        if start >= NOW:
+            end = start + length  # a run recorded after 'now': closed, counted in spent only
+        _run(
+            ledger,
+            rng.choice(tiers),
+            start,
+            end,
+            grant=rng.choice([G, G, OTHER]),
+            user=rng.choice(users),
+            notebook=rng.choice(notebooks),
+        )
+    for grant in (G, OTHER):
+        roll, runs = _check_against_reference(ledger, grant, NOW)
+        assert roll.spent_30d_micros > 0 and any(r.is_open for r in runs)
+        since, until = dt.datetime(2026, 2, 1), dt.datetime(2026, 5, 1)
+        expected = sum(r.cost_micros(NOW) for r in runs if since <= r.started < until)
+        for dim in ("tier", "user", "notebook"):
+            assert sum(r.micros for r in spend_by(ledger, grant, dim, NOW, since=since, until=until)) == expected
+
+
+def test_grant_without_runs(store):
+    ledger, _ = store
+    roll = grant_rollup(ledger, EMPTY, NOW)
+    assert (roll.budget_micros, roll.spent_micros, roll.remaining_micros) == (250_000_000, 0, 250_000_000)
+    assert (roll.burn_7d_micros_per_day, roll.burn_30d_micros_per_day, roll.open_runs) == (0, 0, 0)
+    assert roll.forecast_exhaustion is None and not roll.exhausts_before_end
+    assert all(spend_by(ledger, EMPTY, dim, NOW) == [] for dim in ("tier", "user", "notebook"))
+    assert spend_by_month(ledger, EMPTY, NOW) == []
+    points = burn_down(ledger, EMPTY, NOW)
+    assert [p.day for p in points] == [dt.date(2026, 6, d) for d in range(1, 16)]
+    assert {p.remaining_micros for p in points} == {250_000_000}
+    # A grant that starts after 'now' has a one-point burn-down: today's.
+    assert [(p.day, p.remaining_micros) for p in burn_down(ledger, EMPTY, dt.datetime(2026, 5, 1))] == [
+        (dt.date(2026, 5, 1), 250_000_000)
+    ]
+
+
+def test_overspent_grant_is_exhausted_today(store):
+    ledger, catalog = store
+    _run(ledger, catalog.get("h200"), NOW - 40 * H, NOW - 10 * H, grant=OTHER)  # 105.00 of 100.00
+    roll = grant_rollup(ledger, OTHER, NOW)
+    assert roll.remaining_micros == -5_000_000
+    assert roll.forecast_exhaustion == NOW.date() and roll.exhausts_before_end
+    assert burn_down(ledger, OTHER, NOW)[-1].remaining_micros == -5_000_000
+
+
+def test_unknown_grant_and_dimension(store):
+    ledger, _ = store
+    with pytest.raises(LedgerError, match="no such grant"):
+        grant_rollup(ledger, "nope", NOW)
+    with pytest.raises(LedgerError, match="no such grant"):
+        spend_by(ledger, "nope", "tier", NOW)
+    with pytest.raises(ValueError, match="dimension"):
+        spend_by(ledger, G, "funder", NOW)
