@@ -514,7 +514,9 @@ class Ledger:
         now: dt.datetime | None = None,
         pid: int | None = None,
         heartbeat_s: float = 15.0,
+        check_budget: bool = False,
     ) -> RunView:
+        """Open a run. With ``check_budget`` (see reserve_run) it is a reservation."""
         now = now or utcnow()
         run = Run(
             id=uuid.uuid4().hex,
@@ -534,23 +536,14 @@ class Ledger:
         )
         try:
             with self.session() as s, s.begin():
+                if check_budget and grant_id is not None:
+                    self._check_budget(s, grant_id, tier, now)
                 s.add(run)
         except IntegrityError as e:
             raise LedgerError(f"cannot record the run: {e.orig}") from None
         return RunView.of(run, tier.label)
 
-    def reserve_run(
-        self,
-        *,
-        kernel_id: str,
-        kernelspec: str,
-        tier,
-        grant_id: str | None,
-        user: str,
-        notebook: str | None,
-        heartbeat_s: float = 15.0,
-        now: dt.datetime | None = None,
-    ) -> RunView:
+    def reserve_run(self, **fields: Any) -> RunView:
         """Open the run of a kernel about to start: its reservation.
 
         On a paid tier, in the same transaction and under the grant's lock, check that
@@ -559,38 +552,20 @@ class Ledger:
         simultaneous starts on a grant that can pay for k minimum runtimes start at
         most k, on SQLite and PostgreSQL alike.
         """
-        now = now or utcnow()
-        run = Run(
-            id=uuid.uuid4().hex,
-            kernel_id=kernel_id,
-            kernelspec=kernelspec,
-            tier_id=tier.id,
-            grant_id=grant_id,
-            user=user,
-            notebook=notebook,
-            rate_micros_per_hour=tier.rate_micros_per_hour,
-            currency=tier.currency,
-            started=now,
-            last_heartbeat=now,
-            launcher_host=HOST,
-            launcher_pid=os.getpid(),
-            heartbeat_ms=int(heartbeat_s * 1000),
-        )
-        with self.session() as s, s.begin():
-            if grant_id is not None:
-                # The first statement takes the lock: the grant's row (PostgreSQL) or the
-                # database's write lock (SQLite), so reservations on a grant are serial.
-                s.execute(update(Grant).where(Grant.id == grant_id).values(updated_at=Grant.updated_at))
-                grant = s.get(Grant, grant_id)
-                if grant is None:
-                    raise LedgerError(f"grant {grant_id!r}: no such grant")
-                spent, committed = self._spent_and_committed(s, grant, now)
-                needed = cost_micros(tier.rate_micros_per_hour, grant.min_runtime_s * 1000)
-                left = grant.budget_micros - spent
-                if left - committed < needed or (needed == 0 and left - committed <= 0):
-                    raise BudgetExhausted(GrantView.of(grant), left, committed, needed)
-            s.add(run)
-        return RunView.of(run, tier.label)
+        return self.open_run(check_budget=True, **fields)
+
+    def _check_budget(self, s: Session, grant_id: str, tier, now: dt.datetime) -> None:
+        # The first statement takes the lock: the grant's row (PostgreSQL) or the
+        # database's write lock (SQLite), so reservations on a grant are serial.
+        s.execute(update(Grant).where(Grant.id == grant_id).values(updated_at=Grant.updated_at))
+        grant = s.get(Grant, grant_id)
+        if grant is None:
+            raise LedgerError(f"grant {grant_id!r}: no such grant")
+        spent, committed = self._spent_and_committed(s, grant, now)
+        needed = cost_micros(tier.rate_micros_per_hour, grant.min_runtime_s * 1000)
+        left = grant.budget_micros - spent
+        if left - committed < needed or (needed == 0 and left - committed <= 0):
+            raise BudgetExhausted(GrantView.of(grant), left, committed, needed)
 
     @staticmethod
     def _spent_and_committed(s: Session, grant: Grant, now: dt.datetime) -> tuple[int, int]:
