@@ -10,6 +10,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -200,6 +201,24 @@ def postgres_url():
             [*run_as, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"], capture_output=True
         )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def new_postgres_database(postgres_url: str) -> str:
+    """A fresh, empty database on the session's PostgreSQL server; its URL."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_db_url(request, tmp_path) -> str:
+    """A fresh ledger URL: SQLite, then a real PostgreSQL; tests using it run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'any-ledger.sqlite'}"
+    return new_postgres_database(request.getfixturevalue("postgres_url"))
 
 
 def _user_exists(name: str) -> bool:

@@ -8,7 +8,6 @@ import json
 import threading
 import uuid
 
-import psycopg
 import pytest
 from conftest import GRANT_A
 from tornado.httpclient import HTTPClientError
@@ -92,17 +91,9 @@ def test_members_and_co_pis_may_charge():
         assert launch_refusal(grant, H200, user, TODAY) is None
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def ledger(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"e_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = base.rsplit("/", 1)[0] + f"/{name}"
-    ledger = Ledger(url)
+@pytest.fixture
+def ledger(any_db_url):
+    ledger = Ledger(any_db_url)
     ledger.migrate()
     ledger.sync_tiers(CATALOG)
     yield ledger

@@ -6,7 +6,6 @@ import datetime as dt
 import threading
 import uuid
 
-import psycopg
 import pytest
 from conftest import GRANT_A
 
@@ -17,17 +16,9 @@ from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
 from jupyterlab_compute_panel.money import cost_micros
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = base.rsplit("/", 1)[0] + f"/{name}"
-    ledger = Ledger(url)
+@pytest.fixture
+def store(any_db_url):
+    ledger = Ledger(any_db_url)
     ledger.migrate()
     ledger.migrate()  # idempotent
     catalog = read_catalog_file(DEMO_CATALOG)

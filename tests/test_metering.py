@@ -273,14 +273,9 @@ async def test_all_runs_of_a_tier_sum_to_the_listed_total(jp_fetch, api, grants,
 
 @pytest.fixture
 def pg_db_url(postgres_url):
-    import uuid
+    from conftest import new_postgres_database
 
-    import psycopg
-
-    name = f"m_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    return new_postgres_database(postgres_url)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import random
 import uuid
 from collections import defaultdict
 
-import psycopg
 import pytest
 from conftest import GRANT_A
 
@@ -40,17 +39,9 @@ def _grant(gid: str, budget: str, start="2026-01-01", end="2026-12-31") -> dict:
     )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    else:
-        base = request.getfixturevalue("postgres_url")
-        name = f"t_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(base.replace("postgresql+psycopg", "postgresql"), autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = base.rsplit("/", 1)[0] + f"/{name}"
-    ledger = Ledger(url)
+@pytest.fixture
+def store(any_db_url):
+    ledger = Ledger(any_db_url)
     ledger.migrate()
     catalog = read_catalog_file(DEMO_CATALOG)
     ledger.sync_tiers(catalog, now=dt.datetime(2025, 1, 1))
