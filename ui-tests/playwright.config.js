@@ -5,6 +5,8 @@ const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
 
 const data = `${__dirname}/.ui-tests-data`;
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+// Another port lets two checkouts run their browser tests side by side.
+const port = process.env.UI_TESTS_PORT || '8888';
 
 module.exports = {
   ...baseConfig,
@@ -14,6 +16,7 @@ module.exports = {
   workers: 1,
   use: {
     ...baseConfig.use,
+    baseURL: `http://localhost:${port}`,
     video: 'off',
     trace: process.env.CI ? 'off' : 'retain-on-failure',
     launchOptions: {
@@ -37,9 +40,9 @@ module.exports = {
       '--title "An almost spent seed grant" --funder "Internal" --pi student --budget 0.10 --currency USD ' +
       '--start-date 2026-01-01 --end-date 2030-12-31 && ' +
       'jupyter lab --config jupyter_server_test_config.py',
-    url: 'http://localhost:8888/lab',
+    url: `http://localhost:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: false,
-    env: { ...process.env, COMPUTE_PANEL_UI_DATA: data }
+    env: { ...process.env, COMPUTE_PANEL_UI_DATA: data, UI_TESTS_PORT: port }
   }
 };
