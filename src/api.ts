@@ -38,6 +38,10 @@ export namespace ComputePanelAPI {
     api: number;
     owner?: string;
     catalog_error?: string | null;
+    /**
+     * Whether the server's user is an admin (newer servers say so).
+     */
+    admin?: boolean;
   }
 
   /**
@@ -104,7 +108,147 @@ export namespace ComputePanelAPI {
     /**
      * The user's role on the grant; only a PI or a member may charge it.
      */
-    role?: 'pi' | 'member' | 'viewer' | null;
+    role?: Role | null;
+    /**
+     * Policies (sent by the server, optional in older answers).
+     */
+    allowed_tiers?: string[] | null;
+    sensitive?: boolean;
+    alert_thresholds?: number[];
+    hard_stop?: boolean;
+    min_runtime_minutes?: number;
+    members?: IMember[];
+  }
+
+  export type Role = 'pi' | 'member' | 'viewer';
+
+  export interface IMember {
+    user: string;
+    role: Role;
+  }
+
+  /**
+   * Whether the user may open a grant's dashboard: its PI (or co-PI), a
+   * viewer, or an admin (who sees grants without a role on them).
+   */
+  export function canViewDashboard(grant: IGrant): boolean {
+    return grant.role === 'pi' || grant.role === 'viewer' || !grant.role;
+  }
+
+  /**
+   * PATCH /grants/{id} body: any of these fields.
+   */
+  export interface IGrantPatch {
+    title?: string;
+    co_pis?: string[];
+    allowed_tiers?: string[] | null;
+    sensitive?: boolean;
+    alert_thresholds?: number[];
+    hard_stop?: boolean;
+    min_runtime_minutes?: number;
+    end_date?: string;
+  }
+
+  /**
+   * POST /grants body (admin): the whole grant.
+   */
+  export interface INewGrant {
+    id: string;
+    award_number: string;
+    title: string;
+    funder: string;
+    pi: string;
+    budget: string;
+    currency: string;
+    start_date: string;
+    end_date: string;
+    co_pis?: string[];
+    members?: IMember[];
+    allowed_tiers?: string[] | null;
+    sensitive?: boolean;
+    alert_thresholds?: number[];
+    hard_stop?: boolean;
+    min_runtime_minutes?: number;
+  }
+
+  /**
+   * The figures of a grant's dashboard (amounts are decimal strings).
+   */
+  export interface IDashboardSummary {
+    currency: string;
+    budget: string;
+    spent: string;
+    committed: string;
+    remaining: string;
+    spent_7d: string;
+    spent_30d: string;
+    burn_7d_per_day: string;
+    burn_30d_per_day: string;
+    /**
+     * 'YYYY-MM-DD' when spending at the 30-day rate empties the grant; null
+     * when nothing was spent in 30 days.
+     */
+    forecast_exhaustion: string | null;
+    end_date: string;
+    exhausts_before_end: boolean;
+    open_runs: number;
+  }
+
+  /**
+   * One row of a breakdown; `key` null for runs without a notebook.
+   */
+  export interface ISpendRow {
+    key: string | null;
+    label: string;
+    amount: string;
+  }
+
+  export interface IMonthSpend {
+    /**
+     * 'YYYY-MM' (UTC) of the runs' starts.
+     */
+    month: string;
+    /**
+     * Tier id to amount.
+     */
+    by_tier: { [tierId: string]: string };
+    total: string;
+  }
+
+  export interface IBurnDownPoint {
+    day: string;
+    spent: string;
+    remaining: string;
+  }
+
+  /**
+   * GET /grants/{id}/dashboard
+   */
+  export interface IDashboard {
+    grant: IGrant;
+    may_edit: boolean;
+    server_time: string;
+    summary: IDashboardSummary;
+    tiers: { id: string; label: string }[];
+    by_tier: ISpendRow[];
+    by_user: ISpendRow[];
+    by_notebook: ISpendRow[];
+    by_month: IMonthSpend[];
+    burn_down: IBurnDownPoint[];
+  }
+
+  /**
+   * The tables of GET /grants/{id}/export/{table}.{format}.
+   */
+  export type ExportTable = 'runs' | 'tier' | 'user' | 'notebook' | 'month';
+  export type ExportFormat = 'csv' | 'json';
+
+  /**
+   * A downloaded export.
+   */
+  export interface IExportFile {
+    blob: Blob;
+    filename: string;
   }
 
   /**
@@ -171,6 +315,14 @@ export namespace ComputePanelAPI {
    * GET /runs query.
    */
   export interface IRunFilters {
+    /**
+     * Search text (notebook, user, tier, end reason).
+     */
+    q?: string;
+    /**
+     * A field, descending with a leading '-'.
+     */
+    sort?: RunSort;
     notebook?: string;
     tier?: string;
     grant?: string;
@@ -182,6 +334,18 @@ export namespace ComputePanelAPI {
     limit?: number;
     offset?: number;
   }
+
+  export type RunSortField =
+    | 'started'
+    | 'ended'
+    | 'cost'
+    | 'duration'
+    | 'user'
+    | 'tier'
+    | 'notebook'
+    | 'end_reason';
+
+  export type RunSort = RunSortField | `-${RunSortField}`;
 
   /**
    * GET /runs answer.
@@ -336,6 +500,32 @@ export interface IComputePanelClient {
    * "Keep it": restart the idle clock of a paid kernel.
    */
   keepKernel(kernelId: string): Promise<ComputePanelAPI.IKeep>;
+  /**
+   * A grant's dashboard (its PI, co-PI, viewer or an admin).
+   */
+  dashboard(grantId: string): Promise<ComputePanelAPI.IDashboard>;
+  /**
+   * Download one table of a grant as a file.
+   */
+  exportTable(
+    grantId: string,
+    table: ComputePanelAPI.ExportTable,
+    format: ComputePanelAPI.ExportFormat
+  ): Promise<ComputePanelAPI.IExportFile>;
+  patchGrant(
+    grantId: string,
+    patch: ComputePanelAPI.IGrantPatch
+  ): Promise<ComputePanelAPI.IGrant>;
+  createGrant(
+    grant: ComputePanelAPI.INewGrant
+  ): Promise<ComputePanelAPI.IGrant>;
+  setBudget(grantId: string, budget: string): Promise<ComputePanelAPI.IGrant>;
+  setMember(
+    grantId: string,
+    user: string,
+    role: ComputePanelAPI.Role
+  ): Promise<ComputePanelAPI.IGrant>;
+  removeMember(grantId: string, user: string): Promise<ComputePanelAPI.IGrant>;
 }
 
 /**
@@ -356,6 +546,46 @@ export function getCookie(cookies: string, name: string): string | undefined {
   const escaped = name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   const matches = cookies.match('\\b' + escaped + '=([^;]*)\\b');
   return matches?.[1];
+}
+
+/**
+ * The file name of a `Content-Disposition: attachment; filename=...` header.
+ */
+export function filenameFromDisposition(header: string): string | null {
+  const star = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (star) {
+    try {
+      return decodeURIComponent(star[1].trim());
+    } catch {
+      // fall through to the plain form
+    }
+  }
+  const plain = /filename\s*=\s*(?:"([^"]*)"|([^;]+))/.exec(header);
+  const name = plain ? (plain[1] ?? plain[2] ?? '').trim() : '';
+  // Only a base name: never let a header choose a folder.
+  return name ? name.replace(/^.*[\\/]/, '') || null : null;
+}
+
+/**
+ * A failed blob request carries its JSON error body as a Blob: read it, so
+ * that the server's message reaches the user.
+ */
+async function readBlobBody(error: unknown): Promise<unknown> {
+  const response = (error as AxiosError<unknown>)?.response;
+  const data = response?.data;
+  if (
+    response &&
+    data &&
+    typeof data === 'object' &&
+    typeof (data as Blob).text === 'function'
+  ) {
+    try {
+      response.data = JSON.parse(await (data as Blob).text());
+    } catch {
+      response.data = null;
+    }
+  }
+  return error;
 }
 
 /**
@@ -474,6 +704,80 @@ export class ComputePanelClient implements IComputePanelClient {
     return this._request({
       method: 'POST',
       url: `kernels/${encodeURIComponent(kernelId)}/keep`
+    });
+  }
+
+  dashboard(grantId: string): Promise<ComputePanelAPI.IDashboard> {
+    return this._request({
+      method: 'GET',
+      url: `grants/${encodeURIComponent(grantId)}/dashboard`
+    });
+  }
+
+  async exportTable(
+    grantId: string,
+    table: ComputePanelAPI.ExportTable,
+    format: ComputePanelAPI.ExportFormat
+  ): Promise<ComputePanelAPI.IExportFile> {
+    const url = `grants/${encodeURIComponent(grantId)}/export/${table}.${format}`;
+    try {
+      const response = await this.http.request<Blob>({
+        method: 'GET',
+        url,
+        responseType: 'blob',
+        headers: { Accept: format === 'csv' ? 'text/csv' : 'application/json' }
+      });
+      const filename =
+        filenameFromDisposition(
+          String(response.headers['content-disposition'] ?? '')
+        ) ?? `${grantId}-${table}.${format}`;
+      return { blob: response.data, filename };
+    } catch (error) {
+      throw ComputePanelError.fromAxios(await readBlobBody(error));
+    }
+  }
+
+  patchGrant(
+    grantId: string,
+    patch: ComputePanelAPI.IGrantPatch
+  ): Promise<ComputePanelAPI.IGrant> {
+    return this._request({
+      method: 'PATCH',
+      url: `grants/${encodeURIComponent(grantId)}`,
+      data: patch
+    });
+  }
+
+  createGrant(
+    grant: ComputePanelAPI.INewGrant
+  ): Promise<ComputePanelAPI.IGrant> {
+    return this._request({ method: 'POST', url: 'grants', data: grant });
+  }
+
+  setBudget(grantId: string, budget: string): Promise<ComputePanelAPI.IGrant> {
+    return this._request({
+      method: 'PUT',
+      url: `grants/${encodeURIComponent(grantId)}/budget`,
+      data: { budget }
+    });
+  }
+
+  setMember(
+    grantId: string,
+    user: string,
+    role: ComputePanelAPI.Role
+  ): Promise<ComputePanelAPI.IGrant> {
+    return this._request({
+      method: 'PUT',
+      url: `grants/${encodeURIComponent(grantId)}/members/${encodeURIComponent(user)}`,
+      data: { role }
+    });
+  }
+
+  removeMember(grantId: string, user: string): Promise<ComputePanelAPI.IGrant> {
+    return this._request({
+      method: 'DELETE',
+      url: `grants/${encodeURIComponent(grantId)}/members/${encodeURIComponent(user)}`
     });
   }
 

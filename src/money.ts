@@ -53,3 +53,30 @@ export function formatMicros(micros: bigint): string {
   const fraction = (rounded % scale).toString().padStart(decimals, '0');
   return `${negative ? '-' : ''}${whole.toString()}.${fraction}`;
 }
+
+/**
+ * Format micro-units exactly, as the server does: every significant digit,
+ * at least two decimals ("12.50", "0.013889", "-3.00").
+ */
+export function formatExactMicros(micros: bigint): string {
+  const negative = micros < BigInt(0);
+  const abs = negative ? -micros : micros;
+  const whole = abs / MICROS_PER_UNIT;
+  let fraction = (abs % MICROS_PER_UNIT).toString().padStart(6, '0');
+  fraction = fraction.replace(/0+$/, '');
+  if (fraction.length < 2) {
+    fraction = fraction.padEnd(2, '0');
+  }
+  return `${negative ? '-' : ''}${whole.toString()}.${fraction}`;
+}
+
+/**
+ * The exact sum of decimal strings, in micro-units; unparsable ones count 0.
+ */
+export function sumMicros(amounts: Iterable<string>): bigint {
+  let total = BigInt(0);
+  for (const amount of amounts) {
+    total += parseMicros(amount) ?? BigInt(0);
+  }
+  return total;
+}

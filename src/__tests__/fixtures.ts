@@ -121,6 +121,92 @@ export function makeFakeClient(): jest.Mocked<IComputePanelClient> {
     runs: jest.fn(),
     run: jest.fn(),
     kernelRun: jest.fn().mockResolvedValue(makeRun()),
-    keepKernel: jest.fn()
+    keepKernel: jest.fn(),
+    dashboard: jest.fn(),
+    exportTable: jest.fn(),
+    patchGrant: jest.fn(),
+    createGrant: jest.fn(),
+    setBudget: jest.fn(),
+    setMember: jest.fn(),
+    removeMember: jest.fn()
+  };
+}
+
+/**
+ * A dashboard answer shaped like GET /grants/{id}/dashboard: two users, two
+ * paid tiers, three months; every total is the exact sum of its parts.
+ */
+export function makeDashboard(
+  overrides: Partial<ComputePanelAPI.IDashboard> = {}
+): ComputePanelAPI.IDashboard {
+  return {
+    grant: makeGrant('nsf-1', {
+      role: 'pi',
+      pi: 'student',
+      spent: '41.343612',
+      members: [
+        { user: 'ravi', role: 'member' },
+        { user: 'student', role: 'pi' }
+      ],
+      allowed_tiers: null,
+      alert_thresholds: [50, 80, 100],
+      hard_stop: true,
+      min_runtime_minutes: 15,
+      sensitive: false
+    }),
+    may_edit: true,
+    server_time: '2026-03-20T12:00:00.000Z',
+    summary: {
+      currency: 'USD',
+      budget: '5000.00',
+      spent: '41.343612',
+      committed: '0.50',
+      remaining: '4958.656388',
+      spent_7d: '3.60',
+      spent_30d: '20.013889',
+      burn_7d_per_day: '0.514286',
+      burn_30d_per_day: '0.667130',
+      forecast_exhaustion: '2046-09-12',
+      end_date: '2027-12-31',
+      exhausts_before_end: false,
+      open_runs: 1
+    },
+    tiers: [
+      { id: 'local', label: 'Local CPU' },
+      { id: 'rtx4090', label: 'RTX 4090 prototyping' },
+      { id: 'h200', label: 'H200 training' }
+    ],
+    by_tier: [
+      { key: 'h200', label: 'H200 training', amount: '36.013889' },
+      { key: 'rtx4090', label: 'RTX 4090 prototyping', amount: '5.329723' }
+    ],
+    by_user: [
+      { key: 'student', label: 'student', amount: '28.10' },
+      { key: 'ravi', label: 'ravi', amount: '13.243612' }
+    ],
+    by_notebook: [
+      { key: 'train.ipynb', label: 'train.ipynb', amount: '30.013889' },
+      { key: 'eval.ipynb', label: 'eval.ipynb', amount: '11.00' },
+      { key: null, label: '(no notebook)', amount: '0.329723' }
+    ],
+    by_month: [
+      {
+        month: '2026-01',
+        by_tier: { h200: '14.40', rtx4090: '1.00' },
+        total: '15.40'
+      },
+      { month: '2026-02', by_tier: {}, total: '0.00' },
+      {
+        month: '2026-03',
+        by_tier: { h200: '21.613889', rtx4090: '4.329723' },
+        total: '25.943612'
+      }
+    ],
+    burn_down: [
+      { day: '2026-01-01', spent: '0.00', remaining: '5000.00' },
+      { day: '2026-01-15', spent: '15.40', remaining: '4984.60' },
+      { day: '2026-03-20', spent: '41.343612', remaining: '4958.656388' }
+    ],
+    ...overrides
   };
 }
