@@ -1,0 +1,247 @@
+/**
+ * The grant's runs: filters, a search box (debounced) and the virtualized,
+ * server-paged, sortable table.
+ */
+import * as React from 'react';
+
+import { TranslationBundle } from '@jupyterlab/translation';
+
+import { ComputePanelAPI } from '../api';
+import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
+import { DashboardModel, IRunsQuery } from './model';
+
+/**
+ * Seconds as "2 h 05 min", "4 min 10 s" or "12 s".
+ */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  if (h > 0) {
+    return `${h} h ${String(m).padStart(2, '0')} min`;
+  }
+  if (m > 0) {
+    return `${m} min ${String(r).padStart(2, '0')} s`;
+  }
+  return `${r} s`;
+}
+
+/**
+ * An ISO instant as "2026-03-01 14:05" (UTC).
+ */
+export function formatInstant(iso: string | null): string {
+  if (!iso) {
+    return '';
+  }
+  return iso.replace('T', ' ').slice(0, 16);
+}
+
+export function runColumns(
+  trans: TranslationBundle
+): IColumn<ComputePanelAPI.IRun>[] {
+  return [
+    {
+      id: 'started',
+      label: trans.__('Started (UTC)'),
+      width: 'minmax(9em, 1fr)',
+      sortKey: 'started',
+      render: run => formatInstant(run.started)
+    },
+    {
+      id: 'user',
+      label: trans.__('User'),
+      width: 'minmax(6em, 1fr)',
+      sortKey: 'user',
+      render: run => run.user,
+      text: run => run.user
+    },
+    {
+      id: 'tier',
+      label: trans.__('Tier'),
+      width: 'minmax(6em, 1fr)',
+      sortKey: 'tier',
+      render: run => run.tier_label ?? run.tier_id
+    },
+    {
+      id: 'notebook',
+      label: trans.__('Notebook'),
+      width: 'minmax(8em, 2fr)',
+      sortKey: 'notebook',
+      render: run => run.notebook ?? trans.__('(no notebook)'),
+      text: run => run.notebook ?? ''
+    },
+    {
+      id: 'duration',
+      label: trans.__('Duration'),
+      width: 'minmax(6em, 0.8fr)',
+      sortKey: 'duration',
+      numeric: true,
+      render: run => formatDuration(run.duration_s)
+    },
+    {
+      id: 'end_reason',
+      label: trans.__('End'),
+      width: 'minmax(5em, 0.8fr)',
+      sortKey: 'end_reason',
+      render: run =>
+        run.status === 'open' ? trans.__('running') : (run.end_reason ?? '')
+    },
+    {
+      id: 'cost',
+      label: trans.__('Cost'),
+      width: 'minmax(6em, 0.8fr)',
+      sortKey: 'cost',
+      numeric: true,
+      render: run => `${run.cost.amount} ${run.cost.currency}`
+    }
+  ];
+}
+
+export namespace RunsPanel {
+  export interface IProps {
+    model: DashboardModel;
+    trans: TranslationBundle;
+    /**
+     * Users to offer in the user filter (the grant's spenders and members).
+     */
+    users: ReadonlyArray<string>;
+    tiers: ReadonlyArray<{ id: string; label: string }>;
+    onRendered?: () => void;
+    /**
+     * Milliseconds of quiet typing before a search is sent.
+     */
+    debounce?: number;
+  }
+}
+
+export function RunsPanel(props: RunsPanel.IProps): JSX.Element {
+  const { model, trans } = props;
+  const pager = model.runs;
+  const [query, setQuery] = React.useState<IRunsQuery>(pager.query);
+  const [search, setSearch] = React.useState(pager.query.q);
+  const [, setVersion] = React.useState(0);
+  const columns = React.useMemo(() => runColumns(trans), [trans]);
+  const debounce = props.debounce ?? 300;
+
+  React.useEffect(() => {
+    const onChanged = () => setVersion(v => v + 1);
+    pager.changed.connect(onChanged);
+    return () => {
+      pager.changed.disconnect(onChanged);
+    };
+  }, [pager]);
+
+  const apply = (next: IRunsQuery) => {
+    setQuery(next);
+    void model.setRunsQuery(next);
+  };
+
+  // The search box waits for a pause in typing.
+  React.useEffect(() => {
+    if (search === query.q) {
+      return;
+    }
+    const timer = setTimeout(() => apply({ ...query, q: search }), debounce);
+    return () => clearTimeout(timer);
+  }, [search]);
+
+  const onSort = (sort: ISort) => apply({ ...query, sort });
+  const field = (name: keyof IRunsQuery) => ({
+    value: query[name] as string,
+    onChange: (
+      event: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>
+    ) => apply({ ...query, [name]: event.target.value })
+  });
+
+  const last = pager.lastPage as { totals?: ComputePanelAPI.IMoney[] } | null;
+  const totals = (last?.totals ?? [])
+    .map(t => `${t.amount} ${t.currency}`)
+    .join(', ');
+  const id = `jp-ComputePanel-runs-${model.grantId}`;
+  return (
+    <div className="jp-ComputePanel-runs">
+      <div
+        className="jp-ComputePanel-filters"
+        role="search"
+        aria-label={trans.__('Filter the runs')}
+      >
+        <label>
+          {trans.__('Search')}
+          <input
+            type="search"
+            className="jp-mod-styled"
+            placeholder={trans.__('notebook, user, tier…')}
+            value={search}
+            onChange={event => setSearch(event.target.value)}
+            onKeyDown={event => {
+              if (event.key === 'Enter') {
+                apply({ ...query, q: search });
+              }
+            }}
+          />
+        </label>
+        <label>
+          {trans.__('User')}
+          <select className="jp-mod-styled" {...field('user')}>
+            <option value="">{trans.__('All users')}</option>
+            {props.users.map(user => (
+              <option key={user} value={user}>
+                {user}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {trans.__('Tier')}
+          <select className="jp-mod-styled" {...field('tier')}>
+            <option value="">{trans.__('All tiers')}</option>
+            {props.tiers.map(tier => (
+              <option key={tier.id} value={tier.id}>
+                {tier.label}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          {trans.__('Status')}
+          <select className="jp-mod-styled" {...field('status')}>
+            <option value="">{trans.__('Any')}</option>
+            <option value="open">{trans.__('Running')}</option>
+            <option value="closed">{trans.__('Ended')}</option>
+          </select>
+        </label>
+        <label>
+          {trans.__('From')}
+          <input type="date" className="jp-mod-styled" {...field('since')} />
+        </label>
+        <label>
+          {trans.__('To')}
+          <input type="date" className="jp-mod-styled" {...field('until')} />
+        </label>
+      </div>
+      <p className="jp-ComputePanel-runsCount" aria-live="polite" id={id}>
+        {pager.count === null
+          ? trans.__('Loading runs…')
+          : trans._n(
+              '%1 run',
+              '%1 runs',
+              pager.count,
+              pager.count.toLocaleString()
+            ) + (totals ? trans.__(' · total %1', totals) : '')}
+      </p>
+      <VirtualTable
+        pager={pager}
+        columns={columns}
+        sort={query.sort}
+        onSort={onSort}
+        label={trans.__('Runs of the grant')}
+        trans={trans}
+        rowKey={run => run.id}
+        onRendered={props.onRendered}
+        emptyText={trans.__('No runs match.')}
+        idPrefix={`${id}-grid`}
+      />
+    </div>
+  );
+}
