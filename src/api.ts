@@ -573,19 +573,26 @@ export function filenameFromDisposition(header: string): string | null {
 async function readBlobBody(error: unknown): Promise<unknown> {
   const response = (error as AxiosError<unknown>)?.response;
   const data = response?.data;
-  if (
-    response &&
-    data &&
-    typeof data === 'object' &&
-    typeof (data as Blob).text === 'function'
-  ) {
+  if (response && typeof Blob !== 'undefined' && data instanceof Blob) {
     try {
-      response.data = JSON.parse(await (data as Blob).text());
+      response.data = JSON.parse(await blobText(data));
     } catch {
       response.data = null;
     }
   }
   return error;
+}
+
+function blobText(blob: Blob): Promise<string> {
+  if (typeof blob.text === 'function') {
+    return blob.text();
+  }
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result ?? ''));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsText(blob);
+  });
 }
 
 /**

@@ -1,0 +1,236 @@
+/**
+ * The dashboard in the main area: a MainAreaWidget around a ReactWidget, one
+ * per grant; and the admin's "New grant" dialog.
+ */
+import * as React from 'react';
+
+import { Dialog, MainAreaWidget, showDialog } from '@jupyterlab/apputils';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import {
+  ReactWidget,
+  refreshIcon,
+  ToolbarButton
+} from '@jupyterlab/ui-components';
+import { ISignal } from '@lumino/signaling';
+
+import { ComputePanelAPI, IComputePanelClient } from '../api';
+import { computePanelIcon } from '../icons';
+import { TRANSLATION_DOMAIN } from '../tokens';
+import { DashboardView } from './DashboardView';
+import { NewGrantForm } from './GrantForms';
+import { DashboardModel } from './model';
+
+/**
+ * Save a downloaded file through a temporary link.
+ */
+export function saveFile(file: ComputePanelAPI.IExportFile): void {
+  const url = URL.createObjectURL(file.blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = file.filename;
+  link.style.display = 'none';
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  // Give the browser the time to start the download before letting go.
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
+/**
+ * The React content of a dashboard.
+ */
+export class DashboardPanel extends ReactWidget {
+  constructor(options: DashboardPanel.IOptions) {
+    super();
+    this.model = options.model;
+    this._trans = options.trans;
+    this._save = options.saveFile ?? saveFile;
+    this.addClass('jp-ComputePanel-dashboardPanel');
+  }
+
+  readonly model: DashboardModel;
+
+  get grantId(): string {
+    return this.model.grantId;
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this.model.dispose();
+    super.dispose();
+  }
+
+  protected render(): JSX.Element {
+    return (
+      <DashboardView
+        model={this.model}
+        trans={this._trans}
+        onExport={async (table, format) => {
+          this._save(await this.model.exportTable(table, format));
+        }}
+        confirmRemove={async user => {
+          const result = await showDialog({
+            title: this._trans.__('Remove %1?', user),
+            body: this._trans.__(
+              '%1 will no longer see or charge this grant. Their past runs stay on it.',
+              user
+            ),
+            buttons: [
+              Dialog.cancelButton({ label: this._trans.__('Cancel') }),
+              Dialog.warnButton({ label: this._trans.__('Remove') })
+            ]
+          });
+          return result.button.accept;
+        }}
+      />
+    );
+  }
+
+  private _trans: TranslationBundle;
+  private _save: (file: ComputePanelAPI.IExportFile) => void;
+}
+
+export namespace DashboardPanel {
+  export interface IOptions {
+    model: DashboardModel;
+    trans: TranslationBundle;
+    saveFile?: (file: ComputePanelAPI.IExportFile) => void;
+  }
+}
+
+/**
+ * A grant's dashboard in the main area.
+ */
+export class DashboardWidget extends MainAreaWidget<DashboardPanel> {
+  constructor(options: DashboardWidget.IOptions) {
+    const trans = (options.translator ?? nullTranslator).load(
+      TRANSLATION_DOMAIN
+    );
+    const model = new DashboardModel({
+      grantId: options.grantId,
+      client: options.client,
+      tiers: options.tiers,
+      events: options.events
+    });
+    const content = new DashboardPanel({ model, trans });
+    super({ content });
+    this.id = DashboardWidget.idFor(options.grantId);
+    this.addClass('jp-ComputePanel-dashboardWidget');
+    this.title.icon = computePanelIcon;
+    this.title.closable = true;
+    this._trans = trans;
+    this._setTitle(options.label ?? options.grantId);
+    this.toolbar.addItem(
+      'refresh',
+      new ToolbarButton({
+        icon: refreshIcon,
+        tooltip: trans.__('Refresh the dashboard'),
+        onClick: () => void model.refresh()
+      })
+    );
+    model.changed.connect(this._onChanged, this);
+    void model.refresh();
+  }
+
+  get grantId(): string {
+    return this.content.grantId;
+  }
+
+  get model(): DashboardModel {
+    return this.content.model;
+  }
+
+  private _onChanged(): void {
+    const grant = this.model.data?.grant;
+    if (grant) {
+      this._setTitle(grant.award_number);
+    }
+  }
+
+  private _setTitle(label: string): void {
+    this.title.label = this._trans.__('Dashboard: %1', label);
+    this.title.caption = this._trans.__('Spend and budget of grant %1', label);
+  }
+
+  private _trans: TranslationBundle;
+}
+
+export namespace DashboardWidget {
+  export interface IOptions {
+    grantId: string;
+    client: IComputePanelClient;
+    /**
+     * The award number, until the dashboard arrives.
+     */
+    label?: string;
+    tiers?: ReadonlyArray<{ id: string; label: string }>;
+    events?: ISignal<unknown, { schema_id: string }>;
+    translator?: ITranslator;
+  }
+
+  /**
+   * The stable DOM id of a grant's dashboard.
+   */
+  export function idFor(grantId: string): string {
+    return `jp-compute-panel-dashboard-${grantId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  }
+}
+
+/**
+ * The admin's "New grant" form, in the main area: the form posts itself, so
+ * the server's message shows next to its field and the form stays. (A Dialog
+ * would take every Enter key, in the capture phase, for its own buttons.)
+ */
+export class NewGrantWidget extends MainAreaWidget<ReactWidget> {
+  constructor(options: NewGrantWidget.IOptions) {
+    const trans = (options.translator ?? nullTranslator).load(
+      TRANSLATION_DOMAIN
+    );
+    const today = new Date().toISOString().slice(0, 10);
+    const content = ReactWidget.create(
+      <div className="jp-ComputePanel-dashboard">
+        <h1>{trans.__('New grant')}</h1>
+        <p className="jp-ComputePanel-grantMeta">
+          {trans.__(
+            'Every field is checked by the server; a refused one says why next to it.'
+          )}
+        </p>
+        <NewGrantForm
+          tiers={options.tiers}
+          trans={trans}
+          today={today}
+          onCreate={async body => {
+            const grant = await options.client.createGrant(body);
+            options.onCreated(grant);
+          }}
+        />
+      </div>
+    );
+    content.addClass('jp-ComputePanel-dashboardPanel');
+    super({ content });
+    this.id = NewGrantWidget.ID;
+    this.title.label = trans.__('New grant');
+    this.title.icon = computePanelIcon;
+    this.title.closable = true;
+  }
+}
+
+export namespace NewGrantWidget {
+  export const ID = 'jp-compute-panel-new-grant';
+
+  export interface IOptions {
+    client: IComputePanelClient;
+    tiers: ReadonlyArray<{ id: string; label: string }>;
+    translator?: ITranslator;
+    /**
+     * The grant was created (e.g. close the form, open its dashboard).
+     */
+    onCreated: (grant: ComputePanelAPI.IGrant) => void;
+  }
+}
