@@ -4,7 +4,12 @@ import {
   JupyterFrontEnd,
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
-import { ICommandPalette, Notification } from '@jupyterlab/apputils';
+import {
+  ICommandPalette,
+  InputDialog,
+  Notification,
+  WidgetTracker
+} from '@jupyterlab/apputils';
 import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
@@ -12,7 +17,8 @@ import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 import { DisposableSet } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
-import { ComputePanelClient } from './api';
+import { ComputePanelAPI, ComputePanelClient } from './api';
+import type { DashboardWidget } from './dashboard/widget';
 import { computePanelIcon } from './icons';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- it must listen for idle warnings from activation on
 import { IdleNotifier } from './idle';
@@ -126,6 +132,11 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       onMove: async tierId => {
         if (app.commands.hasCommand(CommandIDs.moveTo)) {
           await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
+        }
+      },
+      onOpenDashboard: grantId => {
+        if (app.commands.hasCommand(CommandIDs.openDashboard)) {
+          void app.commands.execute(CommandIDs.openDashboard, { grantId });
         }
       }
     });
@@ -325,12 +336,192 @@ const idlePlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/**
+ * Whether the user is an admin: the server says so, or a grant is visible
+ * without a role on it (only an admin sees those); null when unknown.
+ */
+export function isAdmin(model: IComputePanelModel): boolean | null {
+  const said = model.handshake.server?.admin;
+  if (typeof said === 'boolean') {
+    return said;
+  }
+  return model.grants.some(grant => grant.role === null) ? true : null;
+}
+
+/**
+ * The grants' dashboards in the main area, and the admin's "New grant".
+ */
+const dashboardPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:dashboard',
+  description:
+    "A grant's dashboard: budget, burn rate, forecast, spend by tier, user, notebook and month, runs, exports and editing.",
+  autoStart: true,
+  requires: [IComputePanelModel],
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): void => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const tracker = new WidgetTracker<DashboardWidget>({
+      namespace: 'compute-panel-dashboard'
+    });
+    const tiers = () => model.tiers.map(t => ({ id: t.id, label: t.label }));
+
+    const pickGrant = async (): Promise<string | null> => {
+      let grants: ComputePanelAPI.IGrant[];
+      try {
+        grants = (await model.client.grants()).filter(
+          ComputePanelAPI.canViewDashboard
+        );
+      } catch (reason) {
+        Notification.error(
+          trans.__('Cannot list the grants: %1', String(reason))
+        );
+        return null;
+      }
+      if (!grants.length) {
+        Notification.info(
+          trans.__(
+            'You have no grant whose dashboard you may open: a grant shows its dashboard to its PI, co-PIs and viewers.'
+          )
+        );
+        return null;
+      }
+      const labels = grants.map(
+        g => `${g.award_number} — ${g.title} (${g.id})`
+      );
+      const answer = await InputDialog.getItem({
+        title: trans.__('Open the Dashboard of a Grant'),
+        items: labels,
+        okLabel: trans.__('Open')
+      });
+      if (!answer.button.accept || answer.value === null) {
+        return null;
+      }
+      return grants[labels.indexOf(answer.value)]?.id ?? null;
+    };
+
+    app.commands.addCommand(CommandIDs.openDashboard, {
+      label: args =>
+        typeof args.grantId === 'string'
+          ? trans.__('Open Grant Dashboard: %1', args.grantId)
+          : trans.__('Open Grant Dashboard…'),
+      caption: trans.__(
+        "Show a grant's budget, burn rate, forecast, spend breakdowns and runs"
+      ),
+      icon: computePanelIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            grantId: {
+              type: 'string',
+              description: trans.__(
+                'The grant id; without it, pick one of your grants'
+              )
+            }
+          }
+        }
+      },
+      execute: async args => {
+        const grantId =
+          typeof args.grantId === 'string' && args.grantId
+            ? args.grantId
+            : await pickGrant();
+        if (!grantId) {
+          return null;
+        }
+        const open = tracker.find(widget => widget.grantId === grantId);
+        if (open) {
+          app.shell.activateById(open.id);
+          return open;
+        }
+        // The dashboard's code loads when first used.
+        const { DashboardWidget } = await import('./dashboard/widget');
+        const grant = model.grants.find(g => g.id === grantId);
+        const widget = new DashboardWidget({
+          grantId,
+          client: model.client,
+          label: grant?.award_number,
+          tiers: tiers(),
+          events: app.serviceManager.events.stream,
+          translator: translator ?? undefined
+        });
+        void tracker.add(widget);
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+        return widget;
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.newGrant, {
+      label: trans.__('New Grant…'),
+      caption: trans.__('Create a grant (admins only)'),
+      isEnabled: () => isAdmin(model) !== false,
+      describedBy: { args: { type: 'object', properties: {} } },
+      execute: async () => {
+        const { NewGrantWidget } = await import('./dashboard/widget');
+        for (const widget of app.shell.widgets('main')) {
+          if (widget.id === NewGrantWidget.ID) {
+            app.shell.activateById(widget.id);
+            return;
+          }
+        }
+        const form = new NewGrantWidget({
+          client: model.client,
+          tiers: tiers(),
+          translator: translator ?? undefined,
+          onCreated: grant => {
+            form.dispose();
+            Notification.success(
+              trans.__('Grant %1 created.', grant.award_number),
+              { autoClose: 5000 }
+            );
+            void model.refreshGrants();
+            void app.commands.execute(CommandIDs.openDashboard, {
+              grantId: grant.id
+            });
+          }
+        });
+        app.shell.add(form, 'main');
+        app.shell.activateById(form.id);
+      }
+    });
+
+    model.stateChanged.connect(() => {
+      app.commands.notifyCommandChanged(CommandIDs.newGrant);
+    }, app);
+
+    palette?.addItem({
+      command: CommandIDs.openDashboard,
+      category: PALETTE_CATEGORY
+    });
+    palette?.addItem({
+      command: CommandIDs.newGrant,
+      category: PALETTE_CATEGORY
+    });
+
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.openDashboard,
+        args: widget => ({ grantId: widget.grantId }),
+        name: widget => widget.grantId
+      });
+    }
+  }
+};
+
 const plugins: JupyterFrontEndPlugin<any>[] = [
   modelPlugin,
   panelPlugin,
   statusBarPlugin,
   commandsPlugin,
-  idlePlugin
+  idlePlugin,
+  dashboardPlugin
 ];
 
 export default plugins;

@@ -32,6 +32,8 @@ export const PANEL_ID = 'jp-compute-panel';
 export namespace CommandIDs {
   export const open = 'compute-panel:open';
   export const moveTo = 'compute-panel:move-to';
+  export const openDashboard = 'compute-panel:open-dashboard';
+  export const newGrant = 'compute-panel:new-grant';
 }
 
 /**

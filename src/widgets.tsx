@@ -25,6 +25,7 @@ export class ComputePanelWidget extends ReactWidget {
     super();
     this._model = options.model;
     this._onMove = options.onMove;
+    this._onOpenDashboard = options.onOpenDashboard;
     this._trans = (options.translator ?? nullTranslator).load(
       TRANSLATION_DOMAIN
     );
@@ -52,6 +53,7 @@ export class ComputePanelWidget extends ReactWidget {
             trans={this._trans}
             moving={this._moving}
             onMove={tierId => void this._move(tierId)}
+            onOpenDashboard={this._onOpenDashboard}
           />
         )}
       </UseSignal>
@@ -74,6 +76,7 @@ export class ComputePanelWidget extends ReactWidget {
 
   private _model: IComputePanelModel;
   private _onMove: (tierId: string) => Promise<unknown>;
+  private _onOpenDashboard?: (grantId: string) => void;
   private _trans: TranslationBundle;
   private _moving: string | null = null;
 }
@@ -86,6 +89,10 @@ export namespace ComputePanelWidget {
      * Run the move flow (the `compute-panel:move-to` command).
      */
     onMove: (tierId: string) => Promise<unknown>;
+    /**
+     * Open a grant's dashboard (the `compute-panel:open-dashboard` command).
+     */
+    onOpenDashboard?: (grantId: string) => void;
   }
 }
 

@@ -4,6 +4,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { UseSignal } from '@jupyterlab/ui-components';
 
 import { IComputePanelModel, ILiveCost } from '../tokens';
+import { GrantList } from './GrantList';
 import { TierCard } from './TierCard';
 
 /**
@@ -46,6 +47,10 @@ export namespace ComputePanelView {
      */
     moving?: string | null;
     onMove: (tierId: string) => void;
+    /**
+     * Open a grant's dashboard; without it the panel lists no grants.
+     */
+    onOpenDashboard?: (grantId: string) => void;
   }
 }
 
@@ -129,6 +134,13 @@ export function ComputePanelView(props: ComputePanelView.IProps): JSX.Element {
           ))}
         </ul>
       )}
+      {props.onOpenDashboard ? (
+        <GrantList
+          grants={model.grants}
+          trans={trans}
+          onOpenDashboard={props.onOpenDashboard}
+        />
+      ) : null}
     </div>
   );
 }
