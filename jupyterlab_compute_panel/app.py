@@ -225,9 +225,9 @@ class ComputePanel(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
-        from .handlers import default_handlers
+        from .routes import all_handlers
 
-        self.handlers.extend(default_handlers)
+        self.handlers.extend(all_handlers())
 
     def _label_culling(self, kernel_manager: Any) -> None:
         """Record jupyter_server's own idle culling as end reason ``culled``, not ``shutdown``.

@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import posixpath
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from jupyter_server.auth.decorator import authorized
@@ -15,15 +16,29 @@ from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
 from . import __version__
-from .grants import GrantError, parse_member
+from .grants import GrantError, parse_grant, parse_member
 from .idle import IdleCuller
 from .ledger import LedgerError, utcnow
-from .ledger.store import GrantView, RunFilter, iso
+from .ledger.store import RUN_SORTS, GrantView, RunFilter, iso
 from .money import MoneyError, format_amount, parse_amount
 from .service import MeteringService
 
 API_VERSION = 1
-RUN_QUERY = ("notebook", "tier", "grant", "user", "kernel", "status", "since", "until", "limit", "offset")
+RUN_QUERY = (
+    "notebook",
+    "tier",
+    "grant",
+    "user",
+    "kernel",
+    "status",
+    "end_reason",
+    "q",
+    "since",
+    "until",
+    "sort",
+    "limit",
+    "offset",
+)
 
 
 class ApiError(web.HTTPError):
@@ -185,6 +200,76 @@ class GrantsHandler(BaseHandler):
             grants = [g for g in grants if g.active_on(today) == active]
         self.reply({"grants": await _grants_json(service, grants)})
 
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Create a grant (admins): the whole grant, validated like an imported row."""
+        body = self.json_body()
+        service = self.service
+        if not service.is_admin:
+            raise ApiError(403, "Only an admin may create grants (ComputePanel.admins)")
+        values = _grant_values(service, body)
+        try:
+            grant = await service.db(service.ledger.create_grant, values)
+        except LedgerError as e:
+            raise ApiError(409, str(e), "id") from None
+        self.set_status(201)
+        self.reply((await _grants_json(service, [grant]))[0])
+
+
+# Fields a PI or an admin may change with PATCH; members and budget have their own routes too.
+PATCHABLE = (
+    "award_number",
+    "title",
+    "funder",
+    "budget",
+    "start_date",
+    "end_date",
+    "allowed_tiers",
+    "sensitive",
+    "alert_thresholds",
+    "hard_stop",
+    "min_runtime_minutes",
+)
+
+
+def _grant_values(service: MeteringService, data: dict[str, Any]) -> dict[str, Any]:
+    """A grant from a request body, validated like an imported row: 422 naming the field."""
+    for field in ("budget", "min_runtime_minutes"):
+        if isinstance(data.get(field), float):
+            raise ApiError(422, f'{field} must be a decimal string such as "2500.00", not a JSON number', field)
+    try:
+        values = parse_grant(data)
+    except GrantError as e:
+        raise ApiError(422, str(e), e.field) from None
+    unknown = [t for t in values.get("allowed_tiers") or () if service.catalog.get(t) is None]
+    if unknown:
+        known = ", ".join(t.id for t in service.catalog)
+        raise ApiError(
+            422, f"allowed_tiers: {unknown[0]!r} is not a tier in the catalog (known: {known})", "allowed_tiers"
+        )
+    return values
+
+
+def _grant_input(grant: GrantView) -> dict[str, Any]:
+    """A stored grant in the shape ``parse_grant`` reads (members left out: kept as they are)."""
+    return {
+        "id": grant.id,
+        "award_number": grant.award_number,
+        "title": grant.title,
+        "funder": grant.funder,
+        "pi": grant.pi,
+        "budget": format_amount(grant.budget_micros),
+        "currency": grant.currency,
+        "start_date": grant.start_date.isoformat(),
+        "end_date": grant.end_date.isoformat(),
+        "allowed_tiers": list(grant.allowed_tiers) if grant.allowed_tiers is not None else None,
+        "sensitive": grant.sensitive,
+        "alert_thresholds": list(grant.alert_thresholds),
+        "hard_stop": grant.hard_stop,
+        "min_runtime_minutes": str(Decimal(grant.min_runtime_s) / 60),
+    }
+
 
 def _boolean(text: str) -> bool:
     if text in ("true", "1"):
@@ -217,6 +302,24 @@ class GrantHandler(BaseHandler):
     async def get(self, grant_id: str) -> None:
         service = self.service
         grant = await _visible_grant(service, grant_id)
+        self.reply((await _grants_json(service, [grant]))[0])
+
+    @web.authenticated
+    @authorized
+    async def patch(self, grant_id: str) -> None:
+        body = self.json_body()
+        unknown = sorted(set(body) - set(PATCHABLE))
+        if unknown:
+            raise ApiError(
+                400, f"{unknown[0]!r} cannot be changed here (changeable: {', '.join(PATCHABLE)})", unknown[0]
+            )
+        service = self.service
+        grant = await _editable_grant(service, grant_id)
+        values = _grant_values(service, _grant_input(grant) | body)
+        try:
+            grant = await service.db(service.ledger.upsert_grant, values)
+        except LedgerError as e:
+            raise ApiError(409, str(e)) from None
         self.reply((await _grants_json(service, [grant]))[0])
 
 
@@ -332,31 +435,47 @@ class BindingsHandler(BaseHandler):
         self.reply(_binding_json(path, row))
 
 
+def run_filter(args: dict[str, str], **fixed: Any) -> RunFilter:
+    """The runs table's filters from a query string (``fixed`` ones win)."""
+    status = args.get("status")
+    if status is not None and status not in ("open", "closed"):
+        raise ApiError(422, f"status must be open or closed, got {status!r}", "status")
+    q = args.get("q")
+    if q is not None and len(q) > 200:
+        raise ApiError(422, "q must be at most 200 characters", "q")
+    values = dict(
+        notebook=args.get("notebook"),
+        tier=args.get("tier"),
+        grant=args.get("grant"),
+        user=args.get("user"),
+        kernel=args.get("kernel"),
+        status=status,
+        end_reason=args.get("end_reason"),
+        q=q.strip() or None if q is not None else None,
+        since=_parse(args, "since", _instant, "an ISO 8601 date-time"),
+        until=_parse(args, "until", _instant, "an ISO 8601 date-time"),
+    )
+    return RunFilter(**(values | fixed))
+
+
 class RunsHandler(BaseHandler):
     @web.authenticated
     @authorized
     async def get(self) -> None:
         args = self.query(RUN_QUERY)
-        status = args.get("status")
-        if status is not None and status not in ("open", "closed"):
-            raise ApiError(422, f"status must be open or closed, got {status!r}", "status")
-        flt = RunFilter(
-            notebook=args.get("notebook"),
-            tier=args.get("tier"),
-            grant=args.get("grant"),
-            user=args.get("user"),
-            kernel=args.get("kernel"),
-            status=status,
-            since=_parse(args, "since", _instant, "an ISO 8601 date-time"),
-            until=_parse(args, "until", _instant, "an ISO 8601 date-time"),
-        )
+        flt = run_filter(args)
+        sort = args.get("sort", "-started")
+        if sort.removeprefix("-") not in RUN_SORTS:
+            raise ApiError(
+                422, f"sort must be one of {', '.join(RUN_SORTS)}, with '-' first for descending, got {sort!r}", "sort"
+            )
         limit = _parse(args, "limit", _bounded_int(1, 1000), "a whole number from 1 to 1000")
         offset = _parse(args, "offset", _bounded_int(0, 10**9), "a whole number of at least 0")
         service = self.service
         visible_user, visible_grants = await service.visibility()
         flt = dataclasses.replace(flt, visible_user=visible_user, visible_grants=visible_grants)
         now = utcnow()
-        runs, count, totals = await service.db(service.ledger.list_runs, flt, limit or 100, offset or 0, now)
+        runs, count, totals = await service.db(service.ledger.list_runs, flt, limit or 100, offset or 0, now, sort)
         self.reply(
             {
                 "runs": [r.to_json(now) for r in runs],

@@ -37,12 +37,14 @@ def our_handler_classes() -> dict[str, type]:
     """Every request handler class the extension defines, by name."""
     from tornado.web import RequestHandler
 
-    from jupyterlab_compute_panel import handlers
+    from jupyterlab_compute_panel import dashboard, handlers
+    from jupyterlab_compute_panel.routes import all_handlers
 
-    classes = {cls.__name__: cls for _, cls, *_ in handlers.default_handlers}
-    for name, obj in inspect.getmembers(handlers, inspect.isclass):
-        if issubclass(obj, RequestHandler) and obj.__module__.startswith(EXTENSION):
-            classes[name] = obj
+    classes = {cls.__name__: cls for _, cls, *_ in all_handlers()}
+    for module in (handlers, dashboard):
+        for name, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, RequestHandler) and obj.__module__.startswith(EXTENSION):
+                classes[name] = obj
     return classes
 
 
@@ -111,9 +113,9 @@ def main() -> int:
     if error:
         print(f"Note: the extension is disabled in this check's empty environment: {error}")
 
-    from jupyterlab_compute_panel.handlers import default_handlers
+    from jupyterlab_compute_panel.routes import all_handlers
 
-    expected = {cls.__name__ for _, cls, *_ in default_handlers}
+    expected = {cls.__name__ for _, cls, *_ in all_handlers()}
     missing = sorted(expected - registered)
     if missing:
         print(f"FAIL: {EXTENSION} did not register its handlers ({', '.join(missing)}); nothing was checked.")

@@ -6,15 +6,17 @@ import datetime as dt
 import json
 import os
 import socket
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, literal, or_, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -201,6 +203,9 @@ class BudgetExhausted(Exception):
         self.needed_micros = needed_micros
 
 
+RUN_SORTS = ("started", "ended", "duration", "cost", "user", "tier", "notebook", "end_reason")
+
+
 @dataclass(frozen=True)
 class RunFilter:
     notebook: str | None = None
@@ -214,6 +219,9 @@ class RunFilter:
     # Visibility: unless None (an admin), only runs of ``visible_user`` or of ``visible_grants``.
     visible_user: str | None = None
     visible_grants: tuple[str, ...] = ()
+    end_reason: str | None = None
+    # Case-insensitive substring of the notebook, user, tier, end reason or run id.
+    q: str | None = None
 
     def where(self) -> list:
         clauses = []
@@ -226,9 +234,20 @@ class RunFilter:
             (self.grant, Run.grant_id),
             (self.user, Run.user),
             (self.kernel, Run.kernel_id),
+            (self.end_reason, Run.end_reason),
         ):
             if value is not None:
                 clauses.append(column == value)
+        if self.q:
+            needle = self.q.lower()
+            clauses.append(
+                or_(
+                    *(
+                        func.lower(column).contains(needle, autoescape=True)
+                        for column in (Run.notebook, Run.user, Run.tier_id, Run.end_reason, Run.id)
+                    )
+                )
+            )
         if self.status == "open":
             clauses.append(Run.ended.is_(None))
         elif self.status == "closed":
@@ -268,6 +287,19 @@ def make_engine(url: str) -> Engine:
         raise LedgerError(f"ComputePanel.db_url: cannot use {parsed.get_backend_name()!r} ({e})") from None
 
 
+class _Borrowed:
+    """The snapshot's session, lent to a ``with ledger.session() as s`` block that must not close it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> Session:
+        return self.session
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
 class Ledger:
     """The runs, grants and bindings in one database."""
 
@@ -275,9 +307,35 @@ class Ledger:
         self.url = url
         self.engine = make_engine(url)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()
 
     def session(self) -> Session:
+        snapshot = getattr(self._local, "snapshot", None)
+        if snapshot is not None:
+            return _Borrowed(snapshot)  # type: ignore[return-value]
         return self._session()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads in this block (on this thread) see one consistent state of the ledger, so
+        figures computed by several queries (a dashboard's summary and its breakdowns) add up
+        even while runs close: REPEATABLE READ on PostgreSQL, one read transaction on SQLite
+        (its driver opens none for SELECTs by itself). Read-only: nothing is committed."""
+        if getattr(self._local, "snapshot", None) is not None:
+            yield
+            return
+        s = self._session()
+        try:
+            if self.engine.dialect.name == "sqlite":
+                s.connection().exec_driver_sql("BEGIN")
+            else:
+                s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            self._local.snapshot = s
+            yield
+        finally:
+            self._local.snapshot = None
+            s.rollback()
+            s.close()
 
     def dispose(self) -> None:
         self.engine.dispose()
@@ -359,6 +417,17 @@ class Ledger:
         now = now or utcnow()
         with self.session() as s, s.begin():
             return [self._upsert_grant(s, grant, now) for grant in grants]
+
+    def create_grant(self, grant: Mapping[str, Any], now: dt.datetime | None = None) -> GrantView:
+        """Insert a new validated grant; LedgerError if its id is taken."""
+        now = now or utcnow()
+        try:
+            with self.session() as s, s.begin():
+                if s.get(Grant, grant["id"]) is not None:
+                    raise LedgerError(f"grant {grant['id']!r}: already exists")
+                return self._upsert_grant(s, grant, now)
+        except IntegrityError:
+            raise LedgerError(f"grant {grant['id']!r}: already exists") from None
 
     def _upsert_grant(self, s: Session, grant: Mapping[str, Any], now: dt.datetime) -> GrantView:
         values = dict(grant)
@@ -674,16 +743,45 @@ class Ledger:
             ).first()
             return RunView.of(run, self._label(s, run.tier_id)) if run else None
 
+    def _sort_key(self, field: str, now: dt.datetime):
+        if field == "duration":
+            end = func.coalesce(Run.ended, literal(now, Run.started.type))
+            if self.engine.dialect.name == "sqlite":
+                return func.julianday(end) - func.julianday(Run.started)
+            return end - Run.started
+        return {
+            "started": Run.started,
+            "ended": Run.ended,
+            "cost": Run.cost_micros,
+            "user": Run.user,
+            "tier": Run.tier_id,
+            "notebook": Run.notebook,
+            "end_reason": Run.end_reason,
+        }[field]
+
     def list_runs(
-        self, flt: RunFilter, limit: int = 100, offset: int = 0, now: dt.datetime | None = None
+        self,
+        flt: RunFilter,
+        limit: int = 100,
+        offset: int = 0,
+        now: dt.datetime | None = None,
+        sort: str = "-started",
     ) -> tuple[list[RunView], int, dict[str, int]]:
-        """A page of runs (newest first), the count of all matches, and their totals per currency."""
+        """A page of runs in ``sort`` order (a field of RUN_SORTS, '-' first for descending;
+        missing values, such as the end of an open run, rank above every value), the count of
+        all matches, and their totals per currency."""
         now = now or utcnow()
         where = flt.where()
+        descending = sort.startswith("-")
+        field = sort.removeprefix("-")
+        if field not in RUN_SORTS:
+            raise LedgerError(f"sort must be one of {', '.join(RUN_SORTS)} (with '-' for descending), got {sort!r}")
+        key = self._sort_key(field, now)
+        order = key.desc().nulls_first() if descending else key.asc().nulls_last()
         with self.session() as s:
             labels = dict(s.execute(select(TierRow.id, TierRow.label)).all())
             rows = s.scalars(
-                select(Run).where(*where).order_by(Run.started.desc(), Run.id).limit(limit).offset(offset)
+                select(Run).where(*where).order_by(order, Run.started.desc(), Run.id).limit(limit).offset(offset)
             ).all()
             count = s.scalar(select(func.count()).select_from(Run).where(*where))
             totals: dict[str, int] = {}
@@ -696,6 +794,26 @@ class Ledger:
             for run in s.scalars(select(Run).where(*where, Run.ended.is_(None))):
                 totals[run.currency] = totals.get(run.currency, 0) + RunView.of(run).cost_micros(now)
             return [RunView.of(r, labels.get(r.tier_id)) for r in rows], int(count), totals
+
+    def runs_after(self, flt: RunFilter, after: tuple[dt.datetime, str] | None, limit: int) -> list[RunView]:
+        """The next ``limit`` matching runs, oldest first, after the (started, id) ``after``:
+        keyset pages for exports, steady however deep the page."""
+        where = flt.where()
+        if after is not None:
+            started, run_id = after
+            where.append((Run.started > started) | ((Run.started == started) & (Run.id > run_id)))
+        with self.session() as s:
+            labels = dict(s.execute(select(TierRow.id, TierRow.label)).all())
+            rows = s.scalars(select(Run).where(*where).order_by(Run.started, Run.id).limit(limit)).all()
+            return [RunView.of(r, labels.get(r.tier_id)) for r in rows]
+
+    def spent_and_committed(self, grant_id: str, now: dt.datetime) -> tuple[int, int]:
+        """The grant's spent and committed micro-units (see ``_spent_and_committed``)."""
+        with self.session() as s:
+            grant = s.get(Grant, grant_id)
+            if grant is None:
+                raise LedgerError(f"grant {grant_id!r}: no such grant")
+            return self._spent_and_committed(s, grant, now)
 
     @staticmethod
     def _label(s: Session, tier_id: str) -> str:
