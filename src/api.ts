@@ -189,6 +189,7 @@ export namespace ComputePanelAPI {
      * when nothing was spent in 30 days.
      */
     forecast_exhaustion: string | null;
+    start_date?: string;
     end_date: string;
     exhausts_before_end: boolean;
     open_runs: number;
@@ -505,12 +506,14 @@ export interface IComputePanelClient {
    */
   dashboard(grantId: string): Promise<ComputePanelAPI.IDashboard>;
   /**
-   * Download one table of a grant as a file.
+   * Download one table of a grant as a file; the runs export takes the runs
+   * table's filters (not its sort or page), so what is shown is exported.
    */
   exportTable(
     grantId: string,
     table: ComputePanelAPI.ExportTable,
-    format: ComputePanelAPI.ExportFormat
+    format: ComputePanelAPI.ExportFormat,
+    filters?: ComputePanelAPI.IRunFilters
   ): Promise<ComputePanelAPI.IExportFile>;
   patchGrant(
     grantId: string,
@@ -724,13 +727,27 @@ export class ComputePanelClient implements IComputePanelClient {
   async exportTable(
     grantId: string,
     table: ComputePanelAPI.ExportTable,
-    format: ComputePanelAPI.ExportFormat
+    format: ComputePanelAPI.ExportFormat,
+    filters: ComputePanelAPI.IRunFilters = {}
   ): Promise<ComputePanelAPI.IExportFile> {
     const url = `grants/${encodeURIComponent(grantId)}/export/${table}.${format}`;
+    const params: Record<string, string> = {};
+    if (table === 'runs') {
+      for (const [key, value] of Object.entries(filters)) {
+        if (
+          value !== undefined &&
+          value !== null &&
+          !['grant', 'kernel', 'sort', 'limit', 'offset'].includes(key)
+        ) {
+          params[key] = String(value);
+        }
+      }
+    }
     try {
       const response = await this.http.request<Blob>({
         method: 'GET',
         url,
+        params,
         responseType: 'blob',
         headers: { Accept: format === 'csv' ? 'text/csv' : 'application/json' }
       });

@@ -683,6 +683,20 @@ describe('ComputePanelClient (dashboard endpoints)', () => {
     expect(request.headers?.['X-XSRFToken']).toBe('x1');
   });
 
+  it('exports the runs as filtered, without sort or page', async () => {
+    mock.onGet('grants/g/export/runs.csv').reply(200, new Blob(['id\n']));
+    await client.exportTable('g', 'runs', 'csv', {
+      grant: 'g',
+      user: 'ravi',
+      q: 'train',
+      sort: '-cost'
+    });
+    expect(mock.history.get[0].params).toEqual({ user: 'ravi', q: 'train' });
+    mock.onGet('grants/g/export/user.json').reply(200, new Blob(['{}']));
+    await client.exportTable('g', 'user', 'json', { user: 'ravi' });
+    expect(mock.history.get[1].params).toEqual({});
+  });
+
   it("reads the server's message out of a refused download", async () => {
     mock.onGet('grants/g/export/runs.json').reply(
       403,

@@ -209,13 +209,18 @@ export class DashboardModel implements IDisposable {
   }
 
   /**
-   * Download one table as CSV or JSON.
+   * Download one table as CSV or JSON; the runs as filtered in the table.
    */
   exportTable(
     table: ComputePanelAPI.ExportTable,
     format: ComputePanelAPI.ExportFormat
   ): Promise<ComputePanelAPI.IExportFile> {
-    return this._client.exportTable(this.grantId, table, format);
+    return this._client.exportTable(
+      this.grantId,
+      table,
+      format,
+      table === 'runs' ? runFilters(this.grantId, this.runs.query) : undefined
+    );
   }
 
   /**
