@@ -2,6 +2,7 @@
  * Playwright configuration: galata's defaults, Debian's Chromium, a fresh ledger.
  */
 const baseConfig = require('@jupyterlab/galata/lib/playwright-config');
+const serverCommand = require('./webserver');
 
 const data = `${__dirname}/.ui-tests-data`;
 const chromium = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -32,14 +33,7 @@ module.exports = {
     }
   },
   webServer: {
-    command:
-      `rm -rf ${data} && mkdir -p ${data} && ` +
-      `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants import ../demo/grants.json && ` +
-      `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants add-member nsf-cns-2401234 student && ` +
-      `jupyter compute-panel --db-url sqlite:///${data}/ledger.sqlite grants add --id tiny-grant --award-number "SEED 0001" ` +
-      '--title "An almost spent seed grant" --funder "Internal" --pi student --budget 0.10 --currency USD ' +
-      '--start-date 2026-01-01 --end-date 2030-12-31 && ' +
-      'jupyter lab --config jupyter_server_test_config.py',
+    command: serverCommand(data),
     url: `http://localhost:${port}/lab`,
     timeout: 120 * 1000,
     reuseExistingServer: false,

@@ -75,3 +75,81 @@ export class ComputePanelHelper {
     }, name);
   }
 }
+
+/**
+ * A page object for a grant's dashboard.
+ */
+export class DashboardHelper {
+  constructor(
+    readonly page: IJupyterLabPageFixture,
+    readonly grantId: string
+  ) {}
+
+  get widget(): Locator {
+    return this.page.locator(`#jp-compute-panel-dashboard-${this.grantId}`);
+  }
+
+  get view(): Locator {
+    return this.widget.locator(
+      `.jp-ComputePanel-dashboard[data-grant="${this.grantId}"]`
+    );
+  }
+
+  section(name: string): Locator {
+    return this.view.locator(`[data-section="${name}"]`);
+  }
+
+  kpi(name: string): Locator {
+    return this.view.locator(
+      `[data-kpi="${name}"] .jp-ComputePanel-kpiValue`
+    );
+  }
+
+  async waitForData(): Promise<void> {
+    await expect(this.view).toBeVisible({ timeout: 20000 });
+    await expect(this.view.locator('.jp-ComputePanel-runsCount')).toHaveText(
+      /\d+ runs?/
+    );
+  }
+
+  async showTable(section: string): Promise<Locator> {
+    await this.section(section).getByRole('button', { name: 'Table' }).click();
+    return this.section(section).locator('table');
+  }
+
+  /**
+   * How many dashboards of this grant are open (tabs in the main area).
+   */
+  async openCount(): Promise<number> {
+    return this.page.evaluate(id => {
+      const app = (window as any).jupyterapp;
+      return Array.from(app.shell.widgets('main')).filter(
+        (w: any) => w.id === id
+      ).length;
+    }, `jp-compute-panel-dashboard-${this.grantId}`);
+  }
+}
+
+/**
+ * Micro-units of a decimal string, exactly (no floats).
+ */
+export function micros(amount: string): bigint {
+  const [whole, fraction = ''] = amount.split('.');
+  const sign = whole.startsWith('-') ? -BigInt(1) : BigInt(1);
+  return (
+    sign *
+    (BigInt(whole.replace('-', '')) * BigInt(1000000) +
+      BigInt((fraction + '000000').slice(0, 6)))
+  );
+}
+
+/**
+ * Micro-units as the server writes them: every digit, at least two decimals.
+ */
+export function amount(value: bigint): string {
+  const negative = value < BigInt(0);
+  const abs = negative ? -value : value;
+  let fraction = (abs % BigInt(1000000)).toString().padStart(6, '0');
+  fraction = fraction.replace(/0+$/, '').padEnd(2, '0');
+  return `${negative ? '-' : ''}${abs / BigInt(1000000)}.${fraction}`;
+}
