@@ -311,10 +311,11 @@ export function BreakdownChart(props: {
       <p className="jp-ComputePanel-chartEmpty">{trans.__('No spend yet.')}</p>
     );
   }
+  // About the width of a half-width section, so that text keeps its size.
   const rowHeight = 22;
-  const width = 640;
-  const labelWidth = 200;
-  const amountWidth = 120;
+  const width = 480;
+  const labelWidth = 160;
+  const amountWidth = 96;
   const barSpace = width - labelWidth - amountWidth;
   const height = bars.length * rowHeight + 4;
   return (
@@ -348,7 +349,7 @@ export function BreakdownChart(props: {
                 dy="0.32em"
                 textAnchor="end"
               >
-                {label.length > 28 ? `…${label.slice(-27)}` : label}
+                {label.length > 24 ? `…${label.slice(-23)}` : label}
               </text>
               <rect
                 className={seriesClass(bar.others ? 7 : 0)}

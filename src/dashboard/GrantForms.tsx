@@ -499,13 +499,14 @@ export function MembersEditor(props: MembersEditor.IProps): JSX.Element {
                         type="button"
                         className="jp-Button jp-mod-styled jp-mod-reject"
                         disabled={busy !== null}
+                        aria-label={trans.__('Remove %1', member.user)}
                         onClick={() =>
                           void run(member.user, () =>
                             props.onRemove(member.user)
                           )
                         }
                       >
-                        {trans.__('Remove %1', member.user)}
+                        {trans.__('Remove')}
                       </button>
                     )}
                   </td>

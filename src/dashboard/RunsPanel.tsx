@@ -224,8 +224,9 @@ export function RunsPanel(props: RunsPanel.IProps): JSX.Element {
         {pager.count === null
           ? trans.__('Loading runs…')
           : trans._n(
-              '%1 run',
-              '%1 runs',
+              // %1 is the count itself, %2 the count with digit grouping.
+              '%2 run',
+              '%2 runs',
               pager.count,
               pager.count.toLocaleString()
             ) + (totals ? trans.__(' · total %1', totals) : '')}

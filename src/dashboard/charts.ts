@@ -80,8 +80,8 @@ export interface IFrame {
 }
 
 export const DEFAULT_FRAME: IFrame = {
-  width: 640,
-  height: 240,
+  width: 800,
+  height: 260,
   top: 12,
   right: 16,
   bottom: 28,
