@@ -136,17 +136,21 @@ export namespace ComputePanelAPI {
   }
 
   /**
-   * PATCH /grants/{id} body: any of these fields.
+   * PATCH /grants/{id} body: any of these fields, checked together. Amounts
+   * and minutes are decimal strings (the server refuses JSON floats).
    */
   export interface IGrantPatch {
+    award_number?: string;
     title?: string;
-    co_pis?: string[];
+    funder?: string;
+    budget?: string;
+    start_date?: string;
+    end_date?: string;
     allowed_tiers?: string[] | null;
     sensitive?: boolean;
     alert_thresholds?: number[];
     hard_stop?: boolean;
-    min_runtime_minutes?: number;
-    end_date?: string;
+    min_runtime_minutes?: string;
   }
 
   /**
@@ -168,7 +172,10 @@ export namespace ComputePanelAPI {
     sensitive?: boolean;
     alert_thresholds?: number[];
     hard_stop?: boolean;
-    min_runtime_minutes?: number;
+    /**
+     * A decimal string such as "15" or "7.5".
+     */
+    min_runtime_minutes?: string;
   }
 
   /**

@@ -165,15 +165,17 @@ describe('DashboardModel', () => {
     }
   });
 
-  it('saves the budget through its endpoint, the rest as a PATCH, then reloads', async () => {
+  it('saves every change in one PATCH, then reloads', async () => {
     const client = fakeClient();
-    client.setBudget.mockResolvedValue(makeGrant('nsf-1'));
     client.patchGrant.mockResolvedValue(makeGrant('nsf-1'));
     const model = new DashboardModel({ grantId: 'nsf-1', client });
     await model.refresh();
-    await model.saveGrant({ budget: '6000.00', patch: { title: 'New' } });
-    expect(client.setBudget).toHaveBeenCalledWith('nsf-1', '6000.00');
-    expect(client.patchGrant).toHaveBeenCalledWith('nsf-1', { title: 'New' });
+    await model.saveGrant({ budget: '6000.00', title: 'New' });
+    expect(client.patchGrant).toHaveBeenCalledWith('nsf-1', {
+      budget: '6000.00',
+      title: 'New'
+    });
+    expect(client.setBudget).not.toHaveBeenCalled();
     expect(client.dashboard).toHaveBeenCalledTimes(2);
     model.dispose();
   });
@@ -415,11 +417,7 @@ describe('grant forms', () => {
   it('sends only what changed, budget apart', () => {
     const grant = makeDashboard().grant;
     const before = formValues(grant);
-    expect(grantEdit(before, before)).toEqual({
-      budget: undefined,
-      patch: {},
-      errors: {}
-    });
+    expect(grantEdit(before, before)).toEqual({ patch: {}, errors: {} });
     const after = {
       ...before,
       budget: '5000.000000', // the same amount
@@ -431,20 +429,23 @@ describe('grant forms', () => {
       sensitive: true
     };
     expect(grantEdit(before, after)).toEqual({
-      budget: undefined,
       patch: {
         title: 'Better title',
         allowed_tiers: ['h200'],
         alert_thresholds: [80, 50, 100],
         hard_stop: false,
-        min_runtime_minutes: 5,
+        min_runtime_minutes: '5',
         sensitive: true
       },
       errors: {}
     });
-    expect(grantEdit(before, { ...before, budget: '7500.5' }).budget).toBe(
-      '7500.5'
-    );
+    expect(grantEdit(before, { ...before, budget: '7500.5' }).patch).toEqual({
+      budget: '7500.5'
+    });
+    // Minutes stay a decimal string: the server refuses JSON floats.
+    expect(
+      grantEdit(before, { ...before, min_runtime_minutes: '7.5' }).patch
+    ).toEqual({ min_runtime_minutes: '7.5' });
   });
 
   it('catches what is not a number before asking the server', () => {
@@ -452,11 +453,13 @@ describe('grant forms', () => {
     const edit = grantEdit(before, {
       ...before,
       budget: '12,50',
-      alert_thresholds: 'fifty'
+      alert_thresholds: 'fifty',
+      min_runtime_minutes: '1e3'
     });
     expect(Object.keys(edit.errors).sort()).toEqual([
       'alert_thresholds',
-      'budget'
+      'budget',
+      'min_runtime_minutes'
     ]);
   });
 
@@ -492,7 +495,7 @@ describe('grant forms', () => {
       allowed_tiers: null,
       alert_thresholds: [50, 80, 100],
       hard_stop: true,
-      min_runtime_minutes: 15,
+      min_runtime_minutes: '15',
       sensitive: false
     });
   });

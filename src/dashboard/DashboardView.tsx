@@ -360,11 +360,11 @@ function DashboardBody(props: DashboardView.IProps): JSX.Element {
         >
           <h2>{trans.__('Edit grant')}</h2>
           <GrantEditForm
-            key={`${grant.id}:${grant.budget}:${grant.end_date}`}
+            key={grant.id}
             grant={grant}
             tiers={model.catalogTiers}
             trans={trans}
-            onSave={edit => model.saveGrant(edit)}
+            onSave={patch => model.saveGrant(patch)}
             onClose={() => setEditing(false)}
           />
         </section>

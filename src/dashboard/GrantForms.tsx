@@ -58,26 +58,25 @@ export function parseThresholds(text: string): number[] | null {
 }
 
 /**
- * What changed between the grant and the form, as the budget (its own
- * endpoint) and a PATCH body. Client-side problems come back by field.
+ * What changed between the grant and the form, as one PATCH body (the
+ * budget with the rest, so the server checks and saves them together).
+ * Problems the form can see itself come back by field.
  */
 export function grantEdit(
   before: IGrantFormValues,
   after: IGrantFormValues,
   trans: TranslationBundle = nullTranslator.load(TRANSLATION_DOMAIN)
 ): {
-  budget?: string;
   patch: ComputePanelAPI.IGrantPatch;
   errors: { [field: string]: string };
 } {
   const patch: ComputePanelAPI.IGrantPatch = {};
   const errors: { [field: string]: string } = {};
-  let budget: string | undefined;
-  const newBudget = after.budget.trim();
-  if (parseMicros(newBudget) === null) {
+  const budget = after.budget.trim();
+  if (parseMicros(budget) === null) {
     errors.budget = trans.__('must be a decimal amount such as 2500.00');
-  } else if (parseMicros(newBudget) !== parseMicros(before.budget)) {
-    budget = newBudget;
+  } else if (parseMicros(budget) !== parseMicros(before.budget)) {
+    patch.budget = budget;
   }
   if (after.title.trim() !== before.title) {
     patch.title = after.title.trim();
@@ -106,15 +105,15 @@ export function grantEdit(
   if (after.sensitive !== before.sensitive) {
     patch.sensitive = after.sensitive;
   }
-  if (after.min_runtime_minutes.trim() !== before.min_runtime_minutes) {
-    const minutes = Number(after.min_runtime_minutes);
-    if (after.min_runtime_minutes.trim() === '' || !isFinite(minutes)) {
+  const minutes = after.min_runtime_minutes.trim();
+  if (minutes !== before.min_runtime_minutes) {
+    if (!/^\d+(\.\d+)?$/.test(minutes)) {
       errors.min_runtime_minutes = trans.__('must be a number of minutes');
     } else {
       patch.min_runtime_minutes = minutes;
     }
   }
-  return { budget, patch, errors };
+  return { patch, errors };
 }
 
 /**
@@ -157,10 +156,7 @@ export namespace GrantEditForm {
     grant: ComputePanelAPI.IGrant;
     tiers: ReadonlyArray<{ id: string; label: string }>;
     trans: TranslationBundle;
-    onSave: (edit: {
-      budget?: string;
-      patch: ComputePanelAPI.IGrantPatch;
-    }) => Promise<void>;
+    onSave: (patch: ComputePanelAPI.IGrantPatch) => Promise<void>;
     onClose: () => void;
   }
 }
@@ -191,13 +187,13 @@ export function GrantEditForm(props: GrantEditForm.IProps): JSX.Element {
     if (Object.keys(edit.errors).length) {
       return;
     }
-    if (edit.budget === undefined && !Object.keys(edit.patch).length) {
+    if (!Object.keys(edit.patch).length) {
       setFormError(trans.__('Nothing to save: no field changed.'));
       return;
     }
     setBusy(true);
     try {
-      await props.onSave({ budget: edit.budget, patch: edit.patch });
+      await props.onSave(edit.patch);
       setSaved(true);
     } catch (reason) {
       const { message, field } = fieldError(reason);
@@ -657,7 +653,7 @@ export function newGrantBody(
     body.alert_thresholds = thresholds;
   }
   if (values.min_runtime_minutes.trim() !== '') {
-    body.min_runtime_minutes = Number(values.min_runtime_minutes);
+    body.min_runtime_minutes = values.min_runtime_minutes.trim();
   }
   return body;
 }

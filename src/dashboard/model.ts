@@ -224,24 +224,12 @@ export class DashboardModel implements IDisposable {
   }
 
   /**
-   * Save the grant's edits: the budget (its own endpoint), then the other
-   * fields; reloads the dashboard after. Throws the server's error (with its
-   * field) for the form to show.
+   * Save the grant's edits in one PATCH, then reload the dashboard. Throws
+   * the server's error (with its field) for the form to show.
    */
-  async saveGrant(edit: {
-    budget?: string;
-    patch?: ComputePanelAPI.IGrantPatch;
-  }): Promise<void> {
-    try {
-      if (edit.budget !== undefined) {
-        await this._client.setBudget(this.grantId, edit.budget);
-      }
-      if (edit.patch && Object.keys(edit.patch).length) {
-        await this._client.patchGrant(this.grantId, edit.patch);
-      }
-    } finally {
-      await this.refresh();
-    }
+  async saveGrant(patch: ComputePanelAPI.IGrantPatch): Promise<void> {
+    await this._client.patchGrant(this.grantId, patch);
+    await this.refresh();
   }
 
   async setMember(user: string, role: ComputePanelAPI.Role): Promise<void> {

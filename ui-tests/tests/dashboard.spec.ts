@@ -116,5 +116,53 @@ test.describe('Grant dashboard', () => {
       GRANT
     );
     expect(await dashboard.openCount()).toBe(1);
+
+    // The layout restorer brings it back after a reload.
+    await page.reload({ waitForIsReady: false });
+    await dashboard.waitForData();
+    expect(await dashboard.openCount()).toBe(1);
+  });
+
+  test('the PI edits the budget; a refused end date is explained next to its field', async ({
+    page
+  }) => {
+    await page.evaluate(
+      id =>
+        (window as any).jupyterapp.commands.execute(
+          'compute-panel:open-dashboard',
+          { grantId: id }
+        ),
+      GRANT
+    );
+    const dashboard = new DashboardHelper(page, GRANT);
+    await dashboard.waitForData();
+    const spent = micros(
+      ((await dashboard.kpi('spent').textContent()) ?? '').replace(' USD', '')
+    );
+    await dashboard.view.getByRole('button', { name: 'Edit grant' }).click();
+    const form = dashboard.view.getByRole('form', { name: 'Edit grant DASH 0001' });
+    await form.getByLabel('Budget (USD)').fill('150.00');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(dashboard.kpi('budget')).toHaveText('150.00 USD');
+    await expect(form.getByRole('status')).toHaveText('Saved.');
+    await expect(dashboard.kpi('remaining')).toHaveText(
+      `${amount(micros('150.00') - spent)} USD`
+    );
+
+    // The server refuses an end date before the start: its sentence, inline.
+    await form.getByLabel('End date').fill('2020-01-01');
+    await form.getByRole('button', { name: 'Save' }).click();
+    const endDate = form.getByLabel('End date');
+    await expect(endDate).toHaveAttribute('aria-invalid', 'true');
+    await expect(
+      form.locator('.jp-ComputePanel-fieldError')
+    ).toHaveText(/end_date: must not be before start_date/);
+    await expect(dashboard.kpi('budget')).toHaveText('150.00 USD');
+
+    // Leave the grant as the other tests expect it.
+    await form.getByLabel('End date').fill('2030-12-31');
+    await form.getByLabel('Budget (USD)').fill('100.00');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(dashboard.kpi('budget')).toHaveText('100.00 USD');
   });
 });
