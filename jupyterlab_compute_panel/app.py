@@ -14,13 +14,15 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.application import JupyterApp
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, default
 from traitlets.config import Config
 
 from . import __version__, kernelspecs
 from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
 from .idle import IdleCuller
 from .ledger import Ledger, LedgerError
+from .ledger.reruns import close_abandoned
+from .rerun import RerunManager
 from .service import RUN_EVENT_SCHEMA, MeteringService
 
 
@@ -89,6 +91,13 @@ class ComputePanel(ExtensionApp):
         True, help="Write the tier kernelspecs at start-up (turn off when an admin installs them with the CLI)."
     ).tag(config=True)
 
+    rerun_folder = Unicode(
+        "",
+        help="Folder (relative to the server root) for the executed copies of re-runs. Default: beside the notebook.",
+    ).tag(config=True)
+    rerun_time_limit = Int(3600, help="Seconds a re-run may take when its request names no limit.").tag(config=True)
+    rerun_max_time_limit = Int(86400, help="The longest time limit a re-run may ask for, in seconds.").tag(config=True)
+
     @default("db_url")
     def _default_db_url(self) -> str:
         return f"sqlite:///{Path(jupyter_data_dir()) / 'compute_panel' / 'ledger.sqlite'}"
@@ -126,6 +135,18 @@ class ComputePanel(ExtensionApp):
         if not 0 <= self.idle_warning <= 86400:
             raise ConfigError(
                 f"ComputePanel.idle_warning: must be between 0 and 86400 seconds, got {self.idle_warning}"
+            )
+        if not 1 <= self.rerun_max_time_limit <= 30 * 86400:
+            raise ConfigError(
+                f"ComputePanel.rerun_max_time_limit: must be between 1 and {30 * 86400} seconds, got {self.rerun_max_time_limit}"
+            )
+        if not 1 <= self.rerun_time_limit <= self.rerun_max_time_limit:
+            raise ConfigError(
+                f"ComputePanel.rerun_time_limit: must be between 1 and rerun_max_time_limit ({self.rerun_max_time_limit}) seconds, got {self.rerun_time_limit}"
+            )
+        if self.rerun_folder.startswith("/") or ".." in self.rerun_folder.split("/"):
+            raise ConfigError(
+                f"ComputePanel.rerun_folder: must be a folder inside the server root, got {self.rerun_folder!r}"
             )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
@@ -203,7 +224,12 @@ class ComputePanel(ExtensionApp):
             service.reconcile_at_start()
         except (CatalogError, ConfigError, LedgerError, kernelspecs.KernelspecError) as e:
             self.log.error("jupyterlab-compute-panel is disabled: %s", e)
-            self.settings.update(compute_panel_service=None, compute_panel_idle=None, compute_panel_error=str(e))
+            self.settings.update(
+                compute_panel_service=None,
+                compute_panel_idle=None,
+                compute_panel_reruns=None,
+                compute_panel_error=str(e),
+            )
             return
         idle = IdleCuller(
             service,
@@ -212,7 +238,22 @@ class ComputePanel(ExtensionApp):
             warning=self.idle_warning,
             log=self.log,
         )
-        self.settings.update(compute_panel_service=service, compute_panel_idle=idle, compute_panel_error=None)
+        reruns = RerunManager(
+            serverapp,
+            service,
+            output_folder=self.rerun_folder,
+            default_time_limit=self.rerun_time_limit,
+            max_time_limit=self.rerun_max_time_limit,
+        )
+        abandoned = close_abandoned(service.ledger, service.owner, "The server stopped while it ran")
+        if abandoned:
+            self.log.info("compute-panel: %d re-run(s) left running by a stopped server marked failed", abandoned)
+        self.settings.update(
+            compute_panel_service=service,
+            compute_panel_idle=idle,
+            compute_panel_reruns=reruns,
+            compute_panel_error=None,
+        )
         self._label_culling(serverapp.kernel_manager)
         mismatch = frontend_mismatch()
         if mismatch:
@@ -269,6 +310,9 @@ class ComputePanel(ExtensionApp):
 
     async def stop_extension(self) -> None:
         # Kernels are shut down after extensions stop: keep the ledger open for them.
+        reruns = self.settings.get("compute_panel_reruns")
+        if reruns is not None:
+            await reruns.stop()
         idle = self.settings.get("compute_panel_idle")
         if idle is not None:
             await idle.stop()

@@ -87,9 +87,14 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
                 f"This kernel's tier {self.tier!r} is no longer offered: choose another tier in the compute panel."
             )
         env = dict(kwargs.get("env") or os.environ)
-        notebook = service.notebook_path(env.get("JPY_SESSION_NAME") or env.get("COMPUTE_PANEL_NOTEBOOK"))
+        # What the server itself says about this start (a re-run names its notebook and
+        # grant): a keyword of the kernel manager's start_kernel, never from a client.
+        server_side = kwargs.pop("compute_panel", None) or {}
+        notebook = server_side.get("notebook") or service.notebook_path(
+            env.get("JPY_SESSION_NAME") or env.get("COMPUTE_PANEL_NOTEBOOK")
+        )
         user = service.owner
-        grant_id = await service.grant_for_launch(tier, user, notebook, env)
+        grant_id = await service.grant_for_launch(tier, user, notebook, env, grant_id=server_side.get("grant_id"))
         if self.inner is None:
             self.inner = self._make_inner(tier)
         env.update(

@@ -201,16 +201,20 @@ class MeteringService:
                 return os.path.relpath(real, self.root_dir).replace(os.sep, "/")
         return session_name
 
-    async def grant_for_launch(self, tier: Tier, user: str, notebook: str | None, env: dict[str, str]) -> str | None:
+    async def grant_for_launch(
+        self, tier: Tier, user: str, notebook: str | None, env: dict[str, str], grant_id: str | None = None
+    ) -> str | None:
         """The grant a start on ``tier`` is charged to, or LaunchRefused with one sentence.
 
-        Every policy but the budget is checked here; the budget is checked atomically
-        when the run is reserved (``reserve_run``).
+        ``grant_id`` is a grant the server chose (a re-run's); otherwise the notebook's
+        binding, then COMPUTE_PANEL_GRANT, then the default grant. Every policy but the
+        budget is checked here; the budget is checked atomically when the run is reserved
+        (``reserve_run``).
         """
         if tier.free:
             return None
-        requested = None
-        if notebook:
+        requested = grant_id
+        if notebook and not requested:
             binding = await self.db(self.ledger.get_binding, user, notebook)
             requested = binding.grant_id if binding else None
         requested = requested or env.get("COMPUTE_PANEL_GRANT") or self.default_grant
