@@ -33,7 +33,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP)/python: pyproject.toml | $(BIN)/python $(STAMP)
-	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[test,dev]"
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[test,dev,demo]"
 	@touch $@
 
 # Front end: node modules from the lockfile, then the prebuilt labextension.

@@ -266,3 +266,25 @@ async def test_two_hundred_cells_compare(jp_root_dir):
     a, b = _executed(*cells), _executed(*cells)
     result = await asyncio.get_running_loop().run_in_executor(None, compare_runs, [_run("A", a), _run("B", b)])
     assert len(result["cells"]) == 200 and result["verdict"] == "match"
+
+
+async def test_the_demo_notebook_reruns_on_two_tiers_and_matches(jp_root_dir, api, grants):
+    """examples/adversarial-robustness.ipynb: seeded, so two tiers on one machine agree exactly."""
+    from pathlib import Path
+
+    demo = Path(__file__).parent.parent / "examples" / "adversarial-robustness.ipynb"
+    path = _write(jp_root_dir, "examples/adversarial-robustness.ipynb", json.loads(demo.read_text()))
+    runs = []
+    for tier in ("local-cpu", "h200"):
+        status, body = await api("POST", "compute-panel/reruns", {"path": path, "tier_id": tier, "grant_id": G})
+        assert status == 201, body
+        done = await _finished(api, body["id"], timeout=180)
+        assert done["status"] == "completed", done["error"]
+        runs.append(done["run_id"])
+    copy = json.loads((jp_root_dir / done["output"]).read_text())
+    summary = copy["cells"][-1]["outputs"][0]["data"]["text/plain"]
+    assert "'clean': 0.9" in "".join(summary)
+    status, result = await api("GET", "compute-panel/compare", params={"runs": ",".join(runs)})
+    assert status == 200, result
+    assert result["verdict"] == "match", result["summary"]
+    assert result["summary"].startswith("outputs are identical; H200 training")
