@@ -18,6 +18,7 @@ from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, default
 from traitlets.config import Config
 
 from . import __version__, kernelspecs
+from .budget import BUDGET_EVENT_SCHEMA
 from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
 from .idle import IdleCuller
 from .ledger import Ledger, LedgerError
@@ -71,6 +72,12 @@ class ComputePanel(ExtensionApp):
         300.0,
         help="Seconds before an idle paid kernel is shut down that the browser is warned (with a 'keep it' action). "
         "At most the tier's idle timeout.",
+    ).tag(config=True)
+    budget_countdown = Float(
+        300.0,
+        help="Seconds before a grant with hard_stop runs out, at the current burn of its kernels, that those "
+        "kernels show a countdown (with 'Move to Local CPU') before they are stopped with end reason budget. "
+        "0: no countdown. At least heartbeat_interval, or a kernel may be stopped without one.",
     ).tag(config=True)
     owner = Unicode(
         help="User that runs are billed as. Default: $JUPYTERHUB_USER under JupyterHub, else the OS login name. "
@@ -136,6 +143,10 @@ class ComputePanel(ExtensionApp):
             raise ConfigError(
                 f"ComputePanel.idle_warning: must be between 0 and 86400 seconds, got {self.idle_warning}"
             )
+        if not 0 <= self.budget_countdown <= 86400:
+            raise ConfigError(
+                f"ComputePanel.budget_countdown: must be between 0 and 86400 seconds, got {self.budget_countdown}"
+            )
         if not 1 <= self.rerun_max_time_limit <= 30 * 86400:
             raise ConfigError(
                 f"ComputePanel.rerun_max_time_limit: must be between 1 and {30 * 86400} seconds, got {self.rerun_max_time_limit}"
@@ -197,6 +208,7 @@ class ComputePanel(ExtensionApp):
             event_logger=event_logger,
             log=self.log,
             root_dir=root_dir,
+            budget_countdown=self.budget_countdown,
         )
 
     # -- server extension hooks -----------------------------------------------
@@ -218,6 +230,7 @@ class ComputePanel(ExtensionApp):
             if self._link_error:
                 raise ConfigError(self._link_error)
             serverapp.event_logger.register_event_schema(RUN_EVENT_SCHEMA)
+            serverapp.event_logger.register_event_schema(BUDGET_EVENT_SCHEMA)
             service = self.build_service(
                 serverapp.kernel_spec_manager, serverapp.event_logger, root_dir=serverapp.root_dir
             )
@@ -254,6 +267,7 @@ class ComputePanel(ExtensionApp):
             compute_panel_reruns=reruns,
             compute_panel_error=None,
         )
+        service.budget.kernel_manager = serverapp.kernel_manager
         self._label_culling(serverapp.kernel_manager)
         mismatch = frontend_mismatch()
         if mismatch:

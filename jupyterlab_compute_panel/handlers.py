@@ -541,3 +541,39 @@ default_handlers = [
     (rf"/compute-panel/kernels/({_ID})/run", KernelRunHandler),
     (rf"/compute-panel/kernels/({_ID})/keep", KernelKeepHandler),
 ]
+
+
+# -- Budget alerts and the hard stop (issue 3) ---------------------------------------
+class AlertsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.query(())
+        service = self.service
+        alerts = await service.db(service.ledger.alerts_for, service.owner)
+        now = utcnow()
+        self.reply(
+            {
+                "alerts": [a.to_json() for a in alerts],
+                "countdowns": [c.to_json(now) for c in service.budget.countdowns(service.owner)],
+                "stopped": [s.to_json() for s in service.budget.stops(service.owner)],
+                "server_time": iso(now),
+            }
+        )
+
+
+class AlertDeliveredHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, alert_id: str) -> None:
+        service = self.service
+        alert = await service.db(service.ledger.mark_alert_delivered, alert_id, service.owner)
+        if alert is None:
+            raise ApiError(404, f"No alert {alert_id!r} for {service.owner}", "alert_id")
+        self.reply(alert.to_json())
+
+
+default_handlers += [
+    (r"/compute-panel/alerts", AlertsHandler),
+    (rf"/compute-panel/alerts/({_ID})/delivered", AlertDeliveredHandler),
+]

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -173,3 +184,30 @@ class Rerun(Base):
     ended: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (Index("ix_reruns_user_source", "user", "source", "created"),)
+
+
+class BudgetAlert(Base):
+    """A grant crossed an alert threshold of its budget: one row per recipient.
+
+    Rows, not events, because several servers share the ledger and the PI's server is
+    not the one metering the student's kernel: each server shows its owner's
+    undelivered rows. Unique per (grant, threshold, budget, recipient), so servers
+    racing on the same crossing insert it once, and a new budget fires again.
+    """
+
+    __tablename__ = "budget_alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"))
+    threshold_pct: Mapped[int] = mapped_column(Integer)
+    budget_micros: Mapped[int] = mapped_column(BigInteger)  # the budget when it was crossed
+    recipient: Mapped[str] = mapped_column(String(200))
+    spent_micros: Mapped[int] = mapped_column(BigInteger)  # spent at the crossing
+    created: Mapped[dt.datetime] = mapped_column(DateTime)
+    delivered: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("grant_id", "threshold_pct", "budget_micros", "recipient", name="uq_budget_alerts_once"),
+        # GET /compute-panel/alerts: a user's undelivered alerts.
+        Index("ix_budget_alerts_inbox", "recipient", "delivered", "created"),
+    )
