@@ -19,6 +19,7 @@ from traitlets.config import Config
 
 from . import __version__, kernelspecs
 from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
+from .fingerprint.capture import EnvironmentCapture
 from .idle import IdleCuller
 from .ledger import Ledger, LedgerError
 from .service import RUN_EVENT_SCHEMA, MeteringService
@@ -89,6 +90,17 @@ class ComputePanel(ExtensionApp):
         True, help="Write the tier kernelspecs at start-up (turn off when an admin installs them with the CLI)."
     ).tag(config=True)
 
+    capture_environment = Bool(
+        True,
+        help="Capture an environment fingerprint of every run when its kernel is first ready: Python, packages, "
+        "frameworks, CUDA, GPUs, CPU, host, the notebook's hash and git state (GET /compute-panel/runs/{id}/environment).",
+    ).tag(config=True)
+    environment_timeout = Float(
+        20.0,
+        help="Seconds the kernel-side probe of an environment capture may take before what it has is recorded as "
+        "partial; also how long a kernel busy with the user's cells is waited for before a partial record is saved.",
+    ).tag(config=True)
+
     @default("db_url")
     def _default_db_url(self) -> str:
         return f"sqlite:///{Path(jupyter_data_dir()) / 'compute_panel' / 'ledger.sqlite'}"
@@ -126,6 +138,10 @@ class ComputePanel(ExtensionApp):
         if not 0 <= self.idle_warning <= 86400:
             raise ConfigError(
                 f"ComputePanel.idle_warning: must be between 0 and 86400 seconds, got {self.idle_warning}"
+            )
+        if not 1 <= self.environment_timeout <= 600:
+            raise ConfigError(
+                f"ComputePanel.environment_timeout: must be between 1 and 600 seconds, got {self.environment_timeout}"
             )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
@@ -205,6 +221,14 @@ class ComputePanel(ExtensionApp):
             self.log.error("jupyterlab-compute-panel is disabled: %s", e)
             self.settings.update(compute_panel_service=None, compute_panel_idle=None, compute_panel_error=str(e))
             return
+        if self.capture_environment:
+            service.environment = EnvironmentCapture(
+                service,
+                contents_manager=serverapp.contents_manager,
+                root_dir=serverapp.root_dir,
+                timeout=self.environment_timeout,
+                log=self.log,
+            )
         idle = IdleCuller(
             service,
             serverapp.kernel_manager,
