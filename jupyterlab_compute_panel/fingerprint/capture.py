@@ -224,7 +224,10 @@ class EnvironmentCapture:
             while True:
                 await asyncio.sleep(min(delay, max(deadline - time.monotonic(), 0)))
                 delay = min(delay * 2, 1.0)
-                answer = json.loads(await self._expression(client, COLLECT_EXPRESSION, deadline, busy))
+                # A collect sent just before the deadline still gets a moment to be answered
+                # before the kernel counts as busy.
+                wait_until = max(deadline, time.monotonic() + 2.0)
+                answer = json.loads(await self._expression(client, COLLECT_EXPRESSION, wait_until, busy))
                 if answer.get("done") or time.monotonic() >= deadline:
                     break
             raw = answer.get("result") or {}
