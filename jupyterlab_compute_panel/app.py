@@ -20,6 +20,7 @@ from traitlets.config import Config
 from . import __version__, kernelspecs
 from .budget import BUDGET_EVENT_SCHEMA
 from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
+from .fingerprint.capture import EnvironmentCapture
 from .idle import IdleCuller
 from .ledger import Ledger, LedgerError
 from .ledger.reruns import close_abandoned
@@ -104,6 +105,16 @@ class ComputePanel(ExtensionApp):
     ).tag(config=True)
     rerun_time_limit = Int(3600, help="Seconds a re-run may take when its request names no limit.").tag(config=True)
     rerun_max_time_limit = Int(86400, help="The longest time limit a re-run may ask for, in seconds.").tag(config=True)
+    capture_environment = Bool(
+        True,
+        help="Capture an environment fingerprint of every run when its kernel is first ready: Python, packages, "
+        "frameworks, CUDA, GPUs, CPU, host, the notebook's hash and git state (GET /compute-panel/runs/{id}/environment).",
+    ).tag(config=True)
+    environment_timeout = Float(
+        20.0,
+        help="Seconds the kernel-side probe of an environment capture may take before what it has is recorded as "
+        "partial; also how long a kernel busy with the user's cells is waited for before a partial record is saved.",
+    ).tag(config=True)
 
     @default("db_url")
     def _default_db_url(self) -> str:
@@ -158,6 +169,10 @@ class ComputePanel(ExtensionApp):
         if self.rerun_folder.startswith("/") or ".." in self.rerun_folder.split("/"):
             raise ConfigError(
                 f"ComputePanel.rerun_folder: must be a folder inside the server root, got {self.rerun_folder!r}"
+            )
+        if not 1 <= self.environment_timeout <= 600:
+            raise ConfigError(
+                f"ComputePanel.environment_timeout: must be between 1 and 600 seconds, got {self.environment_timeout}"
             )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
@@ -244,6 +259,14 @@ class ComputePanel(ExtensionApp):
                 compute_panel_error=str(e),
             )
             return
+        if self.capture_environment:
+            service.environment = EnvironmentCapture(
+                service,
+                contents_manager=serverapp.contents_manager,
+                root_dir=serverapp.root_dir,
+                timeout=self.environment_timeout,
+                log=self.log,
+            )
         idle = IdleCuller(
             service,
             serverapp.kernel_manager,

@@ -577,3 +577,33 @@ default_handlers += [
     (r"/compute-panel/alerts", AlertsHandler),
     (rf"/compute-panel/alerts/({_ID})/delivered", AlertDeliveredHandler),
 ]
+
+
+# -- run environments (issue 4): GET /compute-panel/runs/{id}/environment ----------------
+
+
+class RunEnvironmentHandler(BaseHandler):
+    """A run's environment fingerprint; visible to whoever may see the run."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.query(())
+        service = self.service
+        run = await service.db(service.ledger.get_run, run_id)
+        if run is None or not await _may_see_run(service, run):
+            raise ApiError(404, f"No run {run_id!r}", "run_id")
+        environment = await service.db(service.ledger.get_environment, run_id)
+        if environment is None:
+            capture = service.environment
+            if capture is not None and capture.in_progress(run_id):
+                why = "it is being captured; ask again in a few seconds"
+            elif capture is None:
+                why = "environment capture is off on this server (ComputePanel.capture_environment)"
+            else:
+                why = "none was captured (the kernel was not started by this server, or stopped first)"
+            raise ApiError(404, f"Run {run_id!r} has no environment fingerprint yet: {why}", "run_id")
+        self.reply(environment.to_json())
+
+
+default_handlers.append((rf"/compute-panel/runs/({_ID})/environment", RunEnvironmentHandler))

@@ -145,6 +145,10 @@ class MeteringService:
         self._reconciler: asyncio.Task | None = None
         # Alerts, countdowns and the hard stop, checked at the end of every heartbeat round.
         self.budget = BudgetEnforcer(self, countdown=budget_countdown, log=self.log)
+        # Environment fingerprints (fingerprint/capture.py); set by the server extension when
+        # ComputePanel.capture_environment is on. None in standalone metering (nbclient,
+        # papermill outside a server), whose event loop may end before a capture does.
+        self.environment: Any = None
 
     # -- plumbing -------------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -253,6 +257,8 @@ class MeteringService:
             self._live[run.id] = _Live(provisioner, asyncio.get_running_loop(), run)
             self._ensure_meter()
             self.emit("started", run)
+            if self.environment is not None:
+                self.environment.schedule(provisioner, run)
         return run
 
     # -- runs -----------------------------------------------------------------
@@ -265,6 +271,8 @@ class MeteringService:
 
     async def close_run(self, run_id: str, reason: str, at: dt.datetime | None = None) -> RunView | None:
         self._live.pop(run_id, None)
+        if self.environment is not None:
+            self.environment.run_closed(run_id)
         run = await self.db(self.ledger.close_run, run_id, reason, at)
         if run is not None:
             self.emit("closed", run)
@@ -351,6 +359,8 @@ class MeteringService:
         self._reconciler = asyncio.get_running_loop().create_task(loop())
 
     async def stop(self) -> None:
+        if self.environment is not None:
+            await self.environment.stop()
         if self._reconciler is not None:
             self._reconciler.cancel()
         await self.budget.stop()

@@ -211,3 +211,24 @@ class BudgetAlert(Base):
         # GET /compute-panel/alerts: a user's undelivered alerts.
         Index("ix_budget_alerts_inbox", "recipient", "delivered", "created"),
     )
+
+
+ENVIRONMENT_STATUSES = (
+    "complete",  # every part was gathered
+    "partial",  # some parts are missing; the fingerprint's "missing" says which and why
+    "failed",  # the capture could not run; error says why
+)
+
+
+class RunEnvironment(Base):
+    """A run's environment fingerprint, captured when its kernel is first ready."""
+
+    __tablename__ = "run_environments"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    captured_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    fingerprint: Mapped[str] = mapped_column(Text)  # JSON, schema in fingerprint/parse.py
+    # "sha256:<hex>" over the sorted name==version lines: compare environments with one index lookup.
+    packages_hash: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -23,7 +23,17 @@ from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..money import MS_PER_HOUR, cost_micros, format_amount
-from .models import BudgetAlert, Grant, GrantMember, NotebookBinding, Run, TierRate, TierRow
+from .models import (
+    ENVIRONMENT_STATUSES,
+    BudgetAlert,
+    Grant,
+    GrantMember,
+    NotebookBinding,
+    Run,
+    RunEnvironment,
+    TierRate,
+    TierRow,
+)
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 HOST = socket.gethostname()
@@ -287,6 +297,32 @@ class AlertView:
             "hard_stop": self.hard_stop,
             "created": iso(self.created),
             "delivered": iso(self.delivered),
+        }
+
+
+@dataclass(frozen=True)
+class EnvironmentView:
+    """A run's stored environment fingerprint."""
+
+    run_id: str
+    captured_at: dt.datetime
+    fingerprint: dict[str, Any]
+    packages_hash: str | None
+    status: str
+    error: str | None
+
+    @classmethod
+    def of(cls, row: RunEnvironment) -> EnvironmentView:
+        return cls(row.run_id, row.captured_at, json.loads(row.fingerprint), row.packages_hash, row.status, row.error)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "captured_at": iso(self.captured_at),
+            "status": self.status,
+            "error": self.error,
+            "packages_hash": self.packages_hash,
+            "fingerprint": self.fingerprint,
         }
 
 
@@ -1095,3 +1131,38 @@ class Ledger:
     def _label(s: Session, tier_id: str) -> str:
         row = s.get(TierRow, tier_id)
         return row.label if row else tier_id
+
+    # -- environments ------------------------------------------------------------
+    def save_environment(
+        self,
+        run_id: str,
+        *,
+        fingerprint: Mapping[str, Any],
+        packages_hash: str | None,
+        status: str,
+        error: str | None = None,
+        captured_at: dt.datetime | None = None,
+    ) -> EnvironmentView:
+        """Record (or replace: a partial capture is completed later) a run's fingerprint."""
+        if status not in ENVIRONMENT_STATUSES:
+            raise LedgerError(f"environment status must be one of {', '.join(ENVIRONMENT_STATUSES)}, got {status!r}")
+        if packages_hash is not None and len(packages_hash) > 80:
+            raise LedgerError("packages_hash is longer than 80 characters")
+        text = json.dumps(fingerprint, sort_keys=True, allow_nan=False)
+        try:
+            with self.session() as s, s.begin():
+                row = s.get(RunEnvironment, run_id)
+                if row is None:
+                    row = RunEnvironment(run_id=run_id)
+                    s.add(row)
+                row.captured_at = captured_at or utcnow()
+                row.fingerprint, row.packages_hash, row.status, row.error = text, packages_hash, status, error
+                s.flush()
+                return EnvironmentView.of(row)
+        except IntegrityError as e:
+            raise LedgerError(f"cannot record the environment of run {run_id!r}: {e.orig}") from None
+
+    def get_environment(self, run_id: str) -> EnvironmentView | None:
+        with self.session() as s:
+            row = s.get(RunEnvironment, run_id)
+            return EnvironmentView.of(row) if row else None
