@@ -34,7 +34,7 @@ from typing import Any
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)\b", re.IGNORECASE)
 TEXT_MIMES = ("text/plain",)
 # Fingerprint fields that differ between any two captures and say nothing of the environment.
-NOT_DIFFED = ("packages", "probe", "schema")
+NOT_DIFFED = ("packages", "probe", "schema", "kernel.probe_seconds")
 SAME, WITHIN, DIFFERS, MISSING = "same", "within_tolerance", "differs", "missing"
 TIMES = "\u00d7"  # the multiplication sign, as in "H200 was 4.1 times faster"
 
@@ -174,6 +174,10 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
     return {prefix: value}
 
 
+def _diffed(flat: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in flat.items() if not any(k == p or k.startswith(p + ".") for p in NOT_DIFFED)}
+
+
 def _package_map(env: dict[str, Any]) -> dict[str, str] | None:
     packages = env.get("packages")
     if isinstance(packages, dict) and "list" in packages:
@@ -197,7 +201,7 @@ def environment_diff(envs: list[dict[str, Any] | None]) -> dict[str, Any]:
     known = [e for e in envs if e is not None]
     if len(known) < 2:
         return {"fields": [], "packages": [], "missing": [i for i, e in enumerate(envs) if e is None]}
-    flats = [_flatten({k: v for k, v in e.items() if k not in NOT_DIFFED}) if e is not None else None for e in envs]
+    flats = [_diffed(_flatten(e)) if e is not None else None for e in envs]
     keys = sorted({k for f in flats if f for k in f})
     fields = []
     for key in keys:

@@ -210,6 +210,11 @@ class RerunManager:
         # alone cannot tell them apart.
         timer = asyncio.get_running_loop().call_later(rerun.time_limit_s, self._stop, rerun.id, "timed_out")
         try:
+            capture = self.service.environment
+            if capture is not None and rerun.run_id:
+                # A re-run exists to be compared: let its environment be captured before the
+                # cells keep the kernel busy (a fraction of a second), so it is complete.
+                await capture.wait(rerun.run_id)
             await self._run_cells(client)
             status = "completed"
         except (Exception, asyncio.CancelledError) as e:

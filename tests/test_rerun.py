@@ -83,6 +83,12 @@ async def test_rerun_on_two_tiers_then_compare(jp_root_dir, api, grants, service
     assert all(d is not None for c in result["cells"] for d in c["durations_s"])
     assert result["timing"] == "cells"
     assert result["runs"][1]["cost"] == {"amount": rtx_run["cost"]["amount"], "currency": "USD"}
+    # Both environments were captured before the cells ran; only what differs is listed.
+    differing = {f["key"]: f["values"] for f in result["environment"]["fields"]}
+    assert differing["tier.id"] == ["local-cpu", "rtx4090"]
+    assert "kernel.probe_seconds" not in differing
+    assert "python.version" not in differing and result["environment"]["packages"] == []
+    assert result["environment"]["missing"] == []
 
 
 async def test_a_failing_cell_ends_the_rerun_with_its_error(jp_root_dir, api, grants):
