@@ -95,6 +95,7 @@ bench: setup $(STAMP)/ui-tests
 	$(BIN)/python bench/bench_bundle.py
 	$(BIN)/python bench/bench_rollups.py
 	$(BIN)/python bench/bench_fingerprint.py
+	$(BIN)/python bench/bench_compare.py
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.bench.config.js
 
 clean:
