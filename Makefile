@@ -22,7 +22,7 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 help:
 	@echo "make start   JupyterLab with the compute panel, the demo catalog and sample grants (http://localhost:$(PORT)/lab)"
 	@echo "make test    every test layer (lint, jest, pytest, auth check, wheel check, galata)"
-	@echo "make bench   benchmarks (metering, bundle size, move latency)"
+	@echo "make bench   benchmarks (metering, bundle size, rollups, fingerprint capture, move latency)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -33,7 +33,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(STAMP)/python: pyproject.toml | $(BIN)/python $(STAMP)
-	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[test,dev]"
+	SKIP_JUPYTER_BUILDER=1 $(BIN)/python -m pip install -q -e ".[test,dev,demo]"
 	@touch $@
 
 # Front end: node modules from the lockfile, then the prebuilt labextension.
@@ -94,6 +94,8 @@ bench: setup $(STAMP)/ui-tests
 	$(BIN)/python bench/bench_metering.py
 	$(BIN)/python bench/bench_bundle.py
 	$(BIN)/python bench/bench_rollups.py
+	$(BIN)/python bench/bench_fingerprint.py
+	$(BIN)/python bench/bench_compare.py
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.bench.config.js
 
 clean:

@@ -14,13 +14,17 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_core.application import JupyterApp
 from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, List, TraitError, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, default
 from traitlets.config import Config
 
 from . import __version__, kernelspecs
+from .budget import BUDGET_EVENT_SCHEMA
 from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
+from .fingerprint.capture import EnvironmentCapture
 from .idle import IdleCuller
 from .ledger import Ledger, LedgerError
+from .ledger.reruns import close_abandoned
+from .rerun import RerunManager
 from .service import RUN_EVENT_SCHEMA, MeteringService
 
 
@@ -70,6 +74,12 @@ class ComputePanel(ExtensionApp):
         help="Seconds before an idle paid kernel is shut down that the browser is warned (with a 'keep it' action). "
         "At most the tier's idle timeout.",
     ).tag(config=True)
+    budget_countdown = Float(
+        300.0,
+        help="Seconds before a grant with hard_stop runs out, at the current burn of its kernels, that those "
+        "kernels show a countdown (with 'Move to Local CPU') before they are stopped with end reason budget. "
+        "0: no countdown. At least heartbeat_interval, or a kernel may be stopped without one.",
+    ).tag(config=True)
     owner = Unicode(
         help="User that runs are billed as. Default: $JUPYTERHUB_USER under JupyterHub, else the OS login name. "
         "A standalone server's token-login users are anonymous, so money is never keyed on them."
@@ -87,6 +97,23 @@ class ComputePanel(ExtensionApp):
     ).tag(config=True)
     write_kernelspecs = Bool(
         True, help="Write the tier kernelspecs at start-up (turn off when an admin installs them with the CLI)."
+    ).tag(config=True)
+
+    rerun_folder = Unicode(
+        "",
+        help="Folder (relative to the server root) for the executed copies of re-runs. Default: beside the notebook.",
+    ).tag(config=True)
+    rerun_time_limit = Int(3600, help="Seconds a re-run may take when its request names no limit.").tag(config=True)
+    rerun_max_time_limit = Int(86400, help="The longest time limit a re-run may ask for, in seconds.").tag(config=True)
+    capture_environment = Bool(
+        True,
+        help="Capture an environment fingerprint of every run when its kernel is first ready: Python, packages, "
+        "frameworks, CUDA, GPUs, CPU, host, the notebook's hash and git state (GET /compute-panel/runs/{id}/environment).",
+    ).tag(config=True)
+    environment_timeout = Float(
+        20.0,
+        help="Seconds the kernel-side probe of an environment capture may take before what it has is recorded as "
+        "partial; also how long a kernel busy with the user's cells is waited for before a partial record is saved.",
     ).tag(config=True)
 
     @default("db_url")
@@ -126,6 +153,26 @@ class ComputePanel(ExtensionApp):
         if not 0 <= self.idle_warning <= 86400:
             raise ConfigError(
                 f"ComputePanel.idle_warning: must be between 0 and 86400 seconds, got {self.idle_warning}"
+            )
+        if not 0 <= self.budget_countdown <= 86400:
+            raise ConfigError(
+                f"ComputePanel.budget_countdown: must be between 0 and 86400 seconds, got {self.budget_countdown}"
+            )
+        if not 1 <= self.rerun_max_time_limit <= 30 * 86400:
+            raise ConfigError(
+                f"ComputePanel.rerun_max_time_limit: must be between 1 and {30 * 86400} seconds, got {self.rerun_max_time_limit}"
+            )
+        if not 1 <= self.rerun_time_limit <= self.rerun_max_time_limit:
+            raise ConfigError(
+                f"ComputePanel.rerun_time_limit: must be between 1 and rerun_max_time_limit ({self.rerun_max_time_limit}) seconds, got {self.rerun_time_limit}"
+            )
+        if self.rerun_folder.startswith("/") or ".." in self.rerun_folder.split("/"):
+            raise ConfigError(
+                f"ComputePanel.rerun_folder: must be a folder inside the server root, got {self.rerun_folder!r}"
+            )
+        if not 1 <= self.environment_timeout <= 600:
+            raise ConfigError(
+                f"ComputePanel.environment_timeout: must be between 1 and 600 seconds, got {self.environment_timeout}"
             )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
@@ -176,6 +223,7 @@ class ComputePanel(ExtensionApp):
             event_logger=event_logger,
             log=self.log,
             root_dir=root_dir,
+            budget_countdown=self.budget_countdown,
         )
 
     # -- server extension hooks -----------------------------------------------
@@ -197,14 +245,28 @@ class ComputePanel(ExtensionApp):
             if self._link_error:
                 raise ConfigError(self._link_error)
             serverapp.event_logger.register_event_schema(RUN_EVENT_SCHEMA)
+            serverapp.event_logger.register_event_schema(BUDGET_EVENT_SCHEMA)
             service = self.build_service(
                 serverapp.kernel_spec_manager, serverapp.event_logger, root_dir=serverapp.root_dir
             )
             service.reconcile_at_start()
         except (CatalogError, ConfigError, LedgerError, kernelspecs.KernelspecError) as e:
             self.log.error("jupyterlab-compute-panel is disabled: %s", e)
-            self.settings.update(compute_panel_service=None, compute_panel_idle=None, compute_panel_error=str(e))
+            self.settings.update(
+                compute_panel_service=None,
+                compute_panel_idle=None,
+                compute_panel_reruns=None,
+                compute_panel_error=str(e),
+            )
             return
+        if self.capture_environment:
+            service.environment = EnvironmentCapture(
+                service,
+                contents_manager=serverapp.contents_manager,
+                root_dir=serverapp.root_dir,
+                timeout=self.environment_timeout,
+                log=self.log,
+            )
         idle = IdleCuller(
             service,
             serverapp.kernel_manager,
@@ -212,7 +274,23 @@ class ComputePanel(ExtensionApp):
             warning=self.idle_warning,
             log=self.log,
         )
-        self.settings.update(compute_panel_service=service, compute_panel_idle=idle, compute_panel_error=None)
+        reruns = RerunManager(
+            serverapp,
+            service,
+            output_folder=self.rerun_folder,
+            default_time_limit=self.rerun_time_limit,
+            max_time_limit=self.rerun_max_time_limit,
+        )
+        abandoned = close_abandoned(service.ledger, service.owner, "The server stopped while it ran")
+        if abandoned:
+            self.log.info("compute-panel: %d re-run(s) left running by a stopped server marked failed", abandoned)
+        self.settings.update(
+            compute_panel_service=service,
+            compute_panel_idle=idle,
+            compute_panel_reruns=reruns,
+            compute_panel_error=None,
+        )
+        service.budget.kernel_manager = serverapp.kernel_manager
         self._label_culling(serverapp.kernel_manager)
         mismatch = frontend_mismatch()
         if mismatch:
@@ -269,6 +347,9 @@ class ComputePanel(ExtensionApp):
 
     async def stop_extension(self) -> None:
         # Kernels are shut down after extensions stop: keep the ledger open for them.
+        reruns = self.settings.get("compute_panel_reruns")
+        if reruns is not None:
+            await reruns.stop()
         idle = self.settings.get("compute_panel_idle")
         if idle is not None:
             await idle.stop()

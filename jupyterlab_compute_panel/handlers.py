@@ -541,3 +541,69 @@ default_handlers = [
     (rf"/compute-panel/kernels/({_ID})/run", KernelRunHandler),
     (rf"/compute-panel/kernels/({_ID})/keep", KernelKeepHandler),
 ]
+
+
+# -- Budget alerts and the hard stop (issue 3) ---------------------------------------
+class AlertsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        self.query(())
+        service = self.service
+        alerts = await service.db(service.ledger.alerts_for, service.owner)
+        now = utcnow()
+        self.reply(
+            {
+                "alerts": [a.to_json() for a in alerts],
+                "countdowns": [c.to_json(now) for c in service.budget.countdowns(service.owner)],
+                "stopped": [s.to_json() for s in service.budget.stops(service.owner)],
+                "server_time": iso(now),
+            }
+        )
+
+
+class AlertDeliveredHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def post(self, alert_id: str) -> None:
+        service = self.service
+        alert = await service.db(service.ledger.mark_alert_delivered, alert_id, service.owner)
+        if alert is None:
+            raise ApiError(404, f"No alert {alert_id!r} for {service.owner}", "alert_id")
+        self.reply(alert.to_json())
+
+
+default_handlers += [
+    (r"/compute-panel/alerts", AlertsHandler),
+    (rf"/compute-panel/alerts/({_ID})/delivered", AlertDeliveredHandler),
+]
+
+
+# -- run environments (issue 4): GET /compute-panel/runs/{id}/environment ----------------
+
+
+class RunEnvironmentHandler(BaseHandler):
+    """A run's environment fingerprint; visible to whoever may see the run."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, run_id: str) -> None:
+        self.query(())
+        service = self.service
+        run = await service.db(service.ledger.get_run, run_id)
+        if run is None or not await _may_see_run(service, run):
+            raise ApiError(404, f"No run {run_id!r}", "run_id")
+        environment = await service.db(service.ledger.get_environment, run_id)
+        if environment is None:
+            capture = service.environment
+            if capture is not None and capture.in_progress(run_id):
+                why = "it is being captured; ask again in a few seconds"
+            elif capture is None:
+                why = "environment capture is off on this server (ComputePanel.capture_environment)"
+            else:
+                why = "none was captured (the kernel was not started by this server, or stopped first)"
+            raise ApiError(404, f"Run {run_id!r} has no environment fingerprint yet: {why}", "run_id")
+        self.reply(environment.to_json())
+
+
+default_handlers.append((rf"/compute-panel/runs/({_ID})/environment", RunEnvironmentHandler))

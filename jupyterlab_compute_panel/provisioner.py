@@ -10,6 +10,7 @@ at launch, heartbeats from the meter, the stop at cleanup with its reason.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import os
 from typing import Any
 
@@ -87,9 +88,14 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
                 f"This kernel's tier {self.tier!r} is no longer offered: choose another tier in the compute panel."
             )
         env = dict(kwargs.get("env") or os.environ)
-        notebook = service.notebook_path(env.get("JPY_SESSION_NAME") or env.get("COMPUTE_PANEL_NOTEBOOK"))
+        # What the server itself says about this start (a re-run names its notebook and
+        # grant): a keyword of the kernel manager's start_kernel, never from a client.
+        server_side = kwargs.pop("compute_panel", None) or {}
+        notebook = server_side.get("notebook") or service.notebook_path(
+            env.get("JPY_SESSION_NAME") or env.get("COMPUTE_PANEL_NOTEBOOK")
+        )
         user = service.owner
-        grant_id = await service.grant_for_launch(tier, user, notebook, env)
+        grant_id = await service.grant_for_launch(tier, user, notebook, env, grant_id=server_side.get("grant_id"))
         if self.inner is None:
             self.inner = self._make_inner(tier)
         env.update(
@@ -209,16 +215,21 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         if self.inner is not None:
             await self.inner.cleanup(restart=restart)
         if self.run_id is not None:
+            at = None
             if self._exited_by_itself:
                 reason = "died"
+            elif self._launch.get("end_reason"):
+                reason, at = self._launch["end_reason"], self._launch.get("end_at")
             else:
-                reason = self._launch.get("end_reason") or ("restart" if restart else "shutdown")
+                reason = "restart" if restart else "shutdown"
             run_id, self.run_id = self.run_id, None
-            await self._get_service().close_run(run_id, reason)
+            await self._get_service().close_run(run_id, reason, at)
 
-    def set_end_reason(self, reason: str | None) -> None:
-        """Let an enforcer (culler, budget) say why it is stopping this kernel; None takes it back."""
+    def set_end_reason(self, reason: str | None, at: dt.datetime | None = None) -> None:
+        """Let an enforcer (culler, budget) say why it is stopping this kernel and, if not at
+        the shutdown, when its run ends (naive UTC); None takes it back."""
         self._launch["end_reason"] = reason
+        self._launch["end_at"] = at if reason else None
 
     # -- delegation -----------------------------------------------------------
     def get_shutdown_wait_time(self, recommended: float = 5.0) -> float:

@@ -8,5 +8,6 @@ from typing import Any
 def all_handlers() -> list[tuple[Any, ...]]:
     from .dashboard import dashboard_handlers
     from .handlers import default_handlers
+    from .reproduce import reproduce_handlers
 
-    return [*default_handlers, *dashboard_handlers]
+    return [*default_handlers, *dashboard_handlers, *reproduce_handlers]

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tornado import web
 
+from .budget import BudgetEnforcer
 from .catalog import Catalog, Tier
 from .ledger import Ledger, RunView, utcnow
 from .ledger.store import HOST, BudgetExhausted, GrantView
@@ -56,6 +57,7 @@ class LaunchRefused(web.HTTPError):
 class _Live:
     provisioner: Any
     loop: asyncio.AbstractEventLoop
+    run: RunView | None = None
 
 
 def launch_refusal(grant: GrantView, tier: Tier, user: str, today: dt.date) -> str | None:
@@ -125,6 +127,7 @@ class MeteringService:
         event_logger: EventLogger | None = None,
         log: logging.Logger | None = None,
         root_dir: str | None = None,
+        budget_countdown: float = 300.0,
     ) -> None:
         self.catalog = catalog
         self.root_dir = os.path.realpath(root_dir) if root_dir else None
@@ -140,6 +143,12 @@ class MeteringService:
         self._live: dict[str, _Live] = {}
         self._meters: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
         self._reconciler: asyncio.Task | None = None
+        # Alerts, countdowns and the hard stop, checked at the end of every heartbeat round.
+        self.budget = BudgetEnforcer(self, countdown=budget_countdown, log=self.log)
+        # Environment fingerprints (fingerprint/capture.py); set by the server extension when
+        # ComputePanel.capture_environment is on. None in standalone metering (nbclient,
+        # papermill outside a server), whose event loop may end before a capture does.
+        self.environment: Any = None
 
     # -- plumbing -------------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -201,16 +210,20 @@ class MeteringService:
                 return os.path.relpath(real, self.root_dir).replace(os.sep, "/")
         return session_name
 
-    async def grant_for_launch(self, tier: Tier, user: str, notebook: str | None, env: dict[str, str]) -> str | None:
+    async def grant_for_launch(
+        self, tier: Tier, user: str, notebook: str | None, env: dict[str, str], grant_id: str | None = None
+    ) -> str | None:
         """The grant a start on ``tier`` is charged to, or LaunchRefused with one sentence.
 
-        Every policy but the budget is checked here; the budget is checked atomically
-        when the run is reserved (``reserve_run``).
+        ``grant_id`` is a grant the server chose (a re-run's); otherwise the notebook's
+        binding, then COMPUTE_PANEL_GRANT, then the default grant. Every policy but the
+        budget is checked here; the budget is checked atomically when the run is reserved
+        (``reserve_run``).
         """
         if tier.free:
             return None
-        requested = None
-        if notebook:
+        requested = grant_id
+        if notebook and not requested:
             binding = await self.db(self.ledger.get_binding, user, notebook)
             requested = binding.grant_id if binding else None
         requested = requested or env.get("COMPUTE_PANEL_GRANT") or self.default_grant
@@ -241,21 +254,25 @@ class MeteringService:
         """The reserved kernel runs: its run starts now and the meter watches it."""
         run = await self.db(self.ledger.mark_launched, run_id)
         if run is not None:
-            self._live[run.id] = _Live(provisioner, asyncio.get_running_loop())
+            self._live[run.id] = _Live(provisioner, asyncio.get_running_loop(), run)
             self._ensure_meter()
             self.emit("started", run)
+            if self.environment is not None:
+                self.environment.schedule(provisioner, run)
         return run
 
     # -- runs -----------------------------------------------------------------
     async def open_run(self, provisioner: Any, **fields: Any) -> RunView:
         run = await self.db(self.ledger.open_run, heartbeat_s=self.heartbeat_interval, **fields)
-        self._live[run.id] = _Live(provisioner, asyncio.get_running_loop())
+        self._live[run.id] = _Live(provisioner, asyncio.get_running_loop(), run)
         self._ensure_meter()
         self.emit("started", run)
         return run
 
     async def close_run(self, run_id: str, reason: str, at: dt.datetime | None = None) -> RunView | None:
         self._live.pop(run_id, None)
+        if self.environment is not None:
+            self.environment.run_closed(run_id)
         run = await self.db(self.ledger.close_run, run_id, reason, at)
         if run is not None:
             self.emit("closed", run)
@@ -281,7 +298,8 @@ class MeteringService:
         self._meters.pop(loop, None)
 
     async def heartbeat(self, loop: asyncio.AbstractEventLoop | None = None) -> int:
-        """One heartbeat round: close runs whose kernel is gone, heartbeat the rest."""
+        """One heartbeat round: close runs whose kernel is gone, heartbeat the rest, then
+        check the budgets of their grants (alerts, countdown, hard stop)."""
         loop = loop or asyncio.get_running_loop()
         alive = []
         for run_id, live in list(self._live.items()):
@@ -300,6 +318,10 @@ class MeteringService:
             if live is not None:
                 self.log.warning("compute-panel: run %s was closed while its kernel lives; opening a new run", run_id)
                 await live.provisioner.resume_metering()
+        try:
+            await self.budget.check([run_id for run_id in alive if run_id not in closed_under_us])
+        except Exception:
+            self.log.warning("compute-panel: budget check failed; retrying next heartbeat", exc_info=True)
         return len(alive) - len(closed_under_us)
 
     # -- reconciliation -------------------------------------------------------
@@ -337,7 +359,10 @@ class MeteringService:
         self._reconciler = asyncio.get_running_loop().create_task(loop())
 
     async def stop(self) -> None:
+        if self.environment is not None:
+            await self.environment.stop()
         if self._reconciler is not None:
             self._reconciler.cancel()
+        await self.budget.stop()
         for task in list(self._meters.values()):
             task.cancel()

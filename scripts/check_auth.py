@@ -37,11 +37,11 @@ def our_handler_classes() -> dict[str, type]:
     """Every request handler class the extension defines, by name."""
     from tornado.web import RequestHandler
 
-    from jupyterlab_compute_panel import dashboard, handlers
+    from jupyterlab_compute_panel import dashboard, handlers, reproduce
     from jupyterlab_compute_panel.routes import all_handlers
 
     classes = {cls.__name__: cls for _, cls, *_ in all_handlers()}
-    for module in (handlers, dashboard):
+    for module in (handlers, dashboard, reproduce):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, RequestHandler) and obj.__module__.startswith(EXTENSION):
                 classes[name] = obj

@@ -393,7 +393,13 @@ export namespace ComputePanelAPI {
    */
   export interface IRunEvent {
     schema_id: string;
-    action: 'started' | 'closed' | 'heartbeat' | 'idle_warning';
+    action:
+      | 'started'
+      | 'closed'
+      | 'heartbeat'
+      | 'idle_warning'
+      | 'budget_warning'
+      | 'budget_stop';
     run_id: string;
     kernel_id: string;
     tier_id: string;
@@ -405,6 +411,96 @@ export namespace ComputePanelAPI {
      * For `idle_warning`: ISO date-time when the idle kernel will be shut down.
      */
     shutdown_at?: string;
+    /**
+     * For `budget_warning`: ISO date-time when the kernel is stopped because
+     * its grant's budget runs out.
+     */
+    stop_at?: string;
+    /**
+     * For `budget_warning` and `budget_stop`: one sentence saying why.
+     */
+    message?: string;
+  }
+
+  // -- Budget alerts and the hard stop (GET /alerts) ----------------------------
+
+  /**
+   * The schema id of the budget events (`budget_alert`).
+   */
+  export const BUDGET_EVENT_SCHEMA =
+    'https://events.jupyter.org/jupyterlab_compute_panel/budget/v1';
+
+  /**
+   * A grant's spend reached one of its alert thresholds.
+   */
+  export interface IBudgetAlert {
+    id: string;
+    grant_id: string;
+    award_number: string;
+    grant_title: string;
+    /**
+     * The threshold reached, in percent of `budget`.
+     */
+    threshold_pct: number;
+    /**
+     * The grant's spend when the threshold was reached.
+     */
+    spent: string;
+    budget: string;
+    currency: string;
+    /**
+     * At 100 % the grant's paid kernels are stopped.
+     */
+    hard_stop: boolean;
+    created: string;
+    delivered: string | null;
+  }
+
+  /**
+   * A kernel of the user that is stopped when its grant's budget runs out.
+   */
+  export interface ICountdown {
+    kernel_id: string;
+    run_id: string;
+    grant_id: string;
+    tier_label: string;
+    notebook: string | null;
+    /**
+     * ISO date-time of the stop, predicted again at every heartbeat.
+     */
+    stop_at: string;
+    seconds_left: number;
+    /**
+     * One sentence: what is left and how fast it is spent.
+     */
+    reason: string;
+  }
+
+  /**
+   * A kernel of the user stopped because its grant's budget was spent.
+   */
+  export interface IBudgetStop {
+    kernel_id: string;
+    run_id: string;
+    grant_id: string;
+    tier_label: string;
+    notebook: string | null;
+    stopped_at: string;
+    /**
+     * False when it was stopped without a countdown (a lowered budget).
+     */
+    warned: boolean;
+    message: string;
+  }
+
+  /**
+   * GET /alerts answer.
+   */
+  export interface IAlerts {
+    alerts: IBudgetAlert[];
+    countdowns: ICountdown[];
+    stopped: IBudgetStop[];
+    server_time: string;
   }
 }
 
@@ -539,6 +635,20 @@ export interface IComputePanelClient {
 }
 
 /**
+ * What the budget notifier needs from a client (tests implement it with fakes).
+ */
+export interface IBudgetClient {
+  /**
+   * The user's undelivered alerts, their kernels' countdowns, recent stops.
+   */
+  alerts(): Promise<ComputePanelAPI.IAlerts>;
+  /**
+   * Mark one of the user's alerts delivered: it was shown.
+   */
+  markAlertDelivered(alertId: string): Promise<ComputePanelAPI.IBudgetAlert>;
+}
+
+/**
  * The server connection settings the client reads; a subset of
  * `ServerConnection.ISettings`.
  */
@@ -608,7 +718,7 @@ function blobText(blob: Blob): Promise<string> {
 /**
  * The axios client of `/compute-panel/...`.
  */
-export class ComputePanelClient implements IComputePanelClient {
+export class ComputePanelClient implements IComputePanelClient, IBudgetClient {
   constructor(options: ComputePanelClient.IOptions) {
     const settings = options.serverSettings;
     this.baseUrl = URLExt.join(settings.baseUrl, 'compute-panel');
@@ -809,6 +919,17 @@ export class ComputePanelClient implements IComputePanelClient {
     return this._request({
       method: 'DELETE',
       url: `grants/${encodeURIComponent(grantId)}/members/${encodeURIComponent(user)}`
+    });
+  }
+
+  alerts(): Promise<ComputePanelAPI.IAlerts> {
+    return this._request({ method: 'GET', url: 'alerts' });
+  }
+
+  markAlertDelivered(alertId: string): Promise<ComputePanelAPI.IBudgetAlert> {
+    return this._request({
+      method: 'POST',
+      url: `alerts/${encodeURIComponent(alertId)}/delivered`
     });
   }
 

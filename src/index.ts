@@ -18,6 +18,8 @@ import { DisposableSet } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 
 import { ComputePanelAPI, ComputePanelClient } from './api';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- it must poll for budget alerts from activation on
+import { BudgetNotifier } from './budget';
 import type { DashboardWidget } from './dashboard/widget';
 import { computePanelIcon } from './icons';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- it must listen for idle warnings from activation on
@@ -515,13 +517,65 @@ const dashboardPlugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
+/**
+ * Budget alerts, the countdown before a spent grant's kernels are stopped, and
+ * the stop.
+ */
+const budgetPlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:budget',
+  description:
+    "Shows grant budget alerts, a countdown with Move to the free tier before a spent grant's paid kernels are stopped, and the stop.",
+  autoStart: true,
+  requires: [IComputePanelModel, INotebookTracker],
+  optional: [ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    tracker: INotebookTracker,
+    translator: ITranslator | null
+  ): void => {
+    // Lives as long as the application (its poll stands by while hidden).
+    const notifier = new BudgetNotifier({
+      client: new ComputePanelClient({
+        serverSettings: app.serviceManager.serverSettings
+      }),
+      model,
+      events: app.serviceManager.events.stream,
+      translator: translator ?? undefined,
+      findNotebook: kernelId => {
+        const panel = tracker.find(
+          widget => widget.sessionContext.session?.kernel?.id === kernelId
+        );
+        return panel ? { label: panel.title.label, panel } : null;
+      },
+      moveToTier: async (panel, tierId) => {
+        if (model.notebook !== panel) {
+          app.shell.activateById(panel.id);
+          model.setNotebook(panel);
+        }
+        await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
+      }
+    });
+    // Ask once the handshake says the server extension is there.
+    const ready = (): void => {
+      if (model.handshake.status !== 'pending') {
+        model.stateChanged.disconnect(ready, notifier);
+        void notifier.refresh().catch(() => undefined);
+      }
+    };
+    model.stateChanged.connect(ready, notifier);
+    ready();
+  }
+};
+
 const plugins: JupyterFrontEndPlugin<any>[] = [
   modelPlugin,
   panelPlugin,
   statusBarPlugin,
   commandsPlugin,
   idlePlugin,
-  dashboardPlugin
+  dashboardPlugin,
+  budgetPlugin
 ];
 
 export default plugins;

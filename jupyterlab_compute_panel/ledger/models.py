@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -21,6 +32,10 @@ END_REASONS = (
     "lost",  # heartbeats stopped (killed process, lost host); closed at the last heartbeat
     "budget",  # shut down by budget enforcement
     "launch_failed",  # reserved, but the kernel did not start: no time billed
+    "completed",  # a re-run's kernel, stopped right after its last cell
+    "cell_error",  # a re-run's kernel, stopped after a cell raised
+    "cancelled",  # a re-run's kernel, stopped when its user cancelled it
+    "time_limit",  # a re-run's kernel, stopped at the re-run's time limit
 )
 
 
@@ -134,3 +149,86 @@ class Run(Base):
         Index("ix_runs_notebook_started", "notebook", "started"),
         Index("ix_runs_started", "started"),
     )
+
+
+RERUN_STATUSES = (
+    "running",  # its kernel started and its cells are executing
+    "completed",  # every cell ran
+    "failed",  # a cell raised, or the kernel died: ``error`` says which
+    "cancelled",  # stopped by its user
+    "timed_out",  # stopped at its time limit
+    "refused",  # the start was refused (budget, grant, tier): ``error`` is the sentence
+)
+
+
+class Rerun(Base):
+    """A headless execution of a notebook on a tier (a metered batch run)."""
+
+    __tablename__ = "reruns"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(1024))  # the notebook, as the contents API names it
+    output: Mapped[str | None] = mapped_column(String(1024), nullable=True)  # the executed copy
+    tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id"))
+    grant_id: Mapped[str | None] = mapped_column(ForeignKey("grants.id"), nullable=True)
+    kernelspec: Mapped[str] = mapped_column(String(255))
+    run_id: Mapped[str | None] = mapped_column(ForeignKey("runs.id"), nullable=True, index=True)
+    source_run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)  # the run it repeats
+    status: Mapped[str] = mapped_column(String(16))
+    cells_total: Mapped[int] = mapped_column(Integer)
+    cells_done: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    time_limit_s: Mapped[int] = mapped_column(Integer)
+    created: Mapped[dt.datetime] = mapped_column(DateTime)
+    ended: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("ix_reruns_user_source", "user", "source", "created"),)
+
+
+class BudgetAlert(Base):
+    """A grant crossed an alert threshold of its budget: one row per recipient.
+
+    Rows, not events, because several servers share the ledger and the PI's server is
+    not the one metering the student's kernel: each server shows its owner's
+    undelivered rows. Unique per (grant, threshold, budget, recipient), so servers
+    racing on the same crossing insert it once, and a new budget fires again.
+    """
+
+    __tablename__ = "budget_alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"))
+    threshold_pct: Mapped[int] = mapped_column(Integer)
+    budget_micros: Mapped[int] = mapped_column(BigInteger)  # the budget when it was crossed
+    recipient: Mapped[str] = mapped_column(String(200))
+    spent_micros: Mapped[int] = mapped_column(BigInteger)  # spent at the crossing
+    created: Mapped[dt.datetime] = mapped_column(DateTime)
+    delivered: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("grant_id", "threshold_pct", "budget_micros", "recipient", name="uq_budget_alerts_once"),
+        # GET /compute-panel/alerts: a user's undelivered alerts.
+        Index("ix_budget_alerts_inbox", "recipient", "delivered", "created"),
+    )
+
+
+ENVIRONMENT_STATUSES = (
+    "complete",  # every part was gathered
+    "partial",  # some parts are missing; the fingerprint's "missing" says which and why
+    "failed",  # the capture could not run; error says why
+)
+
+
+class RunEnvironment(Base):
+    """A run's environment fingerprint, captured when its kernel is first ready."""
+
+    __tablename__ = "run_environments"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
+    captured_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    fingerprint: Mapped[str] = mapped_column(Text)  # JSON, schema in fingerprint/parse.py
+    # "sha256:<hex>" over the sorted name==version lines: compare environments with one index lookup.
+    packages_hash: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
