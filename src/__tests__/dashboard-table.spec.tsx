@@ -162,6 +162,34 @@ describe('Pager', () => {
     pager.dispose();
   });
 
+  it('refreshes in place: same count, old rows until the new ones arrive', async () => {
+    let version = 1;
+    const fetch = jest.fn(
+      async (_: string, offset: number): Promise<IPage<IRow>> => ({
+        rows: Array.from({ length: 100 }, (__, i) => ({
+          n: (offset + i) * version
+        })),
+        count: 1000
+      })
+    );
+    const pager = makePager({ fetch, query: '' });
+    await pager.load();
+    pager.ensure(500, 510);
+    await flush();
+    expect(pager.rowAt(505)).toEqual({ n: 505 });
+    version = 2;
+    const refreshed = pager.refresh();
+    // While page 0 is fetched again, the count and the old rows remain.
+    expect(pager.count).toBe(1000);
+    expect(pager.rowAt(505)).toEqual({ n: 505 });
+    await refreshed;
+    expect(pager.rowAt(5)).toEqual({ n: 10 });
+    pager.ensure(500, 510);
+    await flush();
+    expect(pager.rowAt(505)).toEqual({ n: 1010 });
+    pager.dispose();
+  });
+
   it('reports a failed page and recovers on reload', async () => {
     const fetch = jest
       .fn()

@@ -169,7 +169,8 @@ export class DashboardModel implements IDisposable {
     try {
       const [data] = await Promise.all([
         this._client.dashboard(this.grantId),
-        this.runs.count === null ? this.runs.load() : this.runs.reload()
+        // A refresh keeps the runs table where the user scrolled it.
+        this.runs.count === null ? this.runs.load() : this.runs.refresh()
       ]);
       if (generation !== this._generation || this._isDisposed) {
         return;

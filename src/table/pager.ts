@@ -92,7 +92,9 @@ export class Pager<Row, Query> implements IDisposable {
    * The row at `index`, or undefined while its page is not loaded.
    */
   rowAt(index: number): Row | undefined {
-    const page = this._pages.get(Math.floor(index / this.pageSize));
+    const number = Math.floor(index / this.pageSize);
+    // A refreshed page not back yet shows its previous rows meanwhile.
+    const page = this._pages.get(number) ?? this._stale.get(number);
     return page ? page[index % this.pageSize] : undefined;
   }
 
@@ -130,10 +132,29 @@ export class Pager<Row, Query> implements IDisposable {
   }
 
   /**
+   * Fetch the pages again for the same query (the data changed), keeping
+   * the count and showing the previous rows until their page is back, so a
+   * table keeps its scroll position.
+   */
+  refresh(): Promise<void> {
+    if (this._count === null) {
+      return this.reload();
+    }
+    this._generation++;
+    this._stale = this._pages;
+    this._pages = new Map();
+    this._pending.clear();
+    this._order = [];
+    this._requests = 0;
+    return this._load(0);
+  }
+
+  /**
    * Drop every page and load the first again (same query).
    */
   reload(): Promise<void> {
     this._generation++;
+    this._stale = new Map();
     this._pages.clear();
     this._pending.clear();
     this._order = [];
@@ -151,6 +172,7 @@ export class Pager<Row, Query> implements IDisposable {
     }
     this._isDisposed = true;
     this._pages.clear();
+    this._stale.clear();
     Signal.clearData(this);
   }
 
@@ -209,6 +231,7 @@ export class Pager<Row, Query> implements IDisposable {
   private _query: Query;
   private _maxPages: number;
   private _pages = new Map<number, Row[]>();
+  private _stale = new Map<number, Row[]>();
   private _pending = new Set<number>();
   private _order: number[] = [];
   private _count: number | null = null;
