@@ -31,7 +31,7 @@ AIM_MS = 500.0
 
 
 def notebook(cells: int, jitter: float, seed: int, image_bytes: bytes) -> str:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - benchmark data, not secrets
     nb = nbformat.v4.new_notebook()
     for i in range(cells):
         cell = nbformat.v4.new_code_cell(f"step({i})\nreport(model, data, epoch={i})")
@@ -43,7 +43,9 @@ def notebook(cells: int, jitter: float, seed: int, image_bytes: bytes) -> str:
         text = "".join(f"batch {b}: loss {loss * (1 + b / 100):.8f} acc {acc:.8f}\n" for b in range(5))
         cell.outputs = [
             nbformat.v4.new_output("stream", name="stdout", text=text),
-            nbformat.v4.new_output("execute_result", data={"text/plain": f"{{'loss': {loss:.10f}, 'acc': {acc:.10f}}}"}),
+            nbformat.v4.new_output(
+                "execute_result", data={"text/plain": f"{{'loss': {loss:.10f}, 'acc': {acc:.10f}}}"}
+            ),
         ]
         if i % 10 == 0:
             data = image_bytes if not (jitter and i == 100) else image_bytes[::-1]
@@ -66,7 +68,7 @@ def main() -> int:
     parser.add_argument("--cells", type=int, default=200)
     parser.add_argument("--strict", action="store_true")
     args = parser.parse_args()
-    image = random.Random(1).randbytes(40_000)
+    image = random.Random(1).randbytes(40_000)  # noqa: S311 - benchmark data, not secrets
     a_text = notebook(args.cells, 0.0, 1, image)
     b_text = notebook(args.cells, 2e-5, 2, image)
     times, result = [], None
