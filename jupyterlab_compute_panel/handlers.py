@@ -147,6 +147,7 @@ class VersionHandler(BaseHandler):
                 "version": __version__,
                 "api": API_VERSION,
                 "owner": service.owner if service else None,
+                "admin": service.is_admin if service else False,
                 "catalog_error": self.settings.get("compute_panel_error"),
             }
         )

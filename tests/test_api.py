@@ -57,7 +57,7 @@ def raw(jp_serverapp, http_server_client, jp_base_url, jp_auth_header):
 async def test_version(api, service):
     status, body = await api("GET", "compute-panel/version")
     assert status == 200
-    assert body == {"version": __version__, "api": 1, "owner": "alice", "catalog_error": None}
+    assert body == {"version": __version__, "api": 1, "owner": "alice", "admin": False, "catalog_error": None}
 
 
 async def test_tiers(api, service):
