@@ -295,7 +295,11 @@ export namespace ComputePanelAPI {
     | 'server_restart'
     | 'lost'
     | 'budget'
-    | 'launch_failed';
+    | 'launch_failed'
+    | 'completed'
+    | 'cell_error'
+    | 'cancelled'
+    | 'time_limit';
 
   export interface IRun {
     id: string;
@@ -337,6 +341,7 @@ export namespace ComputePanelAPI {
     user?: string;
     kernel?: string;
     status?: 'open' | 'closed';
+    end_reason?: EndReason;
     since?: string;
     until?: string;
     limit?: number;
@@ -502,6 +507,120 @@ export namespace ComputePanelAPI {
     stopped: IBudgetStop[];
     server_time: string;
   }
+
+  /**
+   * A run's environment fingerprint (GET /runs/{id}/environment).
+   */
+  export interface IEnvironment {
+    run_id: string;
+    captured_at: string;
+    status: 'complete' | 'partial' | 'failed';
+    error: string | null;
+    packages_hash: string | null;
+    /**
+     * Python, packages, frameworks, CUDA, GPUs, CPU, host, tier, notebook
+     * hash, git; `missing` names the parts not gathered and why.
+     */
+    fingerprint: Record<string, any>;
+  }
+
+  export type RerunStatus =
+    'running' | 'completed' | 'failed' | 'cancelled' | 'timed_out' | 'refused';
+
+  /**
+   * A headless re-run of a notebook on a tier (GET /reruns/{id}).
+   */
+  export interface IRerun {
+    id: string;
+    user: string;
+    source: string;
+    output: string | null;
+    tier_id: string;
+    grant_id: string | null;
+    kernelspec: string;
+    run_id: string | null;
+    source_run_id: string | null;
+    status: RerunStatus;
+    cells_total: number;
+    cells_done: number;
+    current_cell: number | null;
+    kernel_id: string | null;
+    error: string | null;
+    time_limit_s: number;
+    created: string;
+    ended: string | null;
+  }
+
+  /**
+   * POST /reruns body.
+   */
+  export interface IRerunRequest {
+    path: string;
+    tier_id: string;
+    grant_id?: string | null;
+    time_limit_s?: number;
+    source_run_id?: string;
+  }
+
+  export type CellVerdict = 'same' | 'within_tolerance' | 'differs' | 'missing';
+
+  export interface ICompareOutput {
+    /**
+     * 'text:stdout', 'text:text/plain', 'text:error', or a MIME type (hashed).
+     */
+    kind: string;
+    content: string;
+  }
+
+  export interface ICompareCell {
+    index: number;
+    source: string;
+    source_differs: boolean;
+    /**
+     * One per run; the baseline's is null.
+     */
+    verdicts: (CellVerdict | null)[];
+    max_rel_diff: number | null;
+    durations_s: (number | null)[];
+    /**
+     * Only for cells that are not the same in every run.
+     */
+    outputs?: (ICompareOutput[] | null)[];
+  }
+
+  export interface ICompareRun {
+    id: string;
+    label: string;
+    duration_s: number;
+    time_s: number;
+    cost: IMoney;
+    outputs_available: boolean;
+    tier_id: string;
+    user: string;
+    notebook: string | null;
+    status: 'open' | 'closed';
+    rerun_id: string | null;
+    output: string | null;
+  }
+
+  /**
+   * GET /compare answer.
+   */
+  export interface ICompareResult {
+    rtol: number;
+    atol: number;
+    timing: 'cells' | 'runs';
+    runs: ICompareRun[];
+    environment: {
+      fields: { key: string; values: unknown[] }[];
+      packages: { name: string; versions: (string | null)[] }[];
+      missing: number[];
+    };
+    cells: ICompareCell[];
+    differing_cells: number[];
+    verdict: 'match' | 'match_within_tolerance' | 'differ' | 'incomplete';
+    summary: string;
+  }
 }
 
 /**
@@ -649,6 +768,32 @@ export interface IBudgetClient {
 }
 
 /**
+ * What run history, re-runs and compare need from a client.
+ */
+export interface IReproduceClient {
+  environment(runId: string): Promise<ComputePanelAPI.IEnvironment>;
+  /**
+   * The user's re-runs, newest first; of one notebook with `path`.
+   */
+  reruns(path?: string): Promise<ComputePanelAPI.IRerun[]>;
+  rerun(rerunId: string): Promise<ComputePanelAPI.IRerun>;
+  /**
+   * Start a re-run; answers once its kernel runs (403 carries the refusal).
+   */
+  startRerun(
+    request: ComputePanelAPI.IRerunRequest
+  ): Promise<ComputePanelAPI.IRerun>;
+  cancelRerun(rerunId: string): Promise<ComputePanelAPI.IRerun>;
+  /**
+   * Compare runs of one notebook; the first is the baseline.
+   */
+  compare(
+    runIds: string[],
+    rtol?: number
+  ): Promise<ComputePanelAPI.ICompareResult>;
+}
+
+/**
  * The server connection settings the client reads; a subset of
  * `ServerConnection.ISettings`.
  */
@@ -718,7 +863,9 @@ function blobText(blob: Blob): Promise<string> {
 /**
  * The axios client of `/compute-panel/...`.
  */
-export class ComputePanelClient implements IComputePanelClient, IBudgetClient {
+export class ComputePanelClient
+  implements IComputePanelClient, IBudgetClient, IReproduceClient
+{
   constructor(options: ComputePanelClient.IOptions) {
     const settings = options.serverSettings;
     this.baseUrl = URLExt.join(settings.baseUrl, 'compute-panel');
@@ -931,6 +1078,53 @@ export class ComputePanelClient implements IComputePanelClient, IBudgetClient {
       method: 'POST',
       url: `alerts/${encodeURIComponent(alertId)}/delivered`
     });
+  }
+
+  environment(runId: string): Promise<ComputePanelAPI.IEnvironment> {
+    return this._request({
+      method: 'GET',
+      url: `runs/${encodeURIComponent(runId)}/environment`
+    });
+  }
+
+  async reruns(path?: string): Promise<ComputePanelAPI.IRerun[]> {
+    const body = await this._request<{ reruns: ComputePanelAPI.IRerun[] }>({
+      method: 'GET',
+      url: 'reruns',
+      params: path === undefined ? {} : { path }
+    });
+    return body.reruns;
+  }
+
+  rerun(rerunId: string): Promise<ComputePanelAPI.IRerun> {
+    return this._request({
+      method: 'GET',
+      url: `reruns/${encodeURIComponent(rerunId)}`
+    });
+  }
+
+  startRerun(
+    request: ComputePanelAPI.IRerunRequest
+  ): Promise<ComputePanelAPI.IRerun> {
+    return this._request({ method: 'POST', url: 'reruns', data: request });
+  }
+
+  cancelRerun(rerunId: string): Promise<ComputePanelAPI.IRerun> {
+    return this._request({
+      method: 'DELETE',
+      url: `reruns/${encodeURIComponent(rerunId)}`
+    });
+  }
+
+  compare(
+    runIds: string[],
+    rtol?: number
+  ): Promise<ComputePanelAPI.ICompareResult> {
+    const params: Record<string, string> = { runs: runIds.join(',') };
+    if (rtol !== undefined) {
+      params.rtol = String(rtol);
+    }
+    return this._request({ method: 'GET', url: 'compare', params });
   }
 
   private async _request<T>(config: AxiosRequestConfig): Promise<T> {
