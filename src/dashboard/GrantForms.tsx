@@ -117,6 +117,106 @@ export function grantEdit(
 }
 
 /**
+ * The tiers a grant pays for: every tier (null), or the ones checked.
+ */
+function AllowedTiersField(props: {
+  tiers: readonly { id: string; label: string }[];
+  value: string[] | null;
+  error?: string;
+  onChange: (value: string[] | null) => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { tiers, value, trans } = props;
+  const all = value === null;
+  return (
+    <fieldset className="jp-ComputePanel-fieldset">
+      <legend>{trans.__('Allowed tiers')}</legend>
+      <label>
+        <input
+          type="checkbox"
+          checked={all}
+          onChange={e =>
+            props.onChange(e.target.checked ? null : tiers.map(t => t.id))
+          }
+        />
+        {trans.__('Every tier')}
+      </label>
+      {tiers.map(tier => (
+        <label key={tier.id}>
+          <input
+            type="checkbox"
+            disabled={all}
+            checked={all || value.includes(tier.id)}
+            onChange={e => {
+              const current = value ?? [];
+              props.onChange(
+                e.target.checked
+                  ? [...current, tier.id]
+                  : current.filter(id => id !== tier.id)
+              );
+            }}
+          />
+          {tier.label}
+        </label>
+      ))}
+      {props.error ? (
+        <span className="jp-ComputePanel-fieldError" role="alert">
+          {props.error}
+        </span>
+      ) : null}
+    </fieldset>
+  );
+}
+
+/**
+ * The grant's two switches, hard stop and sensitive data, with their errors.
+ */
+function PolicyChecks(props: {
+  hardStop: boolean;
+  sensitive: boolean;
+  errors: { [field: string]: string };
+  onChange: (field: 'hard_stop' | 'sensitive', value: boolean) => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { errors, trans } = props;
+  const check = (
+    field: 'hard_stop' | 'sensitive',
+    checked: boolean,
+    label: string
+  ) => (
+    <>
+      <label>
+        <input
+          type="checkbox"
+          checked={checked}
+          onChange={e => props.onChange(field, e.target.checked)}
+        />
+        {label}
+      </label>
+      {errors[field] ? (
+        <span className="jp-ComputePanel-fieldError" role="alert">
+          {errors[field]}
+        </span>
+      ) : null}
+    </>
+  );
+  return (
+    <div className="jp-ComputePanel-checks">
+      {check(
+        'hard_stop',
+        props.hardStop,
+        trans.__('Hard stop: shut paid kernels down when the budget is spent')
+      )}
+      {check(
+        'sensitive',
+        props.sensitive,
+        trans.__('Sensitive data: never on community tiers')
+      )}
+    </div>
+  );
+}
+
+/**
  * A labelled field with its error beside it.
  */
 function Field(props: {
@@ -207,7 +307,6 @@ export function GrantEditForm(props: GrantEditForm.IProps): JSX.Element {
     }
   };
 
-  const allTiers = values.allowed_tiers === null;
   return (
     <form
       className="jp-ComputePanel-form"
@@ -258,46 +357,13 @@ export function GrantEditForm(props: GrantEditForm.IProps): JSX.Element {
           />
         )}
       </Field>
-      <fieldset className="jp-ComputePanel-fieldset">
-        <legend>{trans.__('Allowed tiers')}</legend>
-        <label>
-          <input
-            type="checkbox"
-            checked={allTiers}
-            onChange={e =>
-              set(
-                'allowed_tiers',
-                e.target.checked ? null : props.tiers.map(t => t.id)
-              )
-            }
-          />
-          {trans.__('Every tier')}
-        </label>
-        {props.tiers.map(tier => (
-          <label key={tier.id}>
-            <input
-              type="checkbox"
-              disabled={allTiers}
-              checked={allTiers || values.allowed_tiers!.includes(tier.id)}
-              onChange={e => {
-                const current = values.allowed_tiers ?? [];
-                set(
-                  'allowed_tiers',
-                  e.target.checked
-                    ? [...current, tier.id]
-                    : current.filter(id => id !== tier.id)
-                );
-              }}
-            />
-            {tier.label}
-          </label>
-        ))}
-        {errors.allowed_tiers ? (
-          <span className="jp-ComputePanel-fieldError" role="alert">
-            {errors.allowed_tiers}
-          </span>
-        ) : null}
-      </fieldset>
+      <AllowedTiersField
+        tiers={props.tiers}
+        value={values.allowed_tiers}
+        error={errors.allowed_tiers}
+        onChange={value => set('allowed_tiers', value)}
+        trans={trans}
+      />
       <Field
         id={`${prefix}-thresholds`}
         label={trans.__('Alert thresholds (% of the budget)')}
@@ -329,36 +395,13 @@ export function GrantEditForm(props: GrantEditForm.IProps): JSX.Element {
           />
         )}
       </Field>
-      <div className="jp-ComputePanel-checks">
-        <label>
-          <input
-            type="checkbox"
-            checked={values.hard_stop}
-            onChange={e => set('hard_stop', e.target.checked)}
-          />
-          {trans.__(
-            'Hard stop: shut paid kernels down when the budget is spent'
-          )}
-        </label>
-        {errors.hard_stop ? (
-          <span className="jp-ComputePanel-fieldError" role="alert">
-            {errors.hard_stop}
-          </span>
-        ) : null}
-        <label>
-          <input
-            type="checkbox"
-            checked={values.sensitive}
-            onChange={e => set('sensitive', e.target.checked)}
-          />
-          {trans.__('Sensitive data: never on community tiers')}
-        </label>
-        {errors.sensitive ? (
-          <span className="jp-ComputePanel-fieldError" role="alert">
-            {errors.sensitive}
-          </span>
-        ) : null}
-      </div>
+      <PolicyChecks
+        hardStop={values.hard_stop}
+        sensitive={values.sensitive}
+        errors={errors}
+        onChange={(field, value) => set(field, value)}
+        trans={trans}
+      />
       {formError ? (
         <p className="jp-ComputePanel-fieldError" role="alert">
           {formError}
@@ -734,7 +777,6 @@ export function NewGrantForm(props: NewGrantForm.IProps): JSX.Element {
     </Field>
   );
 
-  const allTiers = values.allowed_tiers === null;
   return (
     <form
       className="jp-ComputePanel-form jp-ComputePanel-newGrant"
@@ -778,70 +820,26 @@ export function NewGrantForm(props: NewGrantForm.IProps): JSX.Element {
         {},
         trans.__('separated by commas')
       )}
-      <fieldset className="jp-ComputePanel-fieldset">
-        <legend>{trans.__('Allowed tiers')}</legend>
-        <label>
-          <input
-            type="checkbox"
-            checked={allTiers}
-            onChange={e =>
-              set(
-                'allowed_tiers',
-                e.target.checked ? null : props.tiers.map(t => t.id)
-              )
-            }
-          />
-          {trans.__('Every tier')}
-        </label>
-        {props.tiers.map(tier => (
-          <label key={tier.id}>
-            <input
-              type="checkbox"
-              disabled={allTiers}
-              checked={allTiers || values.allowed_tiers!.includes(tier.id)}
-              onChange={e => {
-                const current = values.allowed_tiers ?? [];
-                set(
-                  'allowed_tiers',
-                  e.target.checked
-                    ? [...current, tier.id]
-                    : current.filter(id => id !== tier.id)
-                );
-              }}
-            />
-            {tier.label}
-          </label>
-        ))}
-        {errors.allowed_tiers ? (
-          <span className="jp-ComputePanel-fieldError" role="alert">
-            {errors.allowed_tiers}
-          </span>
-        ) : null}
-      </fieldset>
+      <AllowedTiersField
+        tiers={props.tiers}
+        value={values.allowed_tiers}
+        error={errors.allowed_tiers}
+        onChange={value => set('allowed_tiers', value)}
+        trans={trans}
+      />
       {text('alert_thresholds', trans.__('Alert thresholds (% of the budget)'))}
       {text('min_runtime_minutes', trans.__('Minimum runtime (minutes)'), {
         type: 'number',
         min: 0,
         max: 1440
       })}
-      <div className="jp-ComputePanel-checks">
-        <label>
-          <input
-            type="checkbox"
-            checked={values.hard_stop}
-            onChange={e => set('hard_stop', e.target.checked)}
-          />
-          {trans.__('Hard stop')}
-        </label>
-        <label>
-          <input
-            type="checkbox"
-            checked={values.sensitive}
-            onChange={e => set('sensitive', e.target.checked)}
-          />
-          {trans.__('Sensitive data')}
-        </label>
-      </div>
+      <PolicyChecks
+        hardStop={values.hard_stop}
+        sensitive={values.sensitive}
+        errors={errors}
+        onChange={(field, value) => set(field, value)}
+        trans={trans}
+      />
       {formError ? (
         <p className="jp-ComputePanel-fieldError" role="alert">
           {formError}
