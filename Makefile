@@ -53,6 +53,9 @@ $(STAMP)/ui-tests: ui-tests/package.json ui-tests/package-lock.json | $(STAMP)
 setup: $(STAMP)/python $(STAMP)/labextension
 
 start: setup
+	@# The examples, copied once into the demo's root (your edits and executed copies stay there, untracked).
+	mkdir -p demo/notebooks/examples && for nb in examples/*.ipynb; do \
+	  [ -e "demo/notebooks/$$nb" ] || cp "$$nb" "demo/notebooks/$$nb"; done
 	$(BIN)/jupyter compute-panel grants import demo/grants.json
 	me=$$($(BIN)/jupyter compute-panel whoami) && for grant in nsf-cns-2401234 erc-stg-101076543; do \
 	  $(BIN)/jupyter compute-panel grants add-member $$grant "$$me" member; done
