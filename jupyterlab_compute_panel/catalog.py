@@ -281,6 +281,14 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     unknown = sorted(set(backend_data) - {"provisioner", "config"})
     if unknown:
         raise f.fail(f"backend.{unknown[0]}", "is not a backend field (known: provisioner, config)")
+    if known_provisioners is not None and provisioner in known_provisioners:
+        from .remote.backends import BackendConfigError, check_backend_config
+
+        try:
+            check_backend_config(provisioner, backend_config)
+        except BackendConfigError as e:
+            path, _, problem = str(e).partition(": ")
+            raise f.fail(f"backend.config.{path}", problem) from None
 
     return Tier(
         id=tier_id,
