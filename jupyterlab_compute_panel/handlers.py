@@ -176,6 +176,8 @@ class TiersHandler(BaseHandler):
                     "backend": {"provisioner": tier.backend.provisioner},
                     "kernelspecs": service.kernelspec_names.get(tier.id, {}),
                     "running": running.get(tier.id, 0),
+                    # Nodes reachable and free (SSH tiers); None where there is nothing to check.
+                    "availability": service.availability.get(tier.id) if service.availability else None,
                 }
             )
         self.reply({"tiers": tiers})

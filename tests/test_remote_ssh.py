@@ -57,7 +57,10 @@ def catalog(node: RemoteNode, **backend) -> list[dict]:
             "reliability": "community",
             "hardware": {"gpu": {"model": "NVIDIA GeForce RTX 4090", "count": 1}},
             "price": {"per_hour": "0.50", "currency": "USD", "source": "test", "date": "2026-11-01"},
-            "backend": {"provisioner": "compute-panel-ssh", "config": node.backend_config(**backend)},
+            "backend": {
+                "provisioner": "compute-panel-ssh",
+                "config": node.backend_config(**{"max_kernels": 1, **backend}),
+            },
         },
     ]
 
@@ -199,6 +202,57 @@ async def test_a_wrong_host_key_is_refused_with_a_clear_message(jp_fetch, api, g
     [run] = await runs_of(api, tier="rtx-node")
     assert run["status"] == "closed" and run["end_reason"] == "launch_failed"
     assert not node.agents()
+
+
+async def availability(api, service) -> dict:
+    await service.availability.refresh()
+    status, body = await api("GET", "compute-panel/tiers")
+    assert status == 200, body
+    return {t["id"]: t["availability"] for t in body["tiers"]}
+
+
+async def test_the_tier_card_says_how_many_nodes_are_reachable_and_free(jp_fetch, api, grants, service, node):
+    before = await availability(api, service)
+    assert before["local-cpu"] is None  # nothing to check
+    rtx = before["rtx-node"]
+    assert (rtx["nodes"], rtx["reachable"], rtx["free"], rtx["reason"]) == (1, 1, 1, None)
+    assert rtx["hosts"] == [
+        {"host": node.address, "reachable": True, "kernels": 0, "max_kernels": 1, "free": True, "error": None}
+    ]
+
+    response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": NODE}))
+    kernel_id = json.loads(response.body)["id"]
+    busy = (await availability(api, service))["rtx-node"]
+    assert (busy["reachable"], busy["free"], busy["hosts"][0]["kernels"]) == (1, 0, 1)
+    assert busy["reason"] == (
+        f"RTX node cannot take a kernel now. All its reachable nodes are busy ({node.address}: 1 of 1 kernels): "
+        "try again later or choose another tier."
+    )
+    with pytest.raises(HTTPClientError) as refused:
+        await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": NODE}))
+    assert refused.value.code == 403
+    assert "All its reachable nodes are busy" in json.loads(refused.value.response.body)["message"]
+    await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+
+
+async def test_a_tier_whose_nodes_are_all_down_says_why_and_cannot_be_chosen(jp_fetch, api, grants, service, node):
+    node.link(up=False)
+    try:
+        down = (await availability(api, service))["rtx-node"]
+        assert (down["nodes"], down["reachable"], down["free"]) == (1, 0, 0)
+        assert down["reason"].startswith(
+            f"RTX node cannot take a kernel now. Its node is down: {node.address} cannot be reached over SSH"
+        )
+        with pytest.raises(HTTPClientError) as refused:
+            await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": NODE}))
+        assert refused.value.code == 403
+        message = json.loads(refused.value.response.body)["message"]
+        assert message.startswith(
+            f"No node can take this kernel. Its node is down: {node.address} cannot be reached over SSH"
+        )
+    finally:
+        node.link(up=True)
+    assert (await availability(api, service))["rtx-node"]["free"] == 1
 
 
 # -- a real server process, killed or stopped --------------------------------------
