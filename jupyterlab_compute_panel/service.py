@@ -151,6 +151,8 @@ class MeteringService:
         self.environment: Any = None
         # Availability of remote tiers (remote/health.py); set by the server extension.
         self.availability: Any = None
+        # Rates read from providers' price lists (remote/prices.py); set by the server extension.
+        self.prices: Any = None
 
     # -- plumbing -------------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
