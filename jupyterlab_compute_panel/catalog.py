@@ -306,8 +306,7 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
         try:
             check_backend_config(provisioner, backend_config)
         except BackendConfigError as e:
-            path, _, problem = str(e).partition(": ")
-            raise f.fail(f"backend.config.{path}", problem) from None
+            raise f.fail(f"backend.{e.path}", e.problem) from None
 
     return Tier(
         id=tier_id,

@@ -18,7 +18,12 @@ GROUP = "jupyter_client.kernel_provisioners"
 
 
 class BackendConfigError(ValueError):
-    """``<path under backend.config>: problem``."""
+    """A backend setting refused: ``path`` under the tier's ``backend`` and the problem."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
 
 
 def provisioner_class(name: str) -> type | None:
@@ -38,12 +43,15 @@ def check_backend_config(provisioner: str, config: Mapping[str, Any]) -> None:
         try:
             parse_settings(config)
         except SshConfigError as e:
-            raise BackendConfigError(str(e)) from None
+            field, _, problem = str(e).partition(": ")
+            raise BackendConfigError(f"config.{field}", problem) from None
         return
     try:
         cls = provisioner_class(provisioner)
     except Exception as e:  # noqa: BLE001 - a provisioner that cannot load is one line
-        raise BackendConfigError(f"the provisioner {provisioner!r} cannot be loaded ({e})") from None
+        raise BackendConfigError(
+            "provisioner", f"{provisioner!r} is installed but cannot be loaded ({_first_line(e)})"
+        ) from None
     if cls is None:
         return  # not installed: the catalog says so itself
     traits = cls.class_traits(config=True)
@@ -51,11 +59,13 @@ def check_backend_config(provisioner: str, config: Mapping[str, Any]) -> None:
         trait = traits.get(key)
         if trait is None:
             known = ", ".join(sorted(traits)) or "none"
-            raise BackendConfigError(f"{key}: is not a setting of {provisioner} (its settings: {known})")
+            raise BackendConfigError(f"config.{key}", f"is not a setting of {provisioner} (its settings: {known})")
         try:
             trait.validate(None, value) if _validates_without_owner(trait) else None
         except Exception as e:  # noqa: BLE001 - traitlets raises TraitError and friends
-            raise BackendConfigError(f"{key}: {provisioner} does not accept {value!r} ({_first_line(e)})") from None
+            raise BackendConfigError(
+                f"config.{key}", f"{provisioner} does not accept {value!r} ({_first_line(e)})"
+            ) from None
 
 
 def _validates_without_owner(trait: Any) -> bool:
