@@ -187,7 +187,10 @@ def make_node() -> RemoteNode:
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "compute-panel-tests", "-f", str(node.key_file))
         other_key = folder / "other_host_key"
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "impostor", "-f", str(other_key))
-        (folder / "authorized_keys").write_text(Path(f"{node.key_file}.pub").read_text())
+        # Restricted as docs/deployment.md tells admins to: commands and forwards to the node's loopback only.
+        (folder / "authorized_keys").write_text(
+            f'restrict,port-forwarding,permitopen="127.0.0.1:*" {Path(f"{node.key_file}.pub").read_text()}'
+        )
         node.known_hosts.write_text(f"{node.address} {Path(f'{host_key}.pub').read_text().strip()}\n")
         node.wrong_known_hosts.write_text(f"{node.address} {Path(f'{other_key}.pub').read_text().strip()}\n")
         config = folder / "sshd_config"
