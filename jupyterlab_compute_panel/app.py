@@ -24,6 +24,8 @@ from .fingerprint.capture import EnvironmentCapture
 from .idle import IdleCuller
 from .ledger import Ledger, LedgerError
 from .ledger.reruns import close_abandoned
+from .remote.health import Availability
+from .remote.prices import PriceSources, with_last_good_rates
 from .rerun import RerunManager
 from .service import RUN_EVENT_SCHEMA, MeteringService
 
@@ -105,6 +107,16 @@ class ComputePanel(ExtensionApp):
     ).tag(config=True)
     rerun_time_limit = Int(3600, help="Seconds a re-run may take when its request names no limit.").tag(config=True)
     rerun_max_time_limit = Int(86400, help="The longest time limit a re-run may ask for, in seconds.").tag(config=True)
+    price_refresh_interval = Float(
+        3600.0,
+        help="Seconds between readings of the price lists that tiers name in price.list. A list that cannot be "
+        "read or is malformed leaves the tier at its last good rate.",
+    ).tag(config=True)
+    availability_interval = Float(
+        30.0,
+        help="Seconds between checks of the nodes of remote (SSH) tiers: reachable, host key, kernels running "
+        "against max_kernels. Shown on the tier cards; a tier with no free node cannot be chosen.",
+    ).tag(config=True)
     capture_environment = Bool(
         True,
         help="Capture an environment fingerprint of every run when its kernel is first ready: Python, packages, "
@@ -174,6 +186,14 @@ class ComputePanel(ExtensionApp):
             raise ConfigError(
                 f"ComputePanel.environment_timeout: must be between 1 and 600 seconds, got {self.environment_timeout}"
             )
+        if not 10 <= self.price_refresh_interval <= 30 * 86400:
+            raise ConfigError(
+                f"ComputePanel.price_refresh_interval: must be between 10 and {30 * 86400} seconds, got {self.price_refresh_interval}"
+            )
+        if not 1 <= self.availability_interval <= 86400:
+            raise ConfigError(
+                f"ComputePanel.availability_interval: must be between 1 and 86400 seconds, got {self.availability_interval}"
+            )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
         if not self.base_kernels:
@@ -206,6 +226,7 @@ class ComputePanel(ExtensionApp):
         ledger = Ledger(self.db_url)
         try:
             ledger.migrate()
+            catalog = with_last_good_rates(catalog, ledger.last_rate)
             ledger.sync_tiers(catalog)
         except LedgerError:
             raise
@@ -267,6 +288,8 @@ class ComputePanel(ExtensionApp):
                 timeout=self.environment_timeout,
                 log=self.log,
             )
+        service.prices = PriceSources(service, interval=self.price_refresh_interval, log=self.log)
+        service.availability = Availability(service.catalog, interval=self.availability_interval, log=self.log)
         idle = IdleCuller(
             service,
             serverapp.kernel_manager,
@@ -344,6 +367,10 @@ class ComputePanel(ExtensionApp):
         idle = self.settings.get("compute_panel_idle")
         if idle is not None:
             idle.start()
+        if service is not None and service.availability is not None:
+            service.availability.start()
+        if service is not None and service.prices is not None:
+            service.prices.start()
 
     async def stop_extension(self) -> None:
         # Kernels are shut down after extensions stop: keep the ledger open for them.
@@ -355,6 +382,10 @@ class ComputePanel(ExtensionApp):
             await idle.stop()
         service = self.settings.get("compute_panel_service")
         if service is not None:
+            if service.availability is not None:
+                await service.availability.stop()
+            if service.prices is not None:
+                await service.prices.stop()
             await service.stop()
 
 

@@ -73,6 +73,14 @@ class Backend:
 
 
 @dataclass(frozen=True)
+class PriceListRef:
+    """Where a tier's price is read from: a provider's price list and the tier's item in it."""
+
+    url: str
+    item: str
+
+
+@dataclass(frozen=True)
 class Tier:
     id: str
     label: str
@@ -87,6 +95,7 @@ class Tier:
     sensitive_data_allowed: bool
     idle_timeout_s: int | None
     backend: Backend
+    price_list: PriceListRef | None = None
 
     @property
     def free(self) -> bool:
@@ -234,7 +243,17 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     )
 
     price = f.mapping(data, "price")
-    f.known(price, "price", ("per_hour", "currency", "source", "date"))
+    f.known(price, "price", ("per_hour", "currency", "source", "date", "list"))
+    price_list = None
+    if price.get("list") is not None:
+        list_data = f.mapping(price, "list")
+        f.known(list_data, "price.list", ("url", "item"))
+        url, item = list_data.get("url"), list_data.get("item")
+        if not isinstance(url, str) or not re.match(r"^(https?://|file://|/)\S+$", url.strip()):
+            raise f.fail("price.list.url", f"must be an http(s):// or file:// URL or an absolute path, got {url!r}")
+        if not isinstance(item, str) or not item.strip():
+            raise f.fail("price.list.item", "must name the tier's entry in the price list")
+        price_list = PriceListRef(url.strip(), item.strip())
     try:
         rate = parse_amount(price.get("per_hour"))
     except MoneyError as e:
@@ -281,6 +300,13 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     unknown = sorted(set(backend_data) - {"provisioner", "config"})
     if unknown:
         raise f.fail(f"backend.{unknown[0]}", "is not a backend field (known: provisioner, config)")
+    if known_provisioners is not None and provisioner in known_provisioners:
+        from .remote.backends import BackendConfigError, check_backend_config
+
+        try:
+            check_backend_config(provisioner, backend_config)
+        except BackendConfigError as e:
+            raise f.fail(f"backend.{e.path}", e.problem) from None
 
     return Tier(
         id=tier_id,
@@ -296,6 +322,7 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
         sensitive_data_allowed=f.boolean(data, "sensitive_data_allowed", False),
         idle_timeout_s=f.integer(data, "idle_timeout_s", minimum=1),
         backend=Backend(provisioner, dict(backend_config)),
+        price_list=price_list,
     )
 
 

@@ -177,6 +177,10 @@ class TiersHandler(BaseHandler):
                     "backend": {"provisioner": tier.backend.provisioner},
                     "kernelspecs": service.kernelspec_names.get(tier.id, {}),
                     "running": running.get(tier.id, 0),
+                    # Nodes reachable and free (SSH tiers); None where there is nothing to check.
+                    "availability": service.availability.get(tier.id) if service.availability else None,
+                    # The last reading of the tier's price list; None for a price from the catalog.
+                    "price_list": service.prices.status(tier.id) if service.prices else None,
                 }
             )
         self.reply({"tiers": tiers})

@@ -149,6 +149,10 @@ class MeteringService:
         # ComputePanel.capture_environment is on. None in standalone metering (nbclient,
         # papermill outside a server), whose event loop may end before a capture does.
         self.environment: Any = None
+        # Availability of remote tiers (remote/health.py); set by the server extension.
+        self.availability: Any = None
+        # Rates read from providers' price lists (remote/prices.py); set by the server extension.
+        self.prices: Any = None
 
     # -- plumbing -------------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

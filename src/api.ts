@@ -91,6 +91,21 @@ export namespace ComputePanelAPI {
      */
     kernelspecs: { [base: string]: string };
     running: number;
+    /**
+     * Nodes of a remote tier that answer and have room; null where nothing is checked.
+     */
+    availability?: ITierAvailability | null;
+  }
+
+  export interface ITierAvailability {
+    nodes: number;
+    reachable: number;
+    free: number;
+    /**
+     * Why no kernel can start on the tier now; null when one can.
+     */
+    reason: string | null;
+    checked: string;
   }
 
   export interface IGrant {

@@ -567,6 +567,17 @@ class Ledger:
             ).all()
             return [tuple(r) for r in rows]
 
+    def last_rate(self, tier_id: str) -> tuple[int, str, str | None, dt.date | None] | None:
+        """(rate, currency, source, price date) of the tier's latest rate row, or None."""
+        with self.session() as s:
+            row = s.execute(
+                select(TierRate.rate_micros_per_hour, TierRate.currency, TierRate.source, TierRate.price_date)
+                .where(TierRate.tier_id == tier_id)
+                .order_by(TierRate.id.desc())
+                .limit(1)
+            ).first()
+            return tuple(row) if row is not None else None  # type: ignore[return-value]
+
     def running_by_tier(self) -> dict[str, int]:
         with self.session() as s:
             rows = s.execute(select(Run.tier_id, func.count()).where(Run.ended.is_(None)).group_by(Run.tier_id)).all()

@@ -50,6 +50,8 @@ export namespace TierCard {
 export function TierCard(props: TierCard.IProps): JSX.Element {
   const { tier, current, canMove, busy, trans } = props;
   const headingId = `jp-ComputePanel-tier-${tier.id}`;
+  const availability = tier.availability ?? null;
+  const unavailable = availability !== null && availability.free === 0;
   return (
     <li
       className={`jp-ComputePanel-card${current ? ' jp-mod-current' : ''}`}
@@ -78,21 +80,41 @@ export function TierCard(props: TierCard.IProps): JSX.Element {
         <dd className="jp-ComputePanel-reliability">
           {formatReliability(tier.reliability, trans)}
         </dd>
+        {availability !== null && (
+          <>
+            <dt>{trans.__('Nodes')}</dt>
+            <dd className="jp-ComputePanel-availability">
+              {trans.__(
+                '%1 of %2 reachable, %3 free',
+                availability.reachable,
+                availability.nodes,
+                availability.free
+              )}
+            </dd>
+          </>
+        )}
         <dt>{trans.__('Running')}</dt>
         <dd className="jp-ComputePanel-running">
           {trans._n('%1 kernel', '%1 kernels', tier.running)}
         </dd>
       </dl>
+      {unavailable && (
+        <p className="jp-ComputePanel-unavailable" role="status">
+          {availability?.reason}
+        </p>
+      )}
       <button
         type="button"
         className="jp-ComputePanel-move jp-mod-styled jp-mod-accept"
-        disabled={current || !canMove || busy}
+        disabled={current || !canMove || busy || unavailable}
         title={
           current
             ? trans.__('The notebook already runs on this tier')
-            : canMove
-              ? trans.__('Move the notebook kernel to %1', tier.label)
-              : trans.__('Open a notebook to move its kernel')
+            : unavailable
+              ? (availability?.reason ?? '')
+              : canMove
+                ? trans.__('Move the notebook kernel to %1', tier.label)
+                : trans.__('Open a notebook to move its kernel')
         }
         onClick={() => props.onMove(tier.id)}
       >

@@ -1,0 +1,1 @@
+"""Real remote tiers: kernels on other hosts (SSH), their availability, their prices."""

@@ -1,0 +1,163 @@
+# compute-panel-node-agent: runs one kernel on a node, for as long as its SSH channel lives.
+"""The node side of an SSH tier: a small supervisor run as ``python -c <this file>``.
+
+Standard library only (the node needs nothing but a Python with ipykernel), and
+nothing is installed on the node: the Jupyter server sends this text as the
+command of an SSH session. The protocol, one line at a time:
+
+- stdin, first line: JSON ``{"argv", "env", "cwd", "ip", "transport", "key",
+  "signature_scheme", "kernel_name"}``. ``argv`` holds ``{connection_file}``.
+- stdout, one line: JSON ``{"ports": {...}, "pid": ..., "hostname": ...}`` once the
+  kernel process is started (or ``{"error": ...}``), then nothing else.
+- stdin, later lines: ``ping`` (the server is alive), ``signal N`` (send signal N to
+  the kernel's process group).
+
+The kernel runs in its own session (process group). It is stopped, group and all,
+when stdin closes (the SSH channel or connection is gone: a lost network, a killed
+server, a stopped sshd), when no line arrived for ``orphan_timeout`` seconds (a
+network partition that leaves the TCP connection half open), or when this agent is
+terminated; and on Linux the kernel is also told to die with its parent
+(PR_SET_PDEATHSIG), for an agent killed with SIGKILL. The agent exits with the
+kernel's status. The marker on the first line lets ``pgrep -f`` count the kernels
+a node runs (the availability check).
+"""
+
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+
+
+def _free_ports(ip, count):
+    socks, ports = [], []
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_STREAM)
+            s.bind((ip, 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def _die_with_parent():
+    # Linux: SIGKILL this kernel if the agent dies without cleaning up (SIGKILL of the agent).
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001, S110 - best effort outside Linux
+        pass
+
+
+def _stop(proc, grace):
+    if proc.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(proc.pid, sig)
+        except OSError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                return
+            time.sleep(0.05)
+
+
+def _say(data):
+    sys.stdout.write(json.dumps(data) + "\n")
+    sys.stdout.flush()
+
+
+def main():
+    stdin = sys.stdin.buffer
+    first = stdin.readline()
+    if not first:
+        return 2
+    spec = json.loads(first.decode("utf-8"))
+    orphan_timeout = float(spec.get("orphan_timeout") or 0)
+    grace = float(spec.get("grace") or 5)
+    folder = tempfile.mkdtemp(prefix="compute-panel-kernel-")  # 0700
+    proc = None
+    stopping = []
+
+    def on_signal(signum, frame):
+        stopping.append(signum)
+
+    for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
+        signal.signal(sig, on_signal)
+    try:
+        ip = spec.get("ip") or "127.0.0.1"
+        free = _free_ports(ip, len(PORT_NAMES))
+        ports = {name: free[i] for i, name in enumerate(PORT_NAMES)}
+        connection_file = os.path.join(folder, "kernel.json")
+        info = dict(ports, ip=ip, transport=spec.get("transport") or "tcp", key=spec.get("key") or "")
+        info.update(
+            signature_scheme=spec.get("signature_scheme") or "hmac-sha256", kernel_name=spec.get("kernel_name", "")
+        )
+        fd = os.open(connection_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(info, handle)
+        argv = [a.replace("{connection_file}", connection_file) for a in spec["argv"]]
+        env = dict(os.environ)
+        env.update(spec.get("env") or {})
+        cwd = os.path.expanduser(spec.get("cwd") or "~")
+        try:
+            proc = subprocess.Popen(
+                argv,
+                env=env,
+                cwd=cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=sys.stderr.fileno(),
+                stderr=sys.stderr.fileno(),
+                start_new_session=True,
+                preexec_fn=_die_with_parent,
+            )
+        except OSError as e:
+            _say({"error": f"cannot start {argv[0]!r} on {socket.gethostname()}: {e.strerror or e}"})
+            return 127
+        _say({"ports": ports, "pid": proc.pid, "hostname": socket.gethostname()})
+        last_heard = time.monotonic()
+        buffered = b""
+        while not stopping:
+            if proc.poll() is not None:
+                return proc.returncode
+            ready, _, _ = select.select([stdin.fileno()], [], [], 0.2)
+            if ready:
+                chunk = os.read(stdin.fileno(), 4096)
+                if not chunk:
+                    break  # the channel is gone: so is the kernel
+                last_heard = time.monotonic()
+                buffered += chunk
+                while b"\n" in buffered:
+                    line, buffered = buffered.split(b"\n", 1)
+                    words = line.decode("utf-8", "replace").split()
+                    if len(words) == 2 and words[0] == "signal":
+                        try:
+                            os.killpg(proc.pid, int(words[1]))
+                        except (OSError, ValueError):
+                            pass
+            elif orphan_timeout and time.monotonic() - last_heard > orphan_timeout:
+                sys.stderr.write(f"compute-panel agent: no word from the server for {orphan_timeout:g} s; stopping\n")
+                break
+        _stop(proc, grace)
+        return proc.returncode if proc.returncode is not None else 1
+    finally:
+        if proc is not None:
+            _stop(proc, grace)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

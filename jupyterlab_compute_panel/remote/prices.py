@@ -1,0 +1,208 @@
+"""Price sources: a tier's hourly rate from a provider's price list.
+
+A tier whose ``price.list`` names a price list (an http(s) endpoint, a ``file://`` URL
+or a path) and its item in it takes its rate from that list, read at start-up and every
+``ComputePanel.price_refresh_interval`` seconds. The document (``PRICE_LIST_FORMAT``)::
+
+    {
+      "format": "compute-panel-prices/1",
+      "source": "Example GPU cloud, public on-demand prices",
+      "date": "2026-11-20",
+      "currency": "USD",
+      "prices": {"rtx4090": "0.44", "h200": "3.29"}
+    }
+
+Prices are decimal strings (JSON numbers are read exactly, never as binary floats),
+per kernel-hour, at most 6 decimal places. Every change of rate becomes a new row of
+``tier_rates`` (source and date of the list); a run keeps the rate it started with. A
+list that cannot be read, is malformed, lacks the item or is in another currency
+changes nothing: the tier keeps its last good rate, and ``status`` says so, as does the
+server log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import logging
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+from ..catalog import Catalog, Tier
+from ..ledger import utcnow
+from ..ledger.store import iso
+from ..money import MoneyError, format_amount, parse_amount, parse_currency
+
+PRICE_LIST_FORMAT = "compute-panel-prices/1"
+MAX_BYTES = 1_000_000
+
+
+class PriceListError(ValueError):
+    """Why a price list was not used; one clause, completed by the caller."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PriceList:
+    source: str
+    date: dt.date
+    currency: str
+    prices: dict[str, int]  # item -> micro-units per hour
+
+
+def parse_price_list(text: bytes | str) -> PriceList:
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except ValueError as e:
+        raise PriceListError(f"is not valid JSON ({e})") from None
+    if not isinstance(data, dict):
+        raise PriceListError("is not a JSON object")
+    if data.get("format") != PRICE_LIST_FORMAT:
+        raise PriceListError(f"has format {data.get('format')!r}, expected {PRICE_LIST_FORMAT!r}")
+    source = data.get("source")
+    if not isinstance(source, str) or not source.strip():
+        raise PriceListError("has no source")
+    try:
+        date = dt.date.fromisoformat(str(data.get("date")))
+    except ValueError:
+        raise PriceListError(f"has no date such as 2026-11-20 (got {data.get('date')!r})") from None
+    try:
+        currency = parse_currency(data.get("currency"))
+    except MoneyError as e:
+        raise PriceListError(f"has a bad currency ({e})") from None
+    prices = data.get("prices")
+    if not isinstance(prices, dict) or not prices:
+        raise PriceListError("has no prices")
+    parsed = {}
+    for item, amount in prices.items():
+        try:
+            parsed[str(item)] = parse_amount(amount)
+        except MoneyError as e:
+            raise PriceListError(f"has a bad price for {item!r} ({e})") from None
+    return PriceList(source.strip(), date, currency, parsed)
+
+
+async def read_price_list(url: str, timeout: float = 20.0) -> bytes:
+    """The bytes of a price list; PriceListError when it cannot be read."""
+    parsed = urlparse(url)
+    if parsed.scheme in ("http", "https"):
+        from tornado.httpclient import AsyncHTTPClient, HTTPClientError
+
+        client = AsyncHTTPClient(force_instance=True, max_body_size=MAX_BYTES)
+        try:
+            response = await client.fetch(url, request_timeout=timeout, connect_timeout=timeout)
+        except HTTPClientError as e:
+            raise PriceListError(f"answered HTTP {e.code}") from None
+        except (OSError, asyncio.TimeoutError) as e:
+            raise PriceListError(f"cannot be reached ({getattr(e, 'strerror', None) or e})") from None
+        finally:
+            client.close()
+        return response.body
+    path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
+    try:
+        return await asyncio.get_running_loop().run_in_executor(None, path.read_bytes)
+    except OSError as e:
+        raise PriceListError(f"cannot be read ({e.strerror or e})") from None
+
+
+def _with_rate(tier: Tier, rate: int, source: str, date: dt.date) -> Tier:
+    return dataclasses.replace(tier, rate_micros_per_hour=rate, price_source=source, price_date=date)
+
+
+def with_last_good_rates(catalog: Catalog, last_rate: Any) -> Catalog:
+    """At start-up, a tier priced by a list keeps the last rate the ledger has for it (the
+    last good one) rather than the catalog's fallback, until the list is read again."""
+    tiers = []
+    for tier in catalog:
+        if tier.price_list is not None:
+            last = last_rate(tier.id)
+            if last is not None:
+                rate, currency, source, date = last
+                if currency == tier.currency:
+                    tier = _with_rate(tier, rate, source or tier.price_source, date or tier.price_date)
+        tiers.append(tier)
+    return Catalog(tuple(tiers))
+
+
+class PriceSources:
+    """Reads the price lists of a service's tiers and applies their rates."""
+
+    def __init__(self, service: Any, interval: float = 3600.0, log: logging.Logger | None = None) -> None:
+        self.service = service
+        self.interval = interval
+        self.log = log or logging.getLogger("jupyterlab_compute_panel")
+        self._status: dict[str, dict[str, Any]] = {}
+        self._task: asyncio.Task | None = None
+
+    def status(self, tier_id: str) -> dict[str, Any] | None:
+        """The last reading of a tier's price list; None for a tier priced by the catalog."""
+        return self._status.get(tier_id)
+
+    async def refresh(self) -> None:
+        tiers = [t for t in self.service.catalog if t.price_list is not None]
+        lists: dict[str, PriceList | PriceListError] = {}
+        for url in {t.price_list.url for t in tiers}:  # type: ignore[union-attr]
+            try:
+                lists[url] = parse_price_list(await read_price_list(url))
+            except PriceListError as e:
+                lists[url] = e
+        changed = []
+        for tier in tiers:
+            ref = tier.price_list
+            assert ref is not None
+            outcome = lists[ref.url]
+            problem = None
+            if isinstance(outcome, PriceListError):
+                problem = f"The price list {ref.url} {outcome}"
+            elif ref.item not in outcome.prices:
+                problem = f"The price list {ref.url} has no price for {ref.item!r}"
+            elif outcome.currency != tier.currency:
+                problem = (
+                    f"The price list {ref.url} is in {outcome.currency}, but {tier.label} is priced in {tier.currency}"
+                )
+            status: dict[str, Any] = {"url": ref.url, "item": ref.item, "checked": iso(utcnow())}
+            if problem:
+                kept = f"{format_amount(tier.rate_micros_per_hour)} {tier.currency}/h"
+                message = f"{problem}: {tier.label} keeps its last good rate, {kept} ({tier.price_source}, {tier.price_date})."
+                if self._status.get(tier.id, {}).get("message") != message:
+                    self.log.warning("compute-panel: %s", message)
+                status.update(ok=False, message=message)
+            else:
+                assert not isinstance(outcome, PriceListError)
+                rate = outcome.prices[ref.item]
+                source = f"{outcome.source} ({ref.url})"
+                if (rate, source, outcome.date) != (tier.rate_micros_per_hour, tier.price_source, tier.price_date):
+                    changed.append(_with_rate(tier, rate, source, outcome.date))
+                status.update(ok=True, message=None)
+            self._status[tier.id] = status
+        if changed:
+            await self._apply(changed)
+
+    async def _apply(self, changed: list[Tier]) -> None:
+        by_id = {t.id: t for t in changed}
+        service = self.service
+        # The ledger first: a new tier_rates row for each changed rate. Runs keep theirs.
+        await service.db(service.ledger.sync_tiers, changed)
+        service.catalog = Catalog(tuple(by_id.get(t.id, t) for t in service.catalog))
+        for tier in changed:
+            self.log.info("compute-panel: %s now costs %s (%s)", tier.label, tier.price_text, tier.price_source)
+
+    def start(self) -> None:
+        if self._task is None and any(t.price_list is not None for t in self.service.catalog):
+            self._task = asyncio.get_running_loop().create_task(self._loop())
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                self.log.warning("compute-panel: reading price lists failed; retrying", exc_info=True)
+            await asyncio.sleep(self.interval)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
