@@ -25,6 +25,8 @@ import { computePanelIcon } from './icons';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- it must listen for idle warnings from activation on
 import { IdleNotifier } from './idle';
 import { ComputePanelModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- it must follow notebooks from activation on, to write on their first save
+import { ProvenanceRecorder } from './provenance';
 import {
   CommandIDs,
   IComputePanelModel,
@@ -339,6 +341,33 @@ const idlePlugin: JupyterFrontEndPlugin<void> = {
 };
 
 /**
+ * The provenance block written into notebooks saved on a compute tier.
+ */
+const provenancePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:provenance',
+  description:
+    "Records, when a notebook on a compute tier is saved, the run that computed its outputs (tier, hardware, price, grant, CUDA) in the notebook's metadata.",
+  autoStart: true,
+  requires: [IComputePanelModel, INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    tracker: INotebookTracker
+  ): void => {
+    // Lives as long as the application; it lets go of closed notebooks.
+    const recorder = new ProvenanceRecorder({
+      client: new ComputePanelClient({
+        serverSettings: app.serviceManager.serverSettings
+      }),
+      tierForKernel: name => model.tierForKernel(name),
+      events: app.serviceManager.events.stream
+    });
+    tracker.forEach(panel => recorder.track(panel));
+    tracker.widgetAdded.connect((_, panel) => recorder.track(panel), recorder);
+  }
+};
+
+/**
  * Whether the user is an admin: the server says so, or a grant is visible
  * without a role on it (only an admin sees those); null when unknown.
  */
@@ -574,6 +603,7 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   statusBarPlugin,
   commandsPlugin,
   idlePlugin,
+  provenancePlugin,
   dashboardPlugin,
   budgetPlugin
 ];
