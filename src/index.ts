@@ -454,10 +454,8 @@ const historyPlugin: JupyterFrontEndPlugin<IRunHistory> = {
       },
       execute: async args => {
         // The view's code loads when first used.
-        const [{ RunHistoryWidget }, { presetFromArgs }] = await Promise.all([
-          import('./history/widget'),
-          import('./history/model')
-        ]);
+        const { RunHistoryWidget, presetFromArgs } =
+          await import('./history/widget');
         const preset = presetFromArgs(args);
         const open = tracker.currentWidget;
         if (open && !open.isDisposed) {

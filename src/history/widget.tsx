@@ -25,6 +25,9 @@ import { IRunHistory, IRunHistoryFilters, TRANSLATION_DOMAIN } from '../tokens';
 import { HistoryView, IOption } from './HistoryView';
 import { HistoryPreset, presetFromArgs, RunHistoryModel } from './model';
 
+// One chunk for the command: the view and how it reads its arguments.
+export { presetFromArgs };
+
 /**
  * Buttons for commands, asked about with `args` (label, enabled, visible),
  * updated when a command changes.
