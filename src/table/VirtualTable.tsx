@@ -275,6 +275,10 @@ export function VirtualTable<Row>(
     );
   });
 
+  // Rows are keyed by slot, not by index: while scrolling, a row leaving the
+  // window lends its DOM nodes to the row entering it (React updates their
+  // text and offset instead of removing and creating elements).
+  const slots = Math.ceil(viewport / rowHeight) + 2 + 2 * overscan;
   const rows: JSX.Element[] = [];
   for (let index = start; index < end; index++) {
     const row = pager.rowAt(index);
@@ -283,7 +287,7 @@ export function VirtualTable<Row>(
       props.isSelected && row ? props.isSelected(row) : undefined;
     rows.push(
       <div
-        key={index}
+        key={index % slots}
         id={id}
         role="row"
         aria-rowindex={index + 2}
