@@ -408,18 +408,23 @@ const historyPlugin: JupyterFrontEndPlugin<IRunHistory> = {
     const client = new ComputePanelClient({
       serverSettings: app.serviceManager.serverSettings
     });
-    // Every grant the user may see, old ones included (filters of the past).
+    // Every grant the user may see, old ones included (filters of the past);
+    // fetched again at each opening, the view drawn again only on a change.
     let grants: { id: string; label: string }[] = [];
     const loadGrants = async (): Promise<void> => {
+      let next: { id: string; label: string }[];
       try {
-        grants = (await client.grants()).map(g => ({
+        next = (await client.grants()).map(g => ({
           id: g.id,
           label: g.award_number
         }));
       } catch {
-        grants = model.grants.map(g => ({ id: g.id, label: g.award_number }));
+        return; // the model's active grants stand in
       }
-      tracker.currentWidget?.content.update();
+      if (JSON.stringify(next) !== JSON.stringify(grants)) {
+        grants = next;
+        tracker.currentWidget?.content.update();
+      }
     };
     const registry = new RunHistoryRegistry({
       open: async filters => {

@@ -174,8 +174,17 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
     grantId === null ? trans.__('none') : (grantLabels.get(grantId) ?? grantId);
   const columns = historyColumns(model, trans, grantLabel);
 
+  // The view shows the count; the table follows the pages itself. A page
+  // arriving while scrolling re-renders the table only.
   React.useEffect(() => {
-    const onChanged = () => setVersion(v => v + 1);
+    let seen = `${pager.count}|${pager.status}`;
+    const onChanged = () => {
+      const now = `${pager.count}|${pager.status}`;
+      if (now !== seen) {
+        seen = now;
+        setVersion(v => v + 1);
+      }
+    };
     pager.changed.connect(onChanged);
     return () => {
       pager.changed.disconnect(onChanged);
@@ -202,23 +211,27 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
   }, []);
 
   // Measure the paint of freshly arrived rows (see RunHistoryModel.painted):
-  // the frame's callbacks run before its paint, the next task after it.
+  // once they are committed, the next frame's callbacks run before its
+  // paint, the task after them runs after it. Renders in between delay that
+  // frame and so count; they do not start the measure again.
+  const measuring = React.useRef<number | null>(null);
   React.useLayoutEffect(() => {
-    if (model.dataArrivedAt === null || pager.count === null) {
+    const arrived = model.dataArrivedAt;
+    if (
+      arrived === null ||
+      pager.count === null ||
+      measuring.current === arrived
+    ) {
       return;
     }
-    let cancelled = false;
-    const frame = requestAnimationFrame(() => {
+    measuring.current = arrived;
+    requestAnimationFrame(() => {
       setTimeout(() => {
-        if (!cancelled) {
+        if (model.dataArrivedAt === arrived && !model.isDisposed) {
           model.painted();
         }
       }, 0);
     });
-    return () => {
-      cancelled = true;
-      cancelAnimationFrame(frame);
-    };
   });
 
   const apply = (next: IHistoryQuery) => {
