@@ -414,6 +414,9 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
             label={trans.__('Run history')}
             trans={trans}
             height={height}
+            // Four rows beyond each edge are enough for a wheel; a fling
+            // renders every frame's rows anyway.
+            overscan={4}
             rowKey={run => run.id}
             emptyText={
               filtered
