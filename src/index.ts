@@ -21,14 +21,22 @@ import { ComputePanelAPI, ComputePanelClient } from './api';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- it must poll for budget alerts from activation on
 import { BudgetNotifier } from './budget';
 import type { DashboardWidget } from './dashboard/widget';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the IRunHistory extension point must exist at activation for other plugins to register into (it is small and has no React)
+import { RunHistoryRegistry } from './history/registry';
+import type { RunHistoryWidget } from './history/widget';
 import { computePanelIcon } from './icons';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- it must listen for idle warnings from activation on
 import { IdleNotifier } from './idle';
 import { ComputePanelModel } from './model';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the panel lists the notebook's runs from activation on
+import { NotebookRunsModel } from './notebookRuns';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- it must follow notebooks from activation on, to write on their first save
+import { ProvenanceRecorder } from './provenance';
 import {
   CommandIDs,
   IComputePanelModel,
   IComputePanelSettings,
+  IRunHistory,
   PANEL_ID,
   TRANSLATION_DOMAIN
 } from './tokens';
@@ -139,6 +147,16 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       onOpenDashboard: grantId => {
         if (app.commands.hasCommand(CommandIDs.openDashboard)) {
           void app.commands.execute(CommandIDs.openDashboard, { grantId });
+        }
+      },
+      // Lives as long as the panel, which lives as long as the application.
+      notebookRuns: new NotebookRunsModel({
+        model,
+        events: app.serviceManager.events.stream
+      }),
+      onOpenHistory: filters => {
+        if (app.commands.hasCommand(CommandIDs.openRunHistory)) {
+          void app.commands.execute(CommandIDs.openRunHistory, { ...filters });
         }
       }
     });
@@ -335,6 +353,161 @@ const idlePlugin: JupyterFrontEndPlugin<void> = {
         await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
       }
     });
+  }
+};
+
+/**
+ * The provenance block written into notebooks saved on a compute tier.
+ */
+const provenancePlugin: JupyterFrontEndPlugin<void> = {
+  id: 'jupyterlab-compute-panel:provenance',
+  description:
+    "Records, when a notebook on a compute tier is saved, the run that computed its outputs (tier, hardware, price, grant, CUDA) in the notebook's metadata.",
+  autoStart: true,
+  requires: [IComputePanelModel, INotebookTracker],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    tracker: INotebookTracker
+  ): void => {
+    // Lives as long as the application; it lets go of closed notebooks.
+    const recorder = new ProvenanceRecorder({
+      client: new ComputePanelClient({
+        serverSettings: app.serviceManager.serverSettings
+      }),
+      tierForKernel: name => model.tierForKernel(name),
+      events: app.serviceManager.events.stream
+    });
+    tracker.forEach(panel => recorder.track(panel));
+    tracker.widgetAdded.connect((_, panel) => recorder.track(panel), recorder);
+  }
+};
+
+/**
+ * The run history in the main area, and its extension points.
+ */
+const historyPlugin: JupyterFrontEndPlugin<IRunHistory> = {
+  id: 'jupyterlab-compute-panel:history',
+  description:
+    "The run history: every run the user may see, sorted, filtered and searched, with each run's times, cost, end reason and environment.",
+  autoStart: true,
+  provides: IRunHistory,
+  requires: [IComputePanelModel],
+  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  activate: (
+    app: JupyterFrontEnd,
+    model: IComputePanelModel,
+    restorer: ILayoutRestorer | null,
+    palette: ICommandPalette | null,
+    translator: ITranslator | null
+  ): IRunHistory => {
+    const trans = (translator ?? nullTranslator).load(TRANSLATION_DOMAIN);
+    const tracker = new WidgetTracker<RunHistoryWidget>({
+      namespace: 'compute-panel-run-history'
+    });
+    const client = new ComputePanelClient({
+      serverSettings: app.serviceManager.serverSettings
+    });
+    // Every grant the user may see, old ones included (filters of the past);
+    // fetched again at each opening, the view drawn again only on a change.
+    let grants: { id: string; label: string }[] = [];
+    const loadGrants = async (): Promise<void> => {
+      let next: { id: string; label: string }[];
+      try {
+        next = (await client.grants()).map(g => ({
+          id: g.id,
+          label: g.award_number
+        }));
+      } catch {
+        return; // the model's active grants stand in
+      }
+      if (JSON.stringify(next) !== JSON.stringify(grants)) {
+        grants = next;
+        tracker.currentWidget?.content.update();
+      }
+    };
+    const registry = new RunHistoryRegistry({
+      open: async filters => {
+        await app.commands.execute(CommandIDs.openRunHistory, { ...filters });
+      }
+    });
+
+    app.commands.addCommand(CommandIDs.openRunHistory, {
+      label: trans.__('Open Run History'),
+      caption: trans.__(
+        'Every run you may see, with its times, cost, end reason and environment'
+      ),
+      icon: computePanelIcon,
+      describedBy: {
+        args: {
+          type: 'object',
+          properties: {
+            notebook: {
+              type: 'string',
+              description: trans.__('Show only the runs of this notebook path')
+            },
+            tier: { type: 'string', description: trans.__('A tier id') },
+            grant: { type: 'string', description: trans.__('A grant id') },
+            user: { type: 'string', description: trans.__('A user name') },
+            status: {
+              type: 'string',
+              enum: ['open', 'closed'],
+              description: trans.__('Running or ended runs only')
+            }
+          }
+        }
+      },
+      execute: async args => {
+        // The view's code loads when first used.
+        const { RunHistoryWidget, presetFromArgs } =
+          await import('./history/widget');
+        const preset = presetFromArgs(args);
+        const open = tracker.currentWidget;
+        if (open && !open.isDisposed) {
+          if (Object.keys(preset).length) {
+            void open.applyPreset(preset);
+          }
+          app.shell.activateById(open.id);
+          return open;
+        }
+        const widget = new RunHistoryWidget({
+          client,
+          preset,
+          tiers: () => model.tiers.map(t => ({ id: t.id, label: t.label })),
+          grants: () =>
+            grants.length
+              ? grants
+              : model.grants.map(g => ({ id: g.id, label: g.award_number })),
+          events: app.serviceManager.events.stream,
+          translator: translator ?? undefined,
+          commands: app.commands,
+          registry
+        });
+        widget.model.selectionChanged.connect(
+          (_, ids) => registry.setSelection(ids),
+          registry
+        );
+        widget.disposed.connect(() => registry.setSelection([]), registry);
+        void tracker.add(widget);
+        app.shell.add(widget, 'main');
+        app.shell.activateById(widget.id);
+        void loadGrants();
+        return widget;
+      }
+    });
+    palette?.addItem({
+      command: CommandIDs.openRunHistory,
+      category: PALETTE_CATEGORY
+    });
+
+    if (restorer) {
+      void restorer.restore(tracker, {
+        command: CommandIDs.openRunHistory,
+        args: widget => ({ ...widget.filters }),
+        name: () => 'run-history'
+      });
+    }
+    return registry;
   }
 };
 
@@ -574,6 +747,8 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   statusBarPlugin,
   commandsPlugin,
   idlePlugin,
+  provenancePlugin,
+  historyPlugin,
   dashboardPlugin,
   budgetPlugin
 ];

@@ -34,6 +34,7 @@ export namespace CommandIDs {
   export const moveTo = 'compute-panel:move-to';
   export const openDashboard = 'compute-panel:open-dashboard';
   export const newGrant = 'compute-panel:new-grant';
+  export const openRunHistory = 'compute-panel:open-run-history';
 }
 
 /**
@@ -184,4 +185,55 @@ export interface IComputePanelModel extends IDisposable {
 export const IComputePanelModel = new Token<IComputePanelModel>(
   'jupyterlab-compute-panel:IComputePanelModel',
   'The compute-panel model: tiers, grants, the current notebook tier and the live cost of its run.'
+);
+
+/**
+ * Filters the run history opens with (command arguments of
+ * `compute-panel:open-run-history`).
+ */
+export interface IRunHistoryFilters {
+  notebook?: string;
+  tier?: string;
+  grant?: string;
+  user?: string;
+  status?: 'open' | 'closed';
+}
+
+/**
+ * The run history's extension points: commands that act on one run (shown
+ * in its details pane, executed with `{ runId, notebook, tierId }`) or on
+ * the selected runs (shown above the table, executed with `{ runIds }` in
+ * the order they were selected). A command's label, `isEnabled` and
+ * `isVisible` are asked with those arguments, so "Compare selected" can ask
+ * for two to six runs.
+ */
+export interface IRunHistory {
+  /**
+   * Open the run history (or reveal it), with these filters when given.
+   */
+  open(filters?: IRunHistoryFilters): Promise<void>;
+  /**
+   * Show a command for the run whose details are shown ("Re-run on…").
+   */
+  addRunAction(command: string, options?: { rank?: number }): IDisposable;
+  /**
+   * Show a command for the selected runs ("Compare selected").
+   */
+  addSelectionAction(command: string, options?: { rank?: number }): IDisposable;
+  readonly runActions: ReadonlyArray<string>;
+  readonly selectionActions: ReadonlyArray<string>;
+  readonly actionsChanged: ISignal<IRunHistory, void>;
+  /**
+   * The selected run ids of the open run history (empty when closed).
+   */
+  readonly selection: ReadonlyArray<string>;
+  readonly selectionChanged: ISignal<IRunHistory, ReadonlyArray<string>>;
+}
+
+/**
+ * The run history token.
+ */
+export const IRunHistory = new Token<IRunHistory>(
+  'jupyterlab-compute-panel:IRunHistory',
+  'The run history: open it filtered, add commands acting on one run or on the selected runs, follow the selection.'
 );

@@ -10,6 +10,7 @@ import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 import { ComputePanelView } from './components/ComputePanelView';
 import { ComputeStatus } from './components/StatusItem';
 import { computePanelIcon } from './icons';
+import { NotebookRunsModel } from './notebookRuns';
 import {
   IComputePanelModel,
   ILiveCost,
@@ -26,6 +27,8 @@ export class ComputePanelWidget extends ReactWidget {
     this._model = options.model;
     this._onMove = options.onMove;
     this._onOpenDashboard = options.onOpenDashboard;
+    this._onOpenHistory = options.onOpenHistory;
+    this._notebookRuns = options.notebookRuns ?? null;
     this._trans = (options.translator ?? nullTranslator).load(
       TRANSLATION_DOMAIN
     );
@@ -54,6 +57,8 @@ export class ComputePanelWidget extends ReactWidget {
             moving={this._moving}
             onMove={tierId => void this._move(tierId)}
             onOpenDashboard={this._onOpenDashboard}
+            notebookRuns={this._notebookRuns ?? undefined}
+            onOpenHistory={this._onOpenHistory}
           />
         )}
       </UseSignal>
@@ -77,6 +82,11 @@ export class ComputePanelWidget extends ReactWidget {
   private _model: IComputePanelModel;
   private _onMove: (tierId: string) => Promise<unknown>;
   private _onOpenDashboard?: (grantId: string) => void;
+  private _onOpenHistory?: (filters: {
+    notebook: string;
+    user?: string;
+  }) => void;
+  private _notebookRuns: NotebookRunsModel | null;
   private _trans: TranslationBundle;
   private _moving: string | null = null;
 }
@@ -93,6 +103,14 @@ export namespace ComputePanelWidget {
      * Open a grant's dashboard (the `compute-panel:open-dashboard` command).
      */
     onOpenDashboard?: (grantId: string) => void;
+    /**
+     * The followed notebook's latest runs ("Runs of this notebook").
+     */
+    notebookRuns?: NotebookRunsModel;
+    /**
+     * Open the run history (the `compute-panel:open-run-history` command).
+     */
+    onOpenHistory?: (filters: { notebook: string; user?: string }) => void;
   }
 }
 

@@ -6,6 +6,8 @@ const serverCommand = require('./webserver');
 
 // The paint benchmark's grant: 100,000 runs (about 15 s to seed).
 const BENCH_RUNS = process.env.COMPUTE_PANEL_BENCH_RUNS || '100000';
+// The run history benchmark's grant: 10,000 runs of the galata owner.
+const HISTORY_RUNS = process.env.COMPUTE_PANEL_HISTORY_RUNS || '10000';
 
 module.exports = {
   ...config,
@@ -17,7 +19,7 @@ module.exports = {
     ...config.webServer,
     command: serverCommand(
       `${__dirname}/.ui-tests-data`,
-      `--bulk-runs ${BENCH_RUNS}`
+      `--bulk-runs ${BENCH_RUNS} --history-runs ${HISTORY_RUNS}`
     ),
     timeout: 240 * 1000
   }

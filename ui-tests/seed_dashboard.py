@@ -9,7 +9,10 @@ benchmark (dashboard-paint.bench.ts). Opening and closing 100,000 runs one trans
 time takes minutes, so those rows are inserted in batches with SQLAlchemy Core, each run's
 cost computed by ``money.cost_micros`` exactly as ``close_run`` does.
 
-Usage: python seed_dashboard.py --db-url sqlite:///PATH [--bulk-runs N]
+With ``--history-runs N`` it writes ``history-grant`` with N closed runs of ``student`` (the
+galata owner) over 40 notebooks, for the run history benchmark (history-paint.bench.ts).
+
+Usage: python seed_dashboard.py --db-url sqlite:///PATH [--bulk-runs N] [--history-runs N]
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from jupyterlab_compute_panel.money import cost_micros
 
 GRANT = "dash-grant"
 BENCH_GRANT = "bench-grant"
+HISTORY_GRANT = "history-grant"
 
 # (user, tier, notebook, days ago it started, duration in seconds)
 RUNS = (
@@ -86,20 +90,55 @@ def seed_dashboard(ledger: Ledger, tiers: dict, now: dt.datetime) -> None:
 
 def seed_bench(ledger: Ledger, tiers: dict, now: dt.datetime, count: int, batch: int = 20_000) -> None:
     """``count`` closed runs of 8 users on ``bench-grant`` over the last two years."""
-    rng = random.Random(20261123)  # noqa: S311 - a reproducible history, not secrets
-    span_ms = 730 * 86_400_000
-    first = now - dt.timedelta(milliseconds=span_ms)
     users = [f"user-{i}" for i in range(8)]
-    ledger.upsert_grant(
-        _grant(
+    _bulk_runs(
+        ledger,
+        tiers,
+        now,
+        count,
+        grant=(
             BENCH_GRANT,
             "BENCH 100K",
-            f"A grant with {count:,} runs",
-            "1000000.00",
-            first.date(),
             [{"user": "student", "role": "pi"}] + [{"user": u, "role": "member"} for u in users],
-        )
+        ),
+        users=users,
+        notebooks=lambda rng, user: f"bench/{user}/nb-{rng.randrange(20):02d}.ipynb",
+        seed=20261123,
+        batch=batch,
     )
+
+
+def seed_history(ledger: Ledger, tiers: dict, now: dt.datetime, count: int) -> None:
+    """``count`` closed runs of ``student`` on ``history-grant`` over two years, 40 notebooks."""
+    _bulk_runs(
+        ledger,
+        tiers,
+        now,
+        count,
+        grant=(HISTORY_GRANT, "HIST 10K", [{"user": "student", "role": "pi"}]),
+        users=["student"],
+        notebooks=lambda rng, user: f"history/project-{rng.randrange(8)}/nb-{rng.randrange(5):02d}.ipynb",
+        seed=20261124,
+    )
+
+
+def _bulk_runs(
+    ledger: Ledger,
+    tiers: dict,
+    now: dt.datetime,
+    count: int,
+    *,
+    grant: tuple,
+    users: list[str],
+    notebooks,
+    seed: int,
+    batch: int = 20_000,
+) -> None:
+    grant_id, award, members = grant
+    rng = random.Random(seed)  # noqa: S311 - a reproducible history, not secrets
+    span_ms = 730 * 86_400_000
+    first = now - dt.timedelta(milliseconds=span_ms)
+    ledger.upsert_grant(_grant(grant_id, award, f"A grant with {count:,} runs", "1000000.00", first.date(), members))
     paid = [tiers["rtx4090"], tiers["h200"]]
     offsets = sorted(rng.randrange(span_ms - 86_400_000) for _ in range(count))
     rows = []
@@ -117,9 +156,9 @@ def seed_bench(ledger: Ledger, tiers: dict, now: dt.datetime, count: int, batch:
                     "kernel_id": uuid.UUID(int=rng.getrandbits(128)).hex,
                     "kernelspec": f"compute-panel-{tier.id}-python3",
                     "tier_id": tier.id,
-                    "grant_id": BENCH_GRANT,
+                    "grant_id": grant_id,
                     "user": user,
-                    "notebook": f"bench/{user}/nb-{rng.randrange(20):02d}.ipynb",
+                    "notebook": notebooks(rng, user),
                     "rate_micros_per_hour": tier.rate_micros_per_hour,
                     "currency": tier.currency,
                     "started": started,
@@ -141,13 +180,16 @@ def seed_bench(ledger: Ledger, tiers: dict, now: dt.datetime, count: int, batch:
             with conn.begin():
                 conn.execute(insert(Run), rows)
             written += len(rows)
-    print(f"seed_dashboard: {written:,} runs on {BENCH_GRANT}")
+    print(f"seed_dashboard: {written:,} runs on {grant_id}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db-url", required=True)
     parser.add_argument("--bulk-runs", type=int, default=0, help=f"runs to write on {BENCH_GRANT} (default none)")
+    parser.add_argument(
+        "--history-runs", type=int, default=0, help=f"runs of student to write on {HISTORY_GRANT} (default none)"
+    )
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     ledger = Ledger(args.db_url)
@@ -160,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         seed_dashboard(ledger, tiers, now)
         if args.bulk_runs > 0:
             seed_bench(ledger, tiers, now, args.bulk_runs)
+        if args.history_runs > 0:
+            seed_history(ledger, tiers, now, args.history_runs)
     finally:
         ledger.dispose()
     print(f"seed_dashboard: done in {time.perf_counter() - t0:.1f} s")

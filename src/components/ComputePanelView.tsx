@@ -4,7 +4,9 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { UseSignal } from '@jupyterlab/ui-components';
 
 import { IComputePanelModel, ILiveCost } from '../tokens';
+import { NotebookRunsModel } from '../notebookRuns';
 import { GrantList } from './GrantList';
+import { NotebookRuns } from './NotebookRuns';
 import { TierCard } from './TierCard';
 
 /**
@@ -51,6 +53,14 @@ export namespace ComputePanelView {
      * Open a grant's dashboard; without it the panel lists no grants.
      */
     onOpenDashboard?: (grantId: string) => void;
+    /**
+     * The followed notebook's latest runs; without it the panel lists none.
+     */
+    notebookRuns?: NotebookRunsModel;
+    /**
+     * Open the run history with these filters.
+     */
+    onOpenHistory?: (filters: { notebook: string; user?: string }) => void;
   }
 }
 
@@ -134,6 +144,13 @@ export function ComputePanelView(props: ComputePanelView.IProps): JSX.Element {
           ))}
         </ul>
       )}
+      {props.notebookRuns ? (
+        <NotebookRuns
+          runs={props.notebookRuns}
+          trans={trans}
+          onOpenHistory={props.onOpenHistory}
+        />
+      ) : null}
       {props.onOpenDashboard ? (
         <GrantList
           grants={model.grants}

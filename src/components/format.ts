@@ -70,3 +70,99 @@ export function formatGrant(grant: ComputePanelAPI.IGrant): string {
     ? `${grant.award_number} — ${grant.title}`
     : grant.award_number;
 }
+
+/**
+ * Seconds as "2 h 05 min", "4 min 10 s" or "12 s".
+ */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.floor(seconds));
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const r = s % 60;
+  if (h > 0) {
+    return `${h} h ${String(m).padStart(2, '0')} min`;
+  }
+  if (m > 0) {
+    return `${m} min ${String(r).padStart(2, '0')} s`;
+  }
+  return `${r} s`;
+}
+
+/**
+ * An ISO instant as "2026-03-01 14:05" (UTC).
+ */
+export function formatInstant(iso: string | null): string {
+  if (!iso) {
+    return '';
+  }
+  return iso.replace('T', ' ').slice(0, 16);
+}
+
+/**
+ * An end reason in words: what happened to the run's kernel.
+ */
+export function explainEndReason(
+  run: Pick<ComputePanelAPI.IRun, 'status' | 'end_reason'>,
+  trans: TranslationBundle
+): string {
+  if (run.status === 'open') {
+    return trans.__('Still running: its kernel is alive and metered.');
+  }
+  switch (run.end_reason) {
+    case 'shutdown':
+      return trans.__(
+        'Shut down on request: the notebook was closed, its kernel shut down, the server stopped normally, or a batch run ended.'
+      );
+    case 'restart':
+      return trans.__(
+        'The kernel was restarted on request; its next life is a new run.'
+      );
+    case 'culled':
+      return trans.__(
+        'Shut down for being idle past the idle timeout of its tier (or of the server).'
+      );
+    case 'died':
+      return trans.__('The kernel process exited by itself or was killed.');
+    case 'server_restart':
+      return trans.__(
+        'The server that launched it stopped without shutting it down; closed at its last heartbeat when the server started again.'
+      );
+    case 'lost':
+      return trans.__(
+        'Its heartbeats stopped (killed process or lost host); closed at its last heartbeat.'
+      );
+    case 'budget':
+      return trans.__(
+        "Stopped because its grant's budget was spent and the grant has a hard stop."
+      );
+    case 'launch_failed':
+      return trans.__('The kernel did not start; nothing was charged.');
+    case 'completed':
+      return trans.__('A re-run that executed every cell.');
+    case 'cell_error':
+      return trans.__('A re-run stopped after a cell raised an error.');
+    case 'cancelled':
+      return trans.__(
+        'A re-run cancelled by its user (or stopped with the server).'
+      );
+    case 'time_limit':
+      return trans.__('A re-run stopped at its time limit.');
+    default:
+      return run.end_reason
+        ? trans.__('Ended: %1.', run.end_reason)
+        : trans.__('Ended, for a reason not recorded.');
+  }
+}
+
+/**
+ * A short end reason for a table cell.
+ */
+export function shortEndReason(
+  run: Pick<ComputePanelAPI.IRun, 'status' | 'end_reason'>,
+  trans: TranslationBundle
+): string {
+  if (run.status === 'open') {
+    return trans.__('running');
+  }
+  return run.end_reason ?? '';
+}

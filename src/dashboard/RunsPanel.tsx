@@ -7,35 +7,13 @@ import * as React from 'react';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
+import { formatDuration, formatInstant } from '../components/format';
 import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
 import { DashboardModel, IRunsQuery } from './model';
 
-/**
- * Seconds as "2 h 05 min", "4 min 10 s" or "12 s".
- */
-export function formatDuration(seconds: number): string {
-  const s = Math.max(0, Math.floor(seconds));
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  const r = s % 60;
-  if (h > 0) {
-    return `${h} h ${String(m).padStart(2, '0')} min`;
-  }
-  if (m > 0) {
-    return `${m} min ${String(r).padStart(2, '0')} s`;
-  }
-  return `${r} s`;
-}
-
-/**
- * An ISO instant as "2026-03-01 14:05" (UTC).
- */
-export function formatInstant(iso: string | null): string {
-  if (!iso) {
-    return '';
-  }
-  return iso.replace('T', ' ').slice(0, 16);
-}
+// Shared with the compute panel and the run history; re-exported for callers
+// of the dashboard's module.
+export { formatDuration, formatInstant };
 
 export function runColumns(
   trans: TranslationBundle

@@ -72,6 +72,21 @@ export namespace VirtualTable {
      * What to say when no row matches.
      */
     emptyText?: string;
+    /**
+     * The active row changed (a click, or the arrow keys): its index and
+     * row (undefined while its page is loading).
+     */
+    onActiveChange?: (index: number, row: Row | undefined) => void;
+    /**
+     * Several rows may be selected: whether a row is. With it, aria-selected
+     * tells the selection (not the active row) and the grid is
+     * multi-selectable.
+     */
+    isSelected?: (row: Row) => boolean;
+    /**
+     * Ctrl- or Cmd-click on a row, or Space on the active row, toggles it.
+     */
+    onToggleSelected?: (row: Row) => void;
   }
 }
 
@@ -172,6 +187,7 @@ export function VirtualTable<Row>(
     }
     const next = Math.max(0, Math.min(count - 1, index));
     setActive(next);
+    props.onActiveChange?.(next, pager.rowAt(next));
     const node = bodyRef.current;
     if (node) {
       const top = next * rowHeight;
@@ -196,6 +212,16 @@ export function VirtualTable<Row>(
       Home: () => 0,
       End: () => count - 1
     };
+    if (
+      event.key === ' ' &&
+      active !== null &&
+      props.onToggleSelected &&
+      pager.rowAt(active)
+    ) {
+      event.preventDefault();
+      props.onToggleSelected(pager.rowAt(active)!);
+      return;
+    }
     const target = keys[event.key];
     if (target) {
       event.preventDefault();
@@ -249,20 +275,36 @@ export function VirtualTable<Row>(
     );
   });
 
+  // Rows are keyed by slot, not by index: while scrolling, a row leaving the
+  // window lends its DOM nodes to the row entering it (React updates their
+  // text and offset instead of removing and creating elements).
+  const slots = Math.ceil(viewport / rowHeight) + 2 + 2 * overscan;
   const rows: JSX.Element[] = [];
   for (let index = start; index < end; index++) {
     const row = pager.rowAt(index);
     const id = `${prefix}-row-${index}`;
+    const selected =
+      props.isSelected && row ? props.isSelected(row) : undefined;
     rows.push(
       <div
-        key={index}
+        key={index % slots}
         id={id}
         role="row"
         aria-rowindex={index + 2}
-        aria-selected={active === index}
-        className={`jp-ComputePanel-vtRow${active === index ? ' jp-mod-active' : ''}${row ? '' : ' jp-mod-loading'}`}
+        aria-selected={props.isSelected ? !!selected : active === index}
+        className={`jp-ComputePanel-vtRow${active === index ? ' jp-mod-active' : ''}${selected ? ' jp-mod-selected' : ''}${row ? '' : ' jp-mod-loading'}`}
         style={{ top: index * rowHeight, height: rowHeight }}
-        onClick={() => setActive(index)}
+        onClick={event => {
+          if (
+            row &&
+            props.onToggleSelected &&
+            (event.ctrlKey || event.metaKey)
+          ) {
+            props.onToggleSelected(row);
+          }
+          setActive(index);
+          props.onActiveChange?.(index, row);
+        }}
       >
         {row
           ? columns.map(column => (
@@ -295,6 +337,7 @@ export function VirtualTable<Row>(
       role="grid"
       aria-label={props.label}
       aria-readonly="true"
+      aria-multiselectable={props.isSelected ? true : undefined}
       aria-rowcount={count + 1}
       aria-colcount={columns.length}
       style={{ ['--jp-ComputePanel-vt-columns' as any]: gridTemplateColumns }}
