@@ -294,12 +294,13 @@ class RerunManager:
         except Exception:
             self.log.debug("compute-panel: re-run %s: kernel already gone", rerun.id, exc_info=True)
         run = await service.db(service.ledger.get_run, rerun.run_id) if rerun.run_id else None
+        environment = await service.db(service.ledger.get_environment, rerun.run_id) if rerun.run_id else None
         output = output_path(rerun.source, rerun.tier_id, started, self.output_folder)
         nb.metadata[METADATA_KEY] = {
             **(nb.metadata.get(METADATA_KEY) or {}),
             "tier": rerun.tier_id,
             "grant": rerun.grant_id,
-            "provenance": self.provenance(run, rerun, status, error),
+            "provenance": self.provenance(run, rerun, status, error, environment),
         }
         try:
             await self._save(output, nb)
@@ -312,7 +313,9 @@ class RerunManager:
         )
         self._progress.pop(rerun.id, None)
 
-    def provenance(self, run: Any, rerun: RerunView, status: str, error: str | None) -> dict[str, Any]:
+    def provenance(
+        self, run: Any, rerun: RerunView, status: str, error: str | None, environment: Any = None
+    ) -> dict[str, Any]:
         tier = self.service.catalog.get(rerun.tier_id)
         block: dict[str, Any] = {
             "run_id": rerun.run_id,
@@ -322,6 +325,8 @@ class RerunManager:
             "error": error,
             "tier": rerun.tier_id,
             "grant": rerun.grant_id,
+            # The same field as a save's block: the CUDA part of the run's fingerprint, if captured.
+            "cuda": (environment.fingerprint.get("cuda") if environment is not None else None),
         }
         if tier is not None:
             block["tier_label"] = tier.label

@@ -165,7 +165,18 @@ export async function moveToTier(options: {
   const notebookModel = panel.model;
   const previousMetadata = notebookModel?.getMetadata(METADATA_KEY);
   const metadata: INotebookComputeMetadata = { tier: tier.id, grant: grantId };
-  notebookModel?.setMetadata(METADATA_KEY, { ...metadata });
+  // The outputs still come from the run before the move: keep its provenance
+  // until the next save on the new tier replaces it.
+  const kept =
+    previousMetadata &&
+    typeof previousMetadata === 'object' &&
+    !Array.isArray(previousMetadata) &&
+    'provenance' in previousMetadata
+      ? {
+          provenance: (previousMetadata as Record<string, unknown>).provenance
+        }
+      : {};
+  notebookModel?.setMetadata(METADATA_KEY, { ...kept, ...metadata });
   model.checkMetadata();
 
   const sessionContext = panel.sessionContext;

@@ -292,6 +292,22 @@ export class ProvenanceRecorder implements IDisposable {
     let provenance: IProvenance | null = null;
     try {
       provenance = this.provenanceFor(panel);
+      const kernel = panel.sessionContext.session?.kernel ?? null;
+      if (!provenance && kernel && !this._tierForKernel(kernel.name)) {
+        // Outputs saved now may come from this kernel, which no tier meters:
+        // a block naming an earlier run would attribute them to it.
+        const current = context.model.getMetadata(METADATA_KEY);
+        if (
+          current &&
+          typeof current === 'object' &&
+          !Array.isArray(current) &&
+          'provenance' in current
+        ) {
+          const rest = { ...(current as Record<string, unknown>) };
+          delete rest.provenance;
+          context.model.setMetadata(METADATA_KEY, rest);
+        }
+      }
       if (provenance) {
         const model = context.model;
         const next = withProvenance(

@@ -69,6 +69,7 @@ async def test_rerun_on_two_tiers_then_compare(jp_root_dir, api, grants, service
     provenance = copy["metadata"]["jupyterlab_compute_panel"]["provenance"]
     assert provenance["run_id"] == rtx_run["id"] and provenance["tier"] == "rtx4090" and provenance["grant"] == G
     assert provenance["price_per_hour"] == rtx_run["rate"] and provenance["status"] == "completed"
+    assert "cuda" in provenance  # the fingerprint's CUDA part (empty on a machine without CUDA)
     # The source notebook is untouched.
     assert json.loads((jp_root_dir / path).read_text())["cells"][1]["outputs"] == []
 

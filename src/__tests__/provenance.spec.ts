@@ -2,6 +2,7 @@ import { Signal } from '@lumino/signaling';
 
 import { ComputePanelAPI, ComputePanelError } from '../api';
 import { readComputeMetadata } from '../metadata';
+import { METADATA_KEY } from '../tokens';
 import {
   buildProvenance,
   ProvenanceRecorder,
@@ -308,6 +309,28 @@ describe('ProvenanceRecorder', () => {
     await flush();
     onTier.panel.context.saveState.emit('completed');
     expect(onTier.panel.context.model.setMetadata).not.toHaveBeenCalled();
+    recorder.dispose();
+  });
+
+  it("drops an earlier run's block when a kernel no tier meters saves the outputs", async () => {
+    const client = {
+      kernelRun: jest.fn().mockResolvedValue(makeRun()),
+      environment: jest.fn().mockResolvedValue(makeEnvironment('run-1'))
+    };
+    const recorder = makeRecorder(client);
+    const plain = fakePanel({ id: 'k2', name: 'python3' });
+    plain.metadata.set(METADATA_KEY, {
+      tier: 'h200',
+      grant: 'g',
+      provenance: { run_id: 'old-run', tier: 'h200' }
+    });
+    recorder.track(plain.panel);
+    await flush();
+    plain.panel.context.saveState.emit('started');
+    expect(plain.metadata.get(METADATA_KEY)).toEqual({
+      tier: 'h200',
+      grant: 'g'
+    });
     recorder.dispose();
   });
 
