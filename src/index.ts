@@ -318,6 +318,33 @@ const commandsPlugin: JupyterFrontEndPlugin<void> = {
 };
 
 /**
+ * What the idle and budget notifiers do with a kernel's notebook: find the
+ * open notebook of a kernel, and move a notebook to a tier.
+ */
+function notebookActions(
+  app: JupyterFrontEnd,
+  model: IComputePanelModel,
+  tracker: INotebookTracker
+) {
+  return {
+    findNotebook: (kernelId: string) => {
+      const panel = tracker.find(
+        widget => widget.sessionContext.session?.kernel?.id === kernelId
+      );
+      return panel ? { label: panel.title.label, panel } : null;
+    },
+    moveToTier: async (panel: NotebookPanel, tierId: string) => {
+      if (model.notebook !== panel) {
+        app.shell.activateById(panel.id);
+        // The model follows the shell's focus; make sure it follows this one now.
+        model.setNotebook(panel);
+      }
+      await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
+    }
+  };
+}
+
+/**
  * Warnings before idle paid kernels of open notebooks are shut down.
  */
 const idlePlugin: JupyterFrontEndPlugin<void> = {
@@ -338,20 +365,7 @@ const idlePlugin: JupyterFrontEndPlugin<void> = {
       model,
       events: app.serviceManager.events.stream,
       translator: translator ?? undefined,
-      findNotebook: kernelId => {
-        const panel = tracker.find(
-          widget => widget.sessionContext.session?.kernel?.id === kernelId
-        );
-        return panel ? { label: panel.title.label, panel } : null;
-      },
-      moveToTier: async (panel, tierId) => {
-        if (model.notebook !== panel) {
-          app.shell.activateById(panel.id);
-          // The model follows the shell's focus; make sure it follows this one now.
-          model.setNotebook(panel);
-        }
-        await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
-      }
+      ...notebookActions(app, model, tracker)
     });
   }
 };
@@ -715,19 +729,7 @@ const budgetPlugin: JupyterFrontEndPlugin<void> = {
       model,
       events: app.serviceManager.events.stream,
       translator: translator ?? undefined,
-      findNotebook: kernelId => {
-        const panel = tracker.find(
-          widget => widget.sessionContext.session?.kernel?.id === kernelId
-        );
-        return panel ? { label: panel.title.label, panel } : null;
-      },
-      moveToTier: async (panel, tierId) => {
-        if (model.notebook !== panel) {
-          app.shell.activateById(panel.id);
-          model.setNotebook(panel);
-        }
-        await app.commands.execute(CommandIDs.moveTo, { tier: tierId });
-      }
+      ...notebookActions(app, model, tracker)
     });
     // Ask once the handshake says the server extension is there.
     const ready = (): void => {
