@@ -78,7 +78,9 @@ async def test_an_idle_paid_kernel_is_warned_then_culled(jp_fetch, jp_serverapp,
     run = await wait_for(lambda: closed_run(api, kernel_id), timeout=TIMEOUT + 5)
     assert run["end_reason"] == "culled"
     assert abs((parse_iso(run["ended"]) - shutdown_at).total_seconds()) < 1.5
-    assert kernel_id not in jp_serverapp.kernel_manager
+    # The run closes in the provisioner's cleanup, a moment before the kernel manager
+    # forgets the kernel: wait for that, it must still happen.
+    await wait_for(lambda: kernel_id not in jp_serverapp.kernel_manager, timeout=10)
     [closed] = await wait_for(lambda: of(events, kernel_id, "closed"))
     assert closed["end_reason"] == "culled" and closed["cost"] == run["cost"]["amount"]
     assert len(of(events, kernel_id, "idle_warning")) == 1
