@@ -25,6 +25,7 @@ import { computePanelIcon } from './icons';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- it must listen for idle warnings from activation on
 import { IdleNotifier } from './idle';
 import { ComputePanelModel } from './model';
+import { reproducePlugin } from './reproduce';
 import {
   CommandIDs,
   IComputePanelModel,
@@ -139,6 +140,11 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       onOpenDashboard: grantId => {
         if (app.commands.hasCommand(CommandIDs.openDashboard)) {
           void app.commands.execute(CommandIDs.openDashboard, { grantId });
+        }
+      },
+      onRerun: path => {
+        if (app.commands.hasCommand(CommandIDs.rerunNotebook)) {
+          void app.commands.execute(CommandIDs.rerunNotebook, { path });
         }
       }
     });
@@ -575,7 +581,8 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   commandsPlugin,
   idlePlugin,
   dashboardPlugin,
-  budgetPlugin
+  budgetPlugin,
+  reproducePlugin
 ];
 
 export default plugins;

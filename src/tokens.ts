@@ -34,6 +34,9 @@ export namespace CommandIDs {
   export const moveTo = 'compute-panel:move-to';
   export const openDashboard = 'compute-panel:open-dashboard';
   export const newGrant = 'compute-panel:new-grant';
+  export const rerunNotebook = 'compute-panel:rerun-notebook';
+  export const rerunRun = 'compute-panel:rerun-run';
+  export const compareRuns = 'compute-panel:compare-runs';
 }
 
 /**

@@ -26,6 +26,7 @@ export class ComputePanelWidget extends ReactWidget {
     this._model = options.model;
     this._onMove = options.onMove;
     this._onOpenDashboard = options.onOpenDashboard;
+    this._onRerun = options.onRerun;
     this._trans = (options.translator ?? nullTranslator).load(
       TRANSLATION_DOMAIN
     );
@@ -54,6 +55,7 @@ export class ComputePanelWidget extends ReactWidget {
             moving={this._moving}
             onMove={tierId => void this._move(tierId)}
             onOpenDashboard={this._onOpenDashboard}
+            onRerun={this._onRerun}
           />
         )}
       </UseSignal>
@@ -77,6 +79,7 @@ export class ComputePanelWidget extends ReactWidget {
   private _model: IComputePanelModel;
   private _onMove: (tierId: string) => Promise<unknown>;
   private _onOpenDashboard?: (grantId: string) => void;
+  private _onRerun?: (path: string) => void;
   private _trans: TranslationBundle;
   private _moving: string | null = null;
 }
@@ -93,6 +96,10 @@ export namespace ComputePanelWidget {
      * Open a grant's dashboard (the `compute-panel:open-dashboard` command).
      */
     onOpenDashboard?: (grantId: string) => void;
+    /**
+     * Re-run a notebook on a tier (the `compute-panel:rerun-notebook` command).
+     */
+    onRerun?: (path: string) => void;
   }
 }
 

@@ -1,2 +1,3 @@
 import './base.css';
 import './dashboard.css';
+import './reproduce.css';

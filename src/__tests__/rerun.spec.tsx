@@ -5,7 +5,10 @@ import { createRoot, Root } from 'react-dom/client';
 import { Notification } from '@jupyterlab/apputils';
 import { nullTranslator } from '@jupyterlab/translation';
 
+import type { NotebookPanel } from '@jupyterlab/notebook';
+
 import { ComputePanelAPI, ComputePanelError } from '../api';
+import { ComputePanelView } from '../components/ComputePanelView';
 import { ComputePanelModel } from '../model';
 import {
   endMessage,
@@ -324,6 +327,57 @@ describe('RerunDialogView', () => {
     );
     act(() => tierInput('local').click());
     expect(host.querySelector('[role="alert"]')).toBeNull();
+  });
+
+  it('is one click away in the compute panel, for the followed notebook', async () => {
+    const signal = { connect: () => true, disconnect: () => true };
+    const panel = {
+      title: { label: 'robust.ipynb' },
+      context: { path: 'examples/robust.ipynb' },
+      disposed: signal,
+      model: null,
+      sessionContext: {
+        session: { kernel: { id: 'k1', name: 'compute-panel-local-python3' } },
+        kernelChanged: signal,
+        sessionChanged: signal
+      }
+    } as unknown as NotebookPanel;
+    const model = new ComputePanelModel({
+      client: makeFakeClient(),
+      poll: false
+    });
+    await model.initialize();
+    const onRerun = jest.fn();
+    act(() =>
+      root.render(
+        <ComputePanelView
+          model={model}
+          trans={trans}
+          onMove={jest.fn()}
+          onRerun={onRerun}
+        />
+      )
+    );
+    // No notebook followed: no button.
+    expect(host.querySelector('.jp-ComputePanel-rerunButton')).toBeNull();
+    model.setNotebook(panel);
+    act(() =>
+      root.render(
+        <ComputePanelView
+          model={model}
+          trans={trans}
+          onMove={jest.fn()}
+          onRerun={onRerun}
+        />
+      )
+    );
+    const button = host.querySelector(
+      '.jp-ComputePanel-rerunButton'
+    ) as HTMLButtonElement;
+    expect(button.textContent).toBe('Re-run on…');
+    act(() => button.click());
+    expect(onRerun).toHaveBeenCalledWith('examples/robust.ipynb');
+    model.dispose();
   });
 
   it('offers to save a notebook with unsaved changes first', () => {
