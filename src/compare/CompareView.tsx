@@ -20,6 +20,49 @@ import { cellDiffers, CompareModel, parseRtol } from './model';
 export const MAX_OUTPUT_CHARS = 4000;
 
 /**
+ * The cell rows painted with the data; the rest follow, a chunk per
+ * animation frame, so that the first screen of a 200-cell comparison paints
+ * at once and the page stays responsive while the others are added.
+ */
+export const FIRST_ROWS = 40;
+export const ROWS_PER_FRAME = 40;
+
+/**
+ * How many of `count` rows to render now: FIRST_ROWS, then ROWS_PER_FRAME
+ * more each animation frame; back to FIRST_ROWS when `key` changes.
+ */
+export function useProgressiveCount(count: number, key: unknown): number {
+  const [state, setState] = React.useState({
+    key,
+    shown: Math.min(count, FIRST_ROWS)
+  });
+  const shown =
+    state.key === key
+      ? Math.min(count, state.shown)
+      : Math.min(count, FIRST_ROWS);
+  React.useEffect(() => {
+    if (state.key !== key) {
+      setState({ key, shown: Math.min(count, FIRST_ROWS) });
+      return;
+    }
+    if (shown >= count) {
+      return;
+    }
+    const frame = requestAnimationFrame(() =>
+      setState(current =>
+        current.key === key
+          ? { key, shown: Math.min(count, current.shown + ROWS_PER_FRAME) }
+          : current
+      )
+    );
+    return () => cancelAnimationFrame(frame);
+    // state.key too: the render after a reset has the same `shown` as the
+    // one that asked for it, and must still schedule the next chunk.
+  }, [key, state.key, shown, count]);
+  return shown;
+}
+
+/**
  * A relative difference, short: "0", "0.00023", "2.3e-7".
  */
 export function formatRel(value: number): string {
@@ -341,6 +384,10 @@ export namespace CompareView {
 export function CompareView(props: CompareView.IProps): JSX.Element {
   const { model, trans } = props;
   const data = model.data;
+  // A new answer or another filter paints from the first rows again.
+  const progress = React.useMemo(() => ({}), [data, model.onlyDiffering]);
+  const cells = model.cells;
+  const shown = useProgressiveCount(cells.length, progress);
   if (!data) {
     return (
       <div className="jp-ComputePanel-compare">
@@ -359,7 +406,6 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
   }
   const runs = data.runs;
   const columns = runs.length + 2;
-  const cells = model.cells;
   const env = data.environment;
   const missing = new Set(env.missing);
   const notebook = runs[0]?.notebook;
@@ -423,11 +469,21 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
           </span>
         </div>
       </header>
-      <table className="jp-ComputePanel-compareTable">
+      <table
+        className="jp-ComputePanel-compareTable"
+        style={{ ['--jp-ComputePanel-compare-runs' as any]: runs.length }}
+      >
+        <colgroup>
+          <col className="jp-ComputePanel-compareIndexCol" />
+          <col className="jp-ComputePanel-compareSourceCol" />
+          {runs.map(run => (
+            <col key={run.id} />
+          ))}
+        </colgroup>
         <thead>
           <tr className="jp-ComputePanel-compareRuns">
             <th scope="col">{trans.__('#')}</th>
-            <th scope="col">{trans.__('Run')}</th>
+            <th scope="col">{trans.__('Cell')}</th>
             {runs.map((run, i) => (
               <th key={run.id} scope="col" data-run={run.id}>
                 <span className="jp-ComputePanel-compareRunLabel">
@@ -535,9 +591,15 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
                   )}
             </th>
           </tr>
-          {cells.map(cell => (
+          {cells.slice(0, shown).map(cell => (
             <CellRows key={cell.index} cell={cell} runs={runs} trans={trans} />
           ))}
+          {shown < cells.length ? (
+            <tr className="jp-ComputePanel-compareMore" aria-hidden="true">
+              <td />
+              <td colSpan={columns - 1}>{trans.__('Loading cells…')}</td>
+            </tr>
+          ) : null}
           {!cells.length ? (
             <tr className="jp-ComputePanel-compareNoCells">
               <td />
