@@ -99,10 +99,7 @@ export const reproducePlugin: JupyterFrontEndPlugin<void> = {
       tracker.find(panel => panel.context.path === path) ?? null;
 
     app.commands.addCommand(CommandIDs.rerunNotebook, {
-      label: args =>
-        args.path || tracker.currentWidget
-          ? trans.__('Re-run Notebook on…')
-          : trans.__('Re-run Notebook on… (open a notebook first)'),
+      label: trans.__('Re-run Notebook on…'),
       caption: trans.__(
         'Execute the saved notebook headlessly on a compute tier, metered and charged to a grant, and keep an executed copy'
       ),
