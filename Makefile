@@ -56,6 +56,8 @@ start: setup
 	$(BIN)/jupyter compute-panel grants import demo/grants.json
 	me=$$($(BIN)/jupyter compute-panel whoami) && for grant in nsf-cns-2401234 erc-stg-101076543; do \
 	  $(BIN)/jupyter compute-panel grants add-member $$grant "$$me" member; done
+	@# The README's walkthrough notebook, inside the demo root; never over the user's edits.
+	mkdir -p demo/notebooks/examples && cp -n examples/adversarial-robustness.ipynb demo/notebooks/examples/
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --config=demo/jupyter_server_config.py --port=$(PORT)
 
 lint: setup
