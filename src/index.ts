@@ -32,6 +32,7 @@ import { ComputePanelModel } from './model';
 import { NotebookRunsModel } from './notebookRuns';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- it must follow notebooks from activation on, to write on their first save
 import { ProvenanceRecorder } from './provenance';
+import { reproducePlugin } from './reproduce';
 import {
   CommandIDs,
   IComputePanelModel,
@@ -157,6 +158,11 @@ const panelPlugin: JupyterFrontEndPlugin<void> = {
       onOpenHistory: filters => {
         if (app.commands.hasCommand(CommandIDs.openRunHistory)) {
           void app.commands.execute(CommandIDs.openRunHistory, { ...filters });
+        }
+      },
+      onRerun: path => {
+        if (app.commands.hasCommand(CommandIDs.rerunNotebook)) {
+          void app.commands.execute(CommandIDs.rerunNotebook, { path });
         }
       }
     });
@@ -752,7 +758,8 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   provenancePlugin,
   historyPlugin,
   dashboardPlugin,
-  budgetPlugin
+  budgetPlugin,
+  reproducePlugin
 ];
 
 export default plugins;

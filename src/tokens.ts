@@ -35,6 +35,9 @@ export namespace CommandIDs {
   export const openDashboard = 'compute-panel:open-dashboard';
   export const newGrant = 'compute-panel:new-grant';
   export const openRunHistory = 'compute-panel:open-run-history';
+  export const rerunNotebook = 'compute-panel:rerun-notebook';
+  export const rerunRun = 'compute-panel:rerun-run';
+  export const compareRuns = 'compute-panel:compare-runs';
 }
 
 /**

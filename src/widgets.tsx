@@ -29,6 +29,7 @@ export class ComputePanelWidget extends ReactWidget {
     this._onOpenDashboard = options.onOpenDashboard;
     this._onOpenHistory = options.onOpenHistory;
     this._notebookRuns = options.notebookRuns ?? null;
+    this._onRerun = options.onRerun;
     this._trans = (options.translator ?? nullTranslator).load(
       TRANSLATION_DOMAIN
     );
@@ -59,6 +60,7 @@ export class ComputePanelWidget extends ReactWidget {
             onOpenDashboard={this._onOpenDashboard}
             notebookRuns={this._notebookRuns ?? undefined}
             onOpenHistory={this._onOpenHistory}
+            onRerun={this._onRerun}
           />
         )}
       </UseSignal>
@@ -87,6 +89,7 @@ export class ComputePanelWidget extends ReactWidget {
     user?: string;
   }) => void;
   private _notebookRuns: NotebookRunsModel | null;
+  private _onRerun?: (path: string) => void;
   private _trans: TranslationBundle;
   private _moving: string | null = null;
 }
@@ -111,6 +114,10 @@ export namespace ComputePanelWidget {
      * Open the run history (the `compute-panel:open-run-history` command).
      */
     onOpenHistory?: (filters: { notebook: string; user?: string }) => void;
+    /**
+     * Re-run a notebook on a tier (the `compute-panel:rerun-notebook` command).
+     */
+    onRerun?: (path: string) => void;
   }
 }
 

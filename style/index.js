@@ -1,3 +1,4 @@
 import './base.css';
 import './dashboard.css';
 import './history.css';
+import './reproduce.css';

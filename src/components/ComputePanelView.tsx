@@ -61,6 +61,10 @@ export namespace ComputePanelView {
      * Open the run history with these filters.
      */
     onOpenHistory?: (filters: { notebook: string; user?: string }) => void;
+    /**
+     * Re-run the followed notebook on a tier; without it no button shows.
+     */
+    onRerun?: (path: string) => void;
   }
 }
 
@@ -123,6 +127,19 @@ export function ComputePanelView(props: ComputePanelView.IProps): JSX.Element {
       <div className="jp-ComputePanel-current">
         <p className="jp-ComputePanel-summary">{summary}</p>
         <RunCost model={model} trans={trans} />
+        {notebook && props.onRerun ? (
+          <button
+            type="button"
+            className="jp-ComputePanel-rerunButton jp-mod-styled"
+            title={trans.__(
+              'Execute the saved %1 headlessly on a tier of your choice, metered and charged to a grant, and keep an executed copy to compare',
+              notebook.title.label
+            )}
+            onClick={() => props.onRerun?.(notebook.context.path)}
+          >
+            {trans.__('Re-run on…')}
+          </button>
+        ) : null}
       </div>
       {model.tiers.length === 0 && model.handshake.status === 'pending' ? (
         <p className="jp-ComputePanel-empty">{trans.__('Loading tiers…')}</p>
