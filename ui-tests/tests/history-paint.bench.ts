@@ -23,7 +23,7 @@ const SCROLL_STEPS = 300;
 
 test.use({ autoGoto: true });
 
-test('run history paint and scroll, 10,000 runs', async ({ page }) => {
+test('run history paint and scroll, 10,000 runs', async ({ page, browser }) => {
   test.setTimeout(10 * 60 * 1000);
   const samples = await page.evaluate(
     async ({ openings, grant }) => {
@@ -64,6 +64,21 @@ test('run history paint and scroll, 10,000 runs', async ({ page }) => {
     { openings: OPENINGS + WARMUP, grant: GRANT }
   );
 
+  // COMPUTE_PANEL_BENCH_TRACE=file.json records a Chromium trace of the
+  // scroll, to see what a long task was (`bench/longtasks.py` lists them).
+  const tracePath = process.env.COMPUTE_PANEL_BENCH_TRACE;
+  if (tracePath) {
+    await browser.startTracing(page, {
+      path: tracePath,
+      categories: [
+        'devtools.timeline',
+        'disabled-by-default-devtools.timeline',
+        'v8',
+        'v8.execute',
+        'blink.user_timing'
+      ]
+    });
+  }
   const scroll = await page.evaluate(
     async ({ grant, steps, longTask }) => {
       const app = (window as any).jupyterapp;
@@ -128,6 +143,9 @@ test('run history paint and scroll, 10,000 runs', async ({ page }) => {
     },
     { grant: GRANT, steps: SCROLL_STEPS, longTask: LONG_TASK_MS }
   );
+  if (tracePath) {
+    await browser.stopTracing();
+  }
 
   const measured = samples.slice(WARMUP);
   const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
