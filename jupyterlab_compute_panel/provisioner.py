@@ -225,6 +225,11 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
             run_id, self.run_id = self.run_id, None
             await self._get_service().close_run(run_id, reason, at)
 
+    @property
+    def end_reason(self) -> str | None:
+        """Why an enforcer is stopping this kernel (``budget``, ``culled``), if one is."""
+        return self._launch.get("end_reason")
+
     def set_end_reason(self, reason: str | None, at: dt.datetime | None = None) -> None:
         """Let an enforcer (culler, budget) say why it is stopping this kernel and, if not at
         the shutdown, when its run ends (naive UTC); None takes it back."""

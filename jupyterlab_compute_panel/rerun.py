@@ -185,6 +185,8 @@ class RerunManager:
         started = utcnow()
         progress = self._progress[rerun.id]
         km = self.kernel_manager.get_kernel(kernel_id)
+        # Kept: the kernel manager forgets the kernel once an enforcer has shut it down.
+        provisioner = getattr(km, "provisioner", None)
         client = NotebookClient(
             nb,
             km=km,
@@ -229,13 +231,26 @@ class RerunManager:
             elif isinstance(e, CellExecutionError):
                 status, error = "failed", f"Cell {where} raised {e.ename}: {e.evalue}"
             elif isinstance(e, DeadKernelError):
-                status, error = "failed", f"The kernel died in cell {where}"
+                status, error = "failed", self._death_sentence(provisioner, where)
             else:
                 self.log.warning("compute-panel: re-run %s failed", rerun.id, exc_info=True)
                 status, error = "failed", f"The re-run failed in cell {where}: {e}"
         finally:
             timer.cancel()
             await self._finish(rerun, nb, client, kernel_id, status, error, started)
+
+    @staticmethod
+    def _death_sentence(provisioner: Any, where: str) -> str:
+        """Why the kernel went away in the middle of the re-run, as its user should read it."""
+        reason = getattr(provisioner, "end_reason", None)
+        if reason == "budget":
+            return (
+                f"Stopped in cell {where}: the grant's budget is spent, so its paid kernels were stopped "
+                "(ask its PI to raise the budget, or re-run on a free tier)"
+            )
+        if reason == "culled":
+            return f"Stopped in cell {where}: the kernel was shut down as idle"
+        return f"The kernel died in cell {where}"
 
     def _stop(self, rerun_id: str, reason: str) -> None:
         task = self._tasks.get(rerun_id)
@@ -284,7 +299,8 @@ class RerunManager:
         # Stop the meter first: the kernel's run ends with the re-run, not when we are done saving.
         kernel = self.kernel_manager.get_kernel(kernel_id) if kernel_id in self.kernel_manager else None
         provisioner = getattr(kernel, "provisioner", None)
-        if provisioner is not None and hasattr(provisioner, "set_end_reason"):
+        # An enforcer's reason (the budget's hard stop) stays the run's end reason.
+        if provisioner is not None and hasattr(provisioner, "set_end_reason") and not provisioner.end_reason:
             provisioner.set_end_reason(END_REASON[status])
         try:
             if client.kc is not None:

@@ -373,3 +373,48 @@ async def test_without_hard_stop_a_spent_grant_only_alerts(jp_fetch, api, servic
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")
     run = await wait_for(lambda: closed_run(api, kernel_id))
     assert run["end_reason"] == "shutdown"
+
+
+async def test_a_rerun_stopped_by_the_budget_says_so(jp_root_dir, api, service):
+    """A headless re-run is charged like any kernel: the hard stop ends it too, and its error
+    names the budget, not a dead kernel; the run keeps the end reason ``budget``."""
+    grant = server_grant(service, "100.00")
+    nb = {
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "cells": [
+            {"id": "a", "cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "1"},
+            {
+                "id": "b",
+                "cell_type": "code",
+                "metadata": {},
+                "outputs": [],
+                "execution_count": None,
+                "source": "import time\ntime.sleep(120)",
+            },
+        ],
+    }
+    (jp_root_dir / "spend.ipynb").write_text(json.dumps(nb))
+    status, rerun = await api(
+        "POST", "compute-panel/reruns", {"path": "spend.ipynb", "tier_id": "h200", "grant_id": grant}
+    )
+    assert status == 201, rerun
+
+    async def sleeping():
+        _, state = await api("GET", f"compute-panel/reruns/{rerun['id']}")
+        return state["current_cell"] == 1  # the sleeping cell
+
+    await wait_for(sleeping, timeout=60)
+    status, _ = await api("PUT", f"compute-panel/grants/{grant}/budget", body={"budget": "0.000001"})
+    assert status == 200
+
+    async def ended():
+        _, state = await api("GET", f"compute-panel/reruns/{rerun['id']}")
+        return state if state.get("ended") else None
+
+    done = await wait_for(ended, timeout=30)
+    assert done["status"] == "failed"
+    assert done["error"].startswith("Stopped in cell 2 of 2: the grant's budget is spent"), done["error"]
+    _, run = await api("GET", f"compute-panel/runs/{done['run_id']}")
+    assert run["end_reason"] == "budget"
