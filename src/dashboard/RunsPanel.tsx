@@ -8,6 +8,13 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
 import { formatDuration, formatInstant } from '../components/format';
+import {
+  ChoiceFilter,
+  fieldBinder,
+  runsCountText,
+  SearchFilter,
+  StatusAndDatesFilters
+} from '../table/RunFilters';
 import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
 import { DashboardModel, IRunsQuery } from './model';
 
@@ -125,18 +132,17 @@ export function RunsPanel(props: RunsPanel.IProps): JSX.Element {
   }, [search]);
 
   const onSort = (sort: ISort) => apply({ ...query, sort });
-  const field = (name: keyof IRunsQuery) => ({
-    value: query[name] as string,
-    onChange: (
-      event: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>
-    ) => apply({ ...query, [name]: event.target.value })
-  });
+  const field = fieldBinder(query, apply);
 
   const last = pager.lastPage as { totals?: ComputePanelAPI.IMoney[] } | null;
   const totals = (last?.totals ?? [])
     .map(t => `${t.amount} ${t.currency}`)
     .join(', ');
   const id = `jp-ComputePanel-runs-${model.grantId}`;
+  const users = React.useMemo(
+    () => props.users.map(user => ({ id: user, label: user })),
+    [props.users]
+  );
   return (
     <div className="jp-ComputePanel-runs">
       <div
@@ -144,70 +150,33 @@ export function RunsPanel(props: RunsPanel.IProps): JSX.Element {
         role="search"
         aria-label={trans.__('Filter the runs')}
       >
-        <label>
-          {trans.__('Search')}
-          <input
-            type="search"
-            className="jp-mod-styled"
-            placeholder={trans.__('notebook, user, tier…')}
-            value={search}
-            onChange={event => setSearch(event.target.value)}
-            onKeyDown={event => {
-              if (event.key === 'Enter') {
-                apply({ ...query, q: search });
-              }
-            }}
-          />
-        </label>
-        <label>
-          {trans.__('User')}
-          <select className="jp-mod-styled" {...field('user')}>
-            <option value="">{trans.__('All users')}</option>
-            {props.users.map(user => (
-              <option key={user} value={user}>
-                {user}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {trans.__('Tier')}
-          <select className="jp-mod-styled" {...field('tier')}>
-            <option value="">{trans.__('All tiers')}</option>
-            {props.tiers.map(tier => (
-              <option key={tier.id} value={tier.id}>
-                {tier.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {trans.__('Status')}
-          <select className="jp-mod-styled" {...field('status')}>
-            <option value="">{trans.__('Any')}</option>
-            <option value="open">{trans.__('Running')}</option>
-            <option value="closed">{trans.__('Ended')}</option>
-          </select>
-        </label>
-        <label>
-          {trans.__('From')}
-          <input type="date" className="jp-mod-styled" {...field('since')} />
-        </label>
-        <label>
-          {trans.__('To')}
-          <input type="date" className="jp-mod-styled" {...field('until')} />
-        </label>
+        <SearchFilter
+          trans={trans}
+          value={search}
+          placeholder={trans.__('notebook, user, tier…')}
+          onChange={setSearch}
+          onSubmit={() => apply({ ...query, q: search })}
+        />
+        <ChoiceFilter
+          label={trans.__('User')}
+          anyLabel={trans.__('All users')}
+          choices={users}
+          field={field('user')}
+        />
+        <ChoiceFilter
+          label={trans.__('Tier')}
+          anyLabel={trans.__('All tiers')}
+          choices={props.tiers}
+          field={field('tier')}
+        />
+        <StatusAndDatesFilters trans={trans} field={field} />
       </div>
       <p className="jp-ComputePanel-runsCount" aria-live="polite" id={id}>
-        {pager.count === null
-          ? trans.__('Loading runs…')
-          : trans._n(
-              // %1 is the count itself, %2 the count with digit grouping.
-              '%2 run',
-              '%2 runs',
-              pager.count,
-              pager.count.toLocaleString()
-            ) + (totals ? trans.__(' · total %1', totals) : '')}
+        {runsCountText(
+          trans,
+          pager.count,
+          totals ? trans.__(' · total %1', totals) : ''
+        )}
       </p>
       <VirtualTable
         pager={pager}

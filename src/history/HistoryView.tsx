@@ -19,6 +19,13 @@ import {
   formatInstant,
   shortEndReason
 } from '../components/format';
+import {
+  ChoiceFilter,
+  fieldBinder,
+  runsCountText,
+  SearchFilter,
+  StatusAndDatesFilters
+} from '../table/RunFilters';
 import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
 import { environmentLines } from './environment';
 import { IHistoryQuery, RunHistoryModel } from './model';
@@ -252,12 +259,7 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
   }, [search, notebook]);
 
   const onSort = (sort: ISort) => apply({ ...query, sort });
-  const field = (name: keyof IHistoryQuery) => ({
-    value: query[name] as string,
-    onChange: (
-      event: React.ChangeEvent<HTMLInputElement | HTMLSelectElement>
-    ) => apply({ ...query, [name]: event.target.value })
-  });
+  const field = fieldBinder(query, apply);
   const filtered =
     !!(
       query.notebook ||
@@ -285,21 +287,13 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
         role="search"
         aria-label={trans.__('Filter the runs')}
       >
-        <label>
-          {trans.__('Search')}
-          <input
-            type="search"
-            className="jp-mod-styled"
-            placeholder={trans.__('notebook, tier, user, run id…')}
-            value={search}
-            onChange={event => setSearch(event.target.value)}
-            onKeyDown={event => {
-              if (event.key === 'Enter') {
-                apply({ ...query, q: search });
-              }
-            }}
-          />
-        </label>
+        <SearchFilter
+          trans={trans}
+          value={search}
+          placeholder={trans.__('notebook, tier, user, run id…')}
+          onChange={setSearch}
+          onSubmit={() => apply({ ...query, q: search })}
+        />
         <label>
           {trans.__('Notebook')}
           <input
@@ -310,44 +304,19 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
             onChange={event => setNotebook(event.target.value)}
           />
         </label>
-        <label>
-          {trans.__('Tier')}
-          <select className="jp-mod-styled" {...field('tier')}>
-            <option value="">{trans.__('All tiers')}</option>
-            {tiers.map(tier => (
-              <option key={tier.id} value={tier.id}>
-                {tier.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {trans.__('Grant')}
-          <select className="jp-mod-styled" {...field('grant')}>
-            <option value="">{trans.__('All grants')}</option>
-            {grants.map(grant => (
-              <option key={grant.id} value={grant.id}>
-                {grant.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          {trans.__('Status')}
-          <select className="jp-mod-styled" {...field('status')}>
-            <option value="">{trans.__('Any')}</option>
-            <option value="open">{trans.__('Running')}</option>
-            <option value="closed">{trans.__('Ended')}</option>
-          </select>
-        </label>
-        <label>
-          {trans.__('From')}
-          <input type="date" className="jp-mod-styled" {...field('since')} />
-        </label>
-        <label>
-          {trans.__('To')}
-          <input type="date" className="jp-mod-styled" {...field('until')} />
-        </label>
+        <ChoiceFilter
+          label={trans.__('Tier')}
+          anyLabel={trans.__('All tiers')}
+          choices={tiers}
+          field={field('tier')}
+        />
+        <ChoiceFilter
+          label={trans.__('Grant')}
+          anyLabel={trans.__('All grants')}
+          choices={grants}
+          field={field('grant')}
+        />
+        <StatusAndDatesFilters trans={trans} field={field} />
         {filtered ? (
           <button
             type="button"
@@ -360,15 +329,11 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
       </div>
       <div className="jp-ComputePanel-historyBar">
         <p className="jp-ComputePanel-runsCount" aria-live="polite">
-          {pager.count === null
-            ? trans.__('Loading runs…')
-            : trans._n(
-                // %1 is the count itself, %2 the count with digit grouping.
-                '%2 run',
-                '%2 runs',
-                pager.count,
-                pager.count.toLocaleString()
-              ) + (query.user ? trans.__(' of %1', query.user) : '')}
+          {runsCountText(
+            trans,
+            pager.count,
+            query.user ? trans.__(' of %1', query.user) : ''
+          )}
         </p>
         <div
           className="jp-ComputePanel-historySelection"
