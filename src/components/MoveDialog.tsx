@@ -19,6 +19,48 @@ export interface IMoveChoice {
   rerun: boolean;
 }
 
+/**
+ * "Charge to grant": the user's grants to choose from, or why there is none.
+ * The move and the re-run dialogs both ask it for a paid tier.
+ */
+export function GrantPicker(props: {
+  id: string;
+  trans: TranslationBundle;
+  grants: ReadonlyArray<ComputePanelAPI.IGrant>;
+  grantId: string | null;
+  onChange: (grantId: string | null) => void;
+  invalid?: boolean;
+}): JSX.Element {
+  const { trans, grants } = props;
+  return (
+    <div className="jp-ComputePanel-grantPicker">
+      <label htmlFor={props.id}>{trans.__('Charge to grant')}</label>
+      {grants.length > 0 ? (
+        <select
+          id={props.id}
+          className="jp-mod-styled"
+          value={props.grantId ?? ''}
+          aria-invalid={props.invalid || undefined}
+          onChange={event => props.onChange(event.target.value || null)}
+        >
+          <option value="">{trans.__('Choose a grant…')}</option>
+          {grants.map(grant => (
+            <option key={grant.id} value={grant.id}>
+              {formatGrant(grant)}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <p className="jp-ComputePanel-noGrant" role="alert">
+          {trans.__(
+            'You have no active grant to charge; a paid tier needs one.'
+          )}
+        </p>
+      )}
+    </div>
+  );
+}
+
 export namespace MoveDialogView {
   export interface IProps {
     tier: ComputePanelAPI.ITier;
@@ -58,32 +100,13 @@ export function MoveDialogView(props: MoveDialogView.IProps): JSX.Element {
           : trans.__('Price: %1', formatPrice(tier, trans))}
       </p>
       {!tier.free && (
-        <div className="jp-ComputePanel-grantPicker">
-          <label htmlFor={grantSelectId}>{trans.__('Charge to grant')}</label>
-          {grants.length > 0 ? (
-            <select
-              id={grantSelectId}
-              className="jp-mod-styled"
-              value={choice.grantId ?? ''}
-              onChange={event =>
-                update({ grantId: event.target.value || null })
-              }
-            >
-              <option value="">{trans.__('Choose a grant…')}</option>
-              {grants.map(grant => (
-                <option key={grant.id} value={grant.id}>
-                  {formatGrant(grant)}
-                </option>
-              ))}
-            </select>
-          ) : (
-            <p className="jp-ComputePanel-noGrant" role="alert">
-              {trans.__(
-                'You have no active grant to charge; a paid tier needs one.'
-              )}
-            </p>
-          )}
-        </div>
+        <GrantPicker
+          id={grantSelectId}
+          trans={trans}
+          grants={grants}
+          grantId={choice.grantId}
+          onChange={grantId => update({ grantId })}
+        />
       )}
       <p className="jp-ComputePanel-warning" role="note">
         {trans.__(

@@ -10,7 +10,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { ReactWidget } from '@jupyterlab/ui-components';
 
 import { ComputePanelAPI } from '../api';
-import { formatGrant, formatPrice } from '../components/format';
+import { formatPrice } from '../components/format';
+import { GrantPicker } from '../components/MoveDialog';
 import { SimulatedBadge } from '../components/TierCard';
 import { IRerunChoice, validateRerunChoice } from './format';
 
@@ -103,33 +104,14 @@ export function RerunDialogView(props: RerunDialogView.IProps): JSX.Element {
         ))}
       </fieldset>
       {tier && !tier.free ? (
-        <div className="jp-ComputePanel-grantPicker">
-          <label htmlFor={ids.grant}>{trans.__('Charge to grant')}</label>
-          {grants.length > 0 ? (
-            <select
-              id={ids.grant}
-              className="jp-mod-styled"
-              value={choice.grantId ?? ''}
-              aria-invalid={problem?.field === 'grant'}
-              onChange={event =>
-                update({ grantId: event.target.value || null })
-              }
-            >
-              <option value="">{trans.__('Choose a grant…')}</option>
-              {grants.map(grant => (
-                <option key={grant.id} value={grant.id}>
-                  {formatGrant(grant)}
-                </option>
-              ))}
-            </select>
-          ) : (
-            <p className="jp-ComputePanel-noGrant" role="alert">
-              {trans.__(
-                'You have no active grant to charge; a paid tier needs one.'
-              )}
-            </p>
-          )}
-        </div>
+        <GrantPicker
+          id={ids.grant}
+          trans={trans}
+          grants={grants}
+          grantId={choice.grantId}
+          onChange={grantId => update({ grantId })}
+          invalid={problem?.field === 'grant'}
+        />
       ) : null}
       <div className="jp-ComputePanel-rerunLimit">
         <label htmlFor={ids.limit}>{trans.__('Time limit (minutes)')}</label>
