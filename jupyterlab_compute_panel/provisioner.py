@@ -146,8 +146,16 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
 
     async def resume_metering(self) -> None:
         """Open a new run for this live kernel after its run was closed by someone else."""
-        run = await self._get_service().open_run(self, **self._run_fields())
+        service = self._get_service()
+        previous = self.run_id
+        run = await service.open_run(self, **self._run_fields())
         self.run_id = run.id
+        if previous:
+            # The same kernel: the new run ran in the environment captured for the old one.
+            try:
+                await service.db(service.ledger.copy_environment, previous, run.id)
+            except Exception:
+                service.log.warning("compute-panel: could not copy run %s's environment", previous, exc_info=True)
 
     def _run_fields(self) -> dict[str, Any]:
         return {

@@ -286,6 +286,14 @@ def test_environments_in_the_ledger(any_db_url):
             ledger.save_environment(run.id, fingerprint={}, packages_hash=None, status="done")
         with pytest.raises(LedgerError):
             ledger.save_environment("no-such-run", fingerprint={}, packages_hash=None, status="failed")
+        # The same kernel metered again in a new run: its fingerprint is copied, once.
+        again = ledger.open_run(
+            kernel_id="k1", kernelspec=LOCAL, tier=catalog.get("local-cpu"), grant_id=None, user="alice", notebook=None
+        )
+        copied = ledger.copy_environment(run.id, again.id)
+        assert (copied.run_id, copied.fingerprint, copied.captured_at) == (again.id, env.fingerprint, env.captured_at)
+        assert ledger.copy_environment(run.id, again.id) is None  # already there
+        assert ledger.copy_environment("no-such-run", again.id) is None
     finally:
         ledger.dispose()
 
@@ -457,6 +465,29 @@ async def test_a_paid_run_without_notebook_has_tier_and_no_notebook(jp_fetch, ap
     assert fp["tier"]["hardware"]["gpu"]["model"] == "NVIDIA GeForce RTX 4090"  # what the catalog claims
     assert fp["gpus"]["count"] == 0  # what the kernel found: a simulated tier has no GPU here
     assert fp["notebook"] is None and fp["git"] is None
+    await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+
+
+async def test_a_run_reopened_for_a_live_kernel_keeps_its_environment(jp_fetch, api, grants, service):
+    """When another process closes a live kernel's run (it judged its heartbeats stale), the
+    meter opens a new run for the rest of the kernel's life: the same kernel, so the same
+    environment, and the run history shows it for the new run too."""
+    service.default_grant = grants[0]
+    response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": RTX}))
+    kernel_id = json.loads(response.body)["id"]
+    first = await run_of(api, kernel_id)
+    env = await environment_of(api, first["id"])
+    service.ledger.close_run(first["id"], "stale")  # as a reconciling server would
+
+    async def reopened():
+        run = await run_of(api, kernel_id)
+        return run if run["id"] != first["id"] and run["status"] == "open" else None
+
+    second = await wait_for(reopened, timeout=15)
+    code, copied = await api("GET", f"compute-panel/runs/{second['id']}/environment")
+    assert code == 200, copied
+    assert copied["fingerprint"] == env["fingerprint"] and copied["packages_hash"] == env["packages_hash"]
+    assert copied["run_id"] == second["id"] and copied["status"] == "complete"
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")
 
 

@@ -1173,6 +1173,25 @@ class Ledger:
         except IntegrityError as e:
             raise LedgerError(f"cannot record the environment of run {run_id!r}: {e.orig}") from None
 
+    def copy_environment(self, from_run: str, to_run: str) -> EnvironmentView | None:
+        """Give ``to_run`` the fingerprint of ``from_run`` (the same kernel, metered again in a
+        new run); None when ``from_run`` has none yet."""
+        with self.session() as s, s.begin():
+            source = s.get(RunEnvironment, from_run)
+            if source is None or s.get(RunEnvironment, to_run) is not None:
+                return None
+            row = RunEnvironment(
+                run_id=to_run,
+                captured_at=source.captured_at,
+                fingerprint=source.fingerprint,
+                packages_hash=source.packages_hash,
+                status=source.status,
+                error=source.error,
+            )
+            s.add(row)
+            s.flush()
+            return EnvironmentView.of(row)
+
     def get_environment(self, run_id: str) -> EnvironmentView | None:
         with self.session() as s:
             row = s.get(RunEnvironment, run_id)
