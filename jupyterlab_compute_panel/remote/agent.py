@@ -6,9 +6,12 @@ nothing is installed on the node: the Jupyter server sends this text as the
 command of an SSH session. The protocol, one line at a time:
 
 - stdin, first line: JSON ``{"argv", "env", "cwd", "ip", "transport", "key",
-  "signature_scheme", "kernel_name"}``. ``argv`` holds ``{connection_file}``.
-- stdout, one line: JSON ``{"ports": {...}, "pid": ..., "hostname": ...}`` once the
-  kernel process is started (or ``{"error": ...}``), then nothing else.
+  "signature_scheme", "kernel_name", "orphan_timeout", "max_kernels"}``. ``argv`` holds
+  ``{connection_file}``.
+- stdout, one line: JSON ``{"ports": {...}, "pid": ..., "hostname": ..., "kernels": N}``
+  once the kernel process is started, where N is how many other kernels the node ran
+  then; ``{"busy": true, "kernels": N, ...}`` (and exit) when ``max_kernels`` is set and N
+  reached it; or ``{"error": ...}``. Then nothing else.
 - stdin, later lines: ``ping`` (the server is alive), ``signal N`` (send signal N to
   the kernel's process group).
 
@@ -19,7 +22,10 @@ network partition that leaves the TCP connection half open), or when this agent 
 terminated; and on Linux the kernel is also told to die with its parent
 (PR_SET_PDEATHSIG), for an agent killed with SIGKILL. The agent exits with the
 kernel's status. The marker on the first line lets ``pgrep -f`` count the kernels
-a node runs (the availability check).
+a node runs (the availability check), and lets the agent count them itself before it
+starts one (``max_kernels``): it counts only the agents that started before it, so that
+of two agents starting together on a node with one place left, the older starts its
+kernel and the younger answers busy.
 """
 
 import json
@@ -34,6 +40,53 @@ import tempfile
 import time
 
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+MARKER = b"compute-panel-node-agent"  # on this file's first line, so in every agent's command line
+
+
+def _agents(marker=MARKER):
+    """{pid: (parent pid, start time)} of the node's processes whose command line has the
+    marker (agents, and a shell that ran one without exec); None without /proc."""
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return None
+    found = {}
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/" + name + "/cmdline", "rb") as handle:
+                if marker not in handle.read():
+                    continue
+            with open("/proc/" + name + "/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+            found[int(name)] = (int(fields[1]), int(fields[19]))  # ppid, starttime (fields 4, 22)
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile, or not ours to read
+    return found
+
+
+def _kernels_before_me(marker=MARKER):
+    """How many kernels (agents) of the node, started before this agent, still run."""
+    me = os.getpid()
+    found = _agents(marker)
+    if found is None:  # no /proc: every other agent counts (pgrep, as the availability check)
+        try:
+            out = subprocess.run(["pgrep", "-f", marker.decode()], capture_output=True, timeout=10).stdout
+        except (OSError, subprocess.SubprocessError):
+            return 0
+        return len([p for p in out.split() if int(p) not in (me, os.getppid())])
+    mine = (found.get(me, (0, float("inf")))[1], me)
+    ancestors, pid = set(), os.getppid()
+    while pid in found and pid not in ancestors:  # the shell that runs this agent
+        ancestors.add(pid)
+        pid = found[pid][0]
+    return sum(
+        1
+        for pid, (ppid, start) in found.items()
+        # one per agent: not this one, nor a shell wrapping an agent's (count the outermost)
+        if pid != me and pid not in ancestors and ppid not in found and (start, pid) < mine
+    )
 
 
 def _free_ports(ip, count):
@@ -98,6 +151,11 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, on_signal)
     try:
+        kernels = _kernels_before_me()
+        max_kernels = int(spec.get("max_kernels") or 0)
+        if max_kernels and kernels >= max_kernels:
+            _say({"busy": True, "kernels": kernels, "hostname": socket.gethostname()})
+            return 75  # EX_TEMPFAIL
         ip = spec.get("ip") or "127.0.0.1"
         free = _free_ports(ip, len(PORT_NAMES))
         ports = {name: free[i] for i, name in enumerate(PORT_NAMES)}
@@ -127,7 +185,7 @@ def main():
         except OSError as e:
             _say({"error": f"cannot start {argv[0]!r} on {socket.gethostname()}: {e.strerror or e}"})
             return 127
-        _say({"ports": ports, "pid": proc.pid, "hostname": socket.gethostname()})
+        _say({"ports": ports, "pid": proc.pid, "hostname": socket.gethostname(), "kernels": kernels})
         last_heard = time.monotonic()
         buffered = b""
         while not stopping:
