@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import signal
 import subprocess
 import sys
 import time
@@ -196,3 +197,43 @@ def test_the_agent_counts_each_older_agent_once_and_not_itself_nor_younger_ones(
                 os.kill(pid, 9)
             except ProcessLookupError:
                 pass
+
+
+def test_the_agent_starts_the_kernel_in_a_session_of_its_own_with_default_signals(tmp_path):
+    agent = runpy.run_path(str(AGENT))
+    out = tmp_path / "out"
+    kernel = agent["Kernel"](
+        [
+            "sh",
+            "-c",
+            f'grep -E "^(SigIgn|PPid):" /proc/$$/status > {out}; cut -d" " -f6 /proc/$$/stat >> {out}; pwd >> {out}; echo "$X" >> {out}; exit 3',
+        ],
+        {**os.environ, "X": "from the spec"},
+        str(tmp_path),
+    )
+    deadline = time.monotonic() + 15
+    while kernel.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    assert kernel.returncode == 3
+    *status, session, cwd, env = out.read_text().splitlines()
+    status = dict(line.split(":\t") for line in status)
+    assert int(status["SigIgn"], 16) & (1 << (signal.SIGPIPE - 1)) == 0, "SIGPIPE is not left ignored"
+    assert int(status["PPid"]) == os.getpid()
+    assert int(session) == kernel.pid, "the kernel leads a session (process group) of its own"
+    assert (cwd, env) == (str(tmp_path), "from the spec")
+
+
+@pytest.mark.parametrize(
+    ("argv", "cwd", "error"),
+    [
+        (["/nonexistent/python", "-m", "ipykernel_launcher"], None, "No such file or directory"),
+        (["sh", "-c", "true"], "/nonexistent/folder", "No such file or directory"),
+        ([str(AGENT), "-f"], None, "Permission denied"),
+    ],
+)
+def test_a_kernel_that_cannot_start_is_an_oserror_with_the_reason(tmp_path, argv, cwd, error):
+    agent = runpy.run_path(str(AGENT))
+    with pytest.raises(OSError) as raised:
+        agent["Kernel"](argv, dict(os.environ), cwd or str(tmp_path))
+    assert str(raised.value) == error

@@ -500,7 +500,7 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         (everything closed) when it fails."""
         settings, host, conn = self.settings, self.host, self._conn
         assert host is not None and conn is not None
-        command = f"{shlex.quote(settings.python)} -u -c {shlex.quote(AGENT_SOURCE)}"
+        command = f"{shlex.quote(settings.python)} -I -S -u -c {shlex.quote(AGENT_SOURCE)}"
         try:
             self._process = await conn.create_process(command, encoding="utf-8", errors="replace")
             self._process.stdin.write(json.dumps(spec) + "\n")
