@@ -146,6 +146,15 @@ async def test_every_node_busy_or_down_is_one_sentence(fakes):
     assert all(conn.closed for conn in calls["conns"])
 
 
+def test_a_tier_without_user_logs_in_as_the_servers_user():
+    """As documented; the provisioner's traits once made a missing user an empty one."""
+    import getpass
+
+    spec = KernelSpec(argv=["python"], display_name="x", language="python")
+    provisioner = SshProvisioner(kernel_id="k", kernel_spec=spec, hosts=["a"], known_hosts="/kh")
+    assert provisioner.settings.user == getpass.getuser()
+
+
 # -- the agent's count -------------------------------------------------------------------
 
 

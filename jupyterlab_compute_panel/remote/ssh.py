@@ -38,7 +38,7 @@ from typing import Any
 
 from jupyter_client.provisioning import KernelProvisionerBase
 from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
-from traitlets import Bool, Dict, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 from ..service import LaunchRefused
 
@@ -346,6 +346,7 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
 
     hosts = List(Unicode(), help="Hosts that can run this tier's kernels: 'name' or 'name:port'.").tag(config=True)
     user = Unicode(help="Login on the hosts. Default: the server's user.").tag(config=True)
+
     key_file = Unicode(None, allow_none=True, help="Private key file of the login.").tag(config=True)
     known_hosts = Unicode("~/.ssh/known_hosts", help="known_hosts file with the hosts' keys.").tag(config=True)
     python = Unicode("python3", help="Python with ipykernel on the hosts.").tag(config=True)
@@ -358,6 +359,12 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
     launch_timeout = Float(60.0, help="Seconds for the agent to start the kernel.").tag(config=True)
     keepalive_interval = Float(5.0, help="Seconds between keepalives on the connection.").tag(config=True)
     orphan_timeout = Float(30.0, help="Seconds of silence after which the node stops the kernel.").tag(config=True)
+
+    @default("user")
+    def _default_user(self) -> str:
+        # A static default ('') would count as set (traitlets stores it at once) and be
+        # refused as empty: a tier without `user` could not start a kernel.
+        return getpass.getuser()
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
