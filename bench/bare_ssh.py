@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import secrets
+import random
 import shlex
 import signal
 import uuid
@@ -75,7 +75,9 @@ async def bare_launch(
         agent_path=None,
         config=[],
     )
-    ports = {name: 20000 + secrets.randbelow(20000) for name in CHANNELS}
+    # Five distinct ports below Linux's ephemeral range (32768 and up), where no agent's
+    # kernel and no outgoing connection on the node can hold them already.
+    ports = dict(zip(CHANNELS, random.SystemRandom().sample(range(10000, 32768), len(CHANNELS)), strict=True))
     info: dict[str, Any] = {f"{n}_port": p for n, p in ports.items()}
     info.update(ip="127.0.0.1", transport="tcp", key=key or uuid.uuid4().hex, signature_scheme=signature_scheme)
     path = f"/tmp/bench-kernel-{uuid.uuid4().hex}.json"  # noqa: S108 - on the node, removed by close()

@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import queue
 import signal
 import statistics
 import sys
@@ -95,10 +96,19 @@ async def first_reply(info: dict) -> None:
         client.stop_channels()
 
 
-def ready(server, kernel_id: str) -> None:
+def ready(server, kernel_id: str, name: str = "") -> None:
     """jupyter_server answers once the kernel is launched; wait for its first reply too."""
     info = json.loads((server.home / "runtime" / f"kernel-{kernel_id}.json").read_text())
-    asyncio.run(first_reply(info))
+    try:
+        asyncio.run(first_reply(info))
+    except queue.Empty:
+        # A kernel that died at start (a port taken between its choice and the bind) is
+        # restarted by jupyter_server on other ports: say so rather than time out quietly.
+        _, model = server.request("GET", f"/api/kernels/{kernel_id}")
+        raise RuntimeError(
+            f"kernel {kernel_id} ({name or 'Local CPU'}) never answered kernel_info in 60 s; now: {model}; "
+            f"server log: {server.log}"
+        ) from None
 
 
 def add_bare_kernelspec(server, node) -> None:
@@ -137,7 +147,7 @@ def kernel_start(server, name: str) -> float:
     t = time.perf_counter()
     status, kernel = server.request("POST", "/api/kernels", {"name": name})
     assert status == 201, kernel
-    ready(server, kernel["id"])
+    ready(server, kernel["id"], name)
     elapsed = time.perf_counter() - t
     status, _ = server.request("DELETE", f"/api/kernels/{kernel['id']}")
     assert status == 204, status
@@ -155,7 +165,7 @@ def session_move(server, path: str, name: str) -> float:
     t = time.perf_counter()
     status, moved = server.request("PATCH", f"/api/sessions/{session['id']}", {"kernel": {"name": name}})
     assert status == 200, moved
-    ready(server, moved["kernel"]["id"])
+    ready(server, moved["kernel"]["id"], name)
     elapsed = time.perf_counter() - t
     status, _ = server.request("DELETE", f"/api/sessions/{session['id']}")
     assert status == 204, status
