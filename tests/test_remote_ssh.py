@@ -309,3 +309,35 @@ def test_server_stopped_shuts_its_remote_kernels_down(tmp_path, panel_config, se
     [run] = seeded.list_runs(RunFilter(kernel=kernel["id"]))[0]
     assert run.end_reason == "shutdown"
     assert abs((run.ended - stopped_at).total_seconds()) < 5
+
+
+async def test_two_starts_for_the_last_place_on_a_node_start_one_kernel(node):
+    """The agent counts the node's kernels as it starts (no count before it): of two
+    starts racing for a node's last place, the older agent starts, the younger is busy."""
+    from jupyter_client.kernelspec import KernelSpec
+
+    from jupyterlab_compute_panel.remote.ssh import RemoteRefused, SshProvisioner
+
+    spec = KernelSpec(argv=["python"], display_name="x", language="python")
+    provisioners = [
+        SshProvisioner(kernel_id=f"race{i}", kernel_spec=spec, **node.backend_config(max_kernels=1)) for i in range(2)
+    ]
+
+    async def start(provisioner):
+        kwargs = await provisioner.pre_launch(env={})
+        return await provisioner.launch_kernel(kwargs.pop("cmd"), **kwargs)
+
+    try:
+        results = await asyncio.gather(*(start(p) for p in provisioners), return_exceptions=True)
+        started = [r for r in results if isinstance(r, dict)]
+        refused = [r for r in results if isinstance(r, RemoteRefused)]
+        assert (len(started), len(refused)) == (1, 1), results
+        assert str(refused[0]) == (
+            f"No node can take this kernel. All its reachable nodes are busy ({node.address}: 1 of 1 kernels): "
+            "try again later or choose another tier."
+        )
+        assert len(node.kernels()) == 1
+    finally:
+        for provisioner in provisioners:
+            await provisioner.kill()
+            await provisioner.cleanup()

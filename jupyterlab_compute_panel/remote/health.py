@@ -48,8 +48,7 @@ class Availability:
     # -- checking -----------------------------------------------------------------
     async def _check_tier(self, tier_id: str) -> dict[str, Any]:
         settings = self._tiers[tier_id]
-        results = await asyncio.gather(*(probe(settings, host) for host in settings.hosts))
-        statuses = [status for status, _ in results]
+        statuses = await asyncio.gather(*(probe(settings, host) for host in settings.hosts))
         reachable = sum(1 for s in statuses if s.reachable)
         free = sum(1 for s in statuses if s.free(settings.max_kernels))
         reason = None

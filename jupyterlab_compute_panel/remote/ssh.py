@@ -30,6 +30,7 @@ import json
 import os
 import shlex
 import signal
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from typing import Any
 
 from jupyter_client.provisioning import KernelProvisionerBase
 from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
-from traitlets import Bool, Dict, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 from ..service import LaunchRefused
 
@@ -251,6 +252,26 @@ async def count_kernels(conn) -> int:
         return 0
 
 
+# The kernels each node ran at its last count in this process (an availability check, or
+# the agent of a start, which counts on the node), so that a start on a tier of several
+# nodes can prefer the least loaded one without one more SSH session first. Only a
+# preference: whether a node has room is decided by the agent, on the node, at the start.
+COUNT_MAX_AGE = 120.0
+_counts: dict[Host, tuple[int, float]] = {}
+
+
+def note_count(host: Host, kernels: int) -> None:
+    _counts[host] = (kernels, time.monotonic())
+
+
+def last_count(host: Host) -> int | None:
+    """The node's last count if it is at most COUNT_MAX_AGE seconds old, else None."""
+    entry = _counts.get(host)
+    if entry is None or time.monotonic() - entry[1] > COUNT_MAX_AGE:
+        return None
+    return entry[0]
+
+
 @dataclass
 class HostStatus:
     host: Host
@@ -272,22 +293,35 @@ class HostStatus:
         }
 
 
-async def probe(settings: SshSettings, host: Host, keep: bool = False) -> tuple[HostStatus, Any]:
-    """Reach ``host``, check its key, count its kernels. Returns the status and, when
-    ``keep`` and reachable, the open connection (else None)."""
+async def reach(settings: SshSettings, host: Host) -> tuple[HostStatus, Any]:
+    """Reach ``host`` and check its key. Returns its status (with its last count, if
+    recent) and the open connection, or None when it cannot be reached."""
     try:
         conn = await connect(settings, host)
     except RemoteRefused as e:
         return HostStatus(host, False, error=e.sentence), None
+    return HostStatus(host, True, last_count(host)), conn
+
+
+async def count(status: HostStatus, conn: Any) -> bool:
+    """Count the kernels of a reached node into ``status``; False (and the connection
+    closed, the node marked down) when it answers SSH but cannot run commands."""
     try:
-        kernels = await count_kernels(conn)
+        status.kernels = await count_kernels(conn)
     except Exception as e:  # noqa: BLE001 - a node that answers SSH but not commands is down
         conn.close()
-        return HostStatus(host, False, error=f"{host.label} answers SSH but cannot run commands ({e})."), None
-    if keep:
-        return HostStatus(host, True, kernels), conn
-    conn.close()
-    return HostStatus(host, True, kernels), None
+        status.reachable, status.error = False, f"{status.host.label} answers SSH but cannot run commands ({e})."
+        return False
+    note_count(status.host, status.kernels)
+    return True
+
+
+async def probe(settings: SshSettings, host: Host) -> HostStatus:
+    """Reach ``host``, check its key, count its kernels (the availability check)."""
+    status, conn = await reach(settings, host)
+    if conn is not None and await count(status, conn):
+        conn.close()
+    return status
 
 
 def unavailable_sentence(statuses: list[HostStatus], max_kernels: int) -> str:
@@ -312,6 +346,7 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
 
     hosts = List(Unicode(), help="Hosts that can run this tier's kernels: 'name' or 'name:port'.").tag(config=True)
     user = Unicode(help="Login on the hosts. Default: the server's user.").tag(config=True)
+
     key_file = Unicode(None, allow_none=True, help="Private key file of the login.").tag(config=True)
     known_hosts = Unicode("~/.ssh/known_hosts", help="known_hosts file with the hosts' keys.").tag(config=True)
     python = Unicode("python3", help="Python with ipykernel on the hosts.").tag(config=True)
@@ -325,6 +360,12 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
     keepalive_interval = Float(5.0, help="Seconds between keepalives on the connection.").tag(config=True)
     orphan_timeout = Float(30.0, help="Seconds of silence after which the node stops the kernel.").tag(config=True)
 
+    @default("user")
+    def _default_user(self) -> str:
+        # A static default ('') would count as set (traitlets stores it at once) and be
+        # refused as empty: a tier without `user` could not start a kernel.
+        return getpass.getuser()
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = parse_settings({k: getattr(self, k) for k in FIELDS if self.trait_has_value(k)})
@@ -337,23 +378,34 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         self._tasks: list[asyncio.Task] = []
         self._exit: asyncio.Future | None = None
         self._ports: dict[str, int] = {}
+        self._statuses: list[HostStatus] = []
+        self._candidates: list[tuple[HostStatus, Any]] = []  # reached hosts, connected, best first
 
     # -- launch -------------------------------------------------------------------
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
-        """Pick the least loaded reachable host with room and keep its connection."""
+        """Reach the hosts (host keys checked) and order those reached, least loaded first.
+
+        No SSH session is run here when the tier has one host, or when every reached host
+        was counted recently (see ``last_count``): the agent counts the node's kernels
+        when it starts and refuses when the node is full, so ``max_kernels`` is checked
+        on the node at the moment of the start. Otherwise the hosts without a recent
+        count are counted now, together.
+        """
         kwargs.pop("transport_encryption", None)
         await self._close()
         settings = self.settings
-        results = await asyncio.gather(*(probe(settings, h, keep=True) for h in settings.hosts))
-        statuses = [status for status, _ in results]
-        candidates = sorted((r for r in results if r[0].free(settings.max_kernels)), key=lambda r: r[0].kernels or 0)
-        chosen = candidates[0] if candidates else None
-        for _status, conn in results:
-            if conn is not None and (chosen is None or conn is not chosen[1]):
-                conn.close()
-        if chosen is None:
-            raise RemoteRefused(f"No node can take this kernel. {unavailable_sentence(statuses, settings.max_kernels)}")
-        self.host, self._conn = chosen[0].host, chosen[1]
+        reached = await asyncio.gather(*(reach(settings, h) for h in settings.hosts))
+        if len(reached) > 1:
+            await asyncio.gather(*(count(s, conn) for s, conn in reached if conn is not None and s.kernels is None))
+        self._statuses = [status for status, _ in reached]
+        candidates = [(status, conn) for status, conn in reached if status.reachable and conn is not None]
+        if not candidates:
+            raise RemoteRefused(
+                f"No node can take this kernel. {unavailable_sentence(self._statuses, settings.max_kernels)}"
+            )
+        # Least loaded first (listed order among equals). A node counted full is still
+        # tried, last: its count may be old, and its agent decides.
+        self._candidates = sorted(candidates, key=lambda r: r[0].kernels or 0)
         kwargs.pop("extra_arguments", None)
         return await super().pre_launch(cmd=settings.argv(), **kwargs)
 
@@ -364,47 +416,49 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         return sent
 
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
-        settings, host, conn = self.settings, self.host, self._conn
-        assert host is not None and conn is not None, "pre_launch picks the host"
+        settings = self.settings
+        candidates, self._candidates = self._candidates, []
+        assert candidates, "pre_launch reaches the hosts"
         km = self.parent
         session = getattr(km, "session", None)
         key = session.key if session is not None else b""
         scheme = session.signature_scheme if session is not None else "hmac-sha256"
-        bind_ip = "127.0.0.1" if settings.tunnel else await self._address_of(host)
         spec = {
             "argv": cmd,
             "env": self._remote_env(kwargs.get("env") or {}),
             "cwd": settings.cwd,
-            "ip": bind_ip,
             "transport": "tcp",
             "key": key.decode("utf-8") if isinstance(key, bytes) else str(key),
             "signature_scheme": scheme,
             "kernel_name": getattr(km, "kernel_name", "") or "",
             "orphan_timeout": settings.orphan_timeout,
+            "max_kernels": settings.max_kernels,
         }
-        command = f"{shlex.quote(settings.python)} -u -c {shlex.quote(AGENT_SOURCE)}"
+        started: dict[str, Any] | None = None
         try:
-            self._process = await conn.create_process(command, encoding="utf-8", errors="replace")
-            self._process.stdin.write(json.dumps(spec) + "\n")
-            line = await asyncio.wait_for(self._process.stdout.readline(), settings.launch_timeout)
-        except asyncio.TimeoutError:
+            while candidates and started is None:
+                status, self._conn = candidates.pop(0)
+                self.host = host = status.host
+                spec["ip"] = "127.0.0.1" if settings.tunnel else await self._address_of(host)
+                reply = await self._start_agent(spec)
+                if "kernels" in reply:
+                    status.kernels = int(reply["kernels"])
+                    note_count(host, status.kernels + (0 if reply.get("busy") else 1))
+                if reply.get("busy"):  # full when its agent counted: try the next node
+                    await self._close()
+                    continue
+                started = reply
+        except BaseException:
             await self._close()
+            raise
+        finally:
+            for _status, spare in candidates:
+                spare.close()
+        if started is None:
             raise RemoteRefused(
-                f"The kernel did not start on {host.label} within {settings.launch_timeout:g} s; try again or choose another tier."
-            ) from None
-        except Exception as e:  # noqa: BLE001 - any failure of the session is one sentence
-            await self._close()
-            raise RemoteRefused(f"The kernel could not be started on {host.label} ({e}).") from None
-        try:
-            started = json.loads(line)
-        except ValueError:
-            started = {"error": (line or "").strip() or f"{settings.python} -c exited without a word"}
-        if "error" in started or "ports" not in started:
-            detail = started.get("error") or line
-            with contextlib.suppress(Exception):
-                detail = (detail or "") + " " + (await asyncio.wait_for(self._process.stderr.read(2000), 2)).strip()
-            await self._close()
-            raise RemoteRefused(f"The kernel could not be started on {host.label}: {detail.strip()}")
+                f"No node can take this kernel. {unavailable_sentence(self._statuses, settings.max_kernels)}"
+            )
+        conn, host, bind_ip = self._conn, self.host, spec["ip"]
         self.remote_pid = int(started["pid"])
         self.remote_hostname = started.get("hostname")
         remote_ports: dict[str, int] = started["ports"]
@@ -446,6 +500,41 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
             "kernel_name": spec["kernel_name"],
         }
         return self.connection_info
+
+    async def _start_agent(self, spec: dict[str, Any]) -> dict[str, Any]:
+        """Run the agent on the current host and return its first line: the started
+        kernel (``ports``, ``pid``), or ``busy`` with the node's count; RemoteRefused
+        (everything closed) when it fails."""
+        settings, host, conn = self.settings, self.host, self._conn
+        assert host is not None and conn is not None
+        command = f"{shlex.quote(settings.python)} -I -S -u -c {shlex.quote(AGENT_SOURCE)}"
+        try:
+            self._process = await conn.create_process(command, encoding="utf-8", errors="replace")
+            self._process.stdin.write(json.dumps(spec) + "\n")
+            line = await asyncio.wait_for(self._process.stdout.readline(), settings.launch_timeout)
+        except asyncio.TimeoutError:
+            await self._close()
+            raise RemoteRefused(
+                f"The kernel did not start on {host.label} within {settings.launch_timeout:g} s; try again or choose another tier."
+            ) from None
+        except Exception as e:  # noqa: BLE001 - any failure of the session is one sentence
+            await self._close()
+            raise RemoteRefused(f"The kernel could not be started on {host.label} ({e}).") from None
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            reply = {"error": (line or "").strip() or f"{settings.python} -c exited without a word"}
+        if not isinstance(reply, dict):
+            reply = {"error": str(reply)}
+        if reply.get("busy"):
+            return reply
+        if "error" in reply or "ports" not in reply:
+            detail = reply.get("error") or line
+            with contextlib.suppress(Exception):
+                detail = (detail or "") + " " + (await asyncio.wait_for(self._process.stderr.read(2000), 2)).strip()
+            await self._close()
+            raise RemoteRefused(f"The kernel could not be started on {host.label}: {detail.strip()}")
+        return reply
 
     async def _address_of(self, host: Host) -> str:
         infos = await asyncio.get_running_loop().getaddrinfo(host.address, host.port, type=1)
@@ -524,6 +613,9 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
 
     async def _close(self) -> None:
         self._end_channel()
+        for _status, spare in self._candidates:
+            spare.close()
+        self._candidates = []
         for listener in self._listeners:
             listener.close()
         self._listeners = []
