@@ -151,6 +151,28 @@ class Run(Base):
     )
 
 
+class GrantDaySpend(Base):
+    """The closed runs' cost per grant, UTC day of their start and tier: the figures the
+    grant dashboard's months, burn-down, tier breakdown and spent (and the budget checks)
+    read, a few hundred rows per grant year instead of every run.
+
+    Written by ``Ledger.close_run`` in the transaction that closes the run (an atomic
+    upsert that adds the run's cost and 1 to ``runs``), so it always equals the sum of the
+    grant's closed runs, attributed whole to the day they *started*. Open runs are not in
+    it: readers add them live. ``Ledger.rebuild_day_spend`` recomputes it from the runs
+    (for rows inserted behind the ledger's back, such as bulk seeds); migration 0007 fills
+    it from the runs that were closed before it.
+    """
+
+    __tablename__ = "grant_day_spend"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # UTC date of the runs' starts
+    tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id"), primary_key=True)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+    runs: Mapped[int] = mapped_column(Integer)
+
+
 RERUN_STATUSES = (
     "running",  # its kernel started and its cells are executing
     "completed",  # every cell ran

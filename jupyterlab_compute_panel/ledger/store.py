@@ -17,7 +17,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Date,
+    Engine,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -27,6 +41,7 @@ from .models import (
     ENVIRONMENT_STATUSES,
     BudgetAlert,
     Grant,
+    GrantDaySpend,
     GrantMember,
     NotebookBinding,
     Run,
@@ -439,9 +454,9 @@ def _budget_status_query():
     """Ledger.budget_status's SELECT, built once (building it costs more than running it)."""
     ids = bindparam("ids", expanding=True)
     closed = (
-        select(Run.grant_id.label("grant_id"), func.sum(Run.cost_micros).label("total"))
-        .where(Run.grant_id.in_(ids), Run.ended.is_not(None))
-        .group_by(Run.grant_id)
+        select(GrantDaySpend.grant_id.label("grant_id"), func.sum(GrantDaySpend.cost_micros).label("total"))
+        .where(GrantDaySpend.grant_id.in_(ids))
+        .group_by(GrantDaySpend.grant_id)
         .subquery("closed")
     )
     return (
@@ -463,6 +478,22 @@ def _budget_status_query():
         .outerjoin(Run, (Run.grant_id == Grant.id) & Run.ended.is_(None))
         .where(Grant.id.in_(ids))
     )
+
+
+def day_of(dialect: str, column):
+    """The UTC date of a datetime column in SQL, as the ``Date`` type stores it. SQLite keeps
+    datetimes as ISO text, whose date() is the 'YYYY-MM-DD' text a ``Date`` is stored as."""
+    if dialect == "sqlite":
+        return func.date(column)
+    return cast(column, Date)
+
+
+def closed_spend(s: Session, grant_id: str) -> int:
+    """What the grant's closed runs cost, from ``grant_day_spend`` (a few hundred rows)."""
+    total = s.scalar(
+        select(func.coalesce(func.sum(GrantDaySpend.cost_micros), 0)).where(GrantDaySpend.grant_id == grant_id)
+    )
+    return int(total)
 
 
 class Ledger:
@@ -719,9 +750,9 @@ class Ledger:
             return spent
         with self.session() as s:
             closed = s.execute(
-                select(Run.grant_id, func.coalesce(func.sum(Run.cost_micros), 0))
-                .where(Run.grant_id.in_(ids), Run.ended.is_not(None))
-                .group_by(Run.grant_id)
+                select(GrantDaySpend.grant_id, func.coalesce(func.sum(GrantDaySpend.cost_micros), 0))
+                .where(GrantDaySpend.grant_id.in_(ids))
+                .group_by(GrantDaySpend.grant_id)
             ).all()
             for grant_id, total in closed:
                 spent[grant_id] += int(total)
@@ -735,8 +766,9 @@ class Ledger:
 
         The meter calls it once per heartbeat for the grants of its live runs, so it is
         one round trip however many grants and runs: the grants, joined to the sum of
-        their closed runs' costs (an index-only scan of ix_runs_grant_burn) and to their
-        open runs (on every server).
+        their closed runs' costs (their ``grant_day_spend`` rows, a few hundred per year
+        however many runs) and to their open runs (on every server). One statement, so
+        the two parts see the same state even while runs close.
         """
         ids = sorted(set(grant_ids))
         if not ids:
@@ -963,13 +995,7 @@ class Ledger:
     def _spent_and_committed(s: Session, grant: Grant, now: dt.datetime) -> tuple[int, int]:
         """Spent (closed costs + open runs so far) and committed (what open runs' minimum
         runtimes will still cost) for a grant, in micro-units."""
-        spent = int(
-            s.scalar(
-                select(func.coalesce(func.sum(Run.cost_micros), 0)).where(
-                    Run.grant_id == grant.id, Run.ended.is_not(None)
-                )
-            )
-        )
+        spent = closed_spend(s, grant.id)
         committed = 0
         for run in s.scalars(select(Run).where(Run.grant_id == grant.id, Run.ended.is_(None))):
             so_far = RunView.of(run).cost_micros(now)
@@ -1003,7 +1029,76 @@ class Ledger:
             if not done:
                 return None
             s.refresh(run)
+            self._add_day_spend(s, run)
             return RunView.of(run, self._label(s, run.tier_id))
+
+    def _add_day_spend(self, s: Session, run: Run) -> None:
+        """Add a run just closed to its grant's ``grant_day_spend`` row (the UTC day it started,
+        its tier), in the closing transaction: one atomic upsert, so concurrent closes of a
+        grant's runs on the same day add up on SQLite and PostgreSQL alike."""
+        if run.grant_id is None:
+            return
+        key = {"grant_id": run.grant_id, "day": run.started.date(), "tier_id": run.tier_id}
+        cost = run.cost_micros or 0
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:  # any other database: update, else insert (in a savepoint, retried once if raced)
+            for _ in range(2):
+                added = GrantDaySpend.cost_micros + cost
+                if s.execute(
+                    update(GrantDaySpend).filter_by(**key).values(cost_micros=added, runs=GrantDaySpend.runs + 1)
+                ).rowcount:
+                    return
+                try:
+                    with s.begin_nested():
+                        s.execute(insert(GrantDaySpend).values(**key, cost_micros=cost, runs=1))
+                    return
+                except IntegrityError:
+                    continue
+            raise LedgerError(f"cannot record the day spend of run {run.id}")
+        stmt = dialect_insert(GrantDaySpend).values(**key, cost_micros=cost, runs=1)
+        s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[GrantDaySpend.grant_id, GrantDaySpend.day, GrantDaySpend.tier_id],
+                set_={
+                    "cost_micros": GrantDaySpend.cost_micros + stmt.excluded.cost_micros,
+                    "runs": GrantDaySpend.runs + stmt.excluded.runs,
+                },
+            )
+        )
+
+    def rebuild_day_spend(self, grant_ids: Iterable[str] | None = None) -> int:
+        """Recompute ``grant_day_spend`` from the closed runs (of ``grant_ids``, or of every
+        grant), set-based, in one transaction; the number of rows written. For runs written
+        without ``close_run`` (bulk seeds, imports): ``close_run`` keeps the table itself."""
+        ids = None if grant_ids is None else sorted(set(grant_ids))
+        day = day_of(self.engine.dialect.name, Run.started).label("day")
+        closed = (
+            select(
+                Run.grant_id,
+                day,
+                Run.tier_id,
+                func.coalesce(func.sum(Run.cost_micros), 0),
+                func.count(),
+            )
+            .where(Run.grant_id.is_not(None), Run.ended.is_not(None))
+            .group_by(Run.grant_id, day, Run.tier_id)
+        )
+        wipe = delete(GrantDaySpend)
+        written = select(func.count()).select_from(GrantDaySpend)
+        if ids is not None:
+            closed = closed.where(Run.grant_id.in_(ids))
+            wipe = wipe.where(GrantDaySpend.grant_id.in_(ids))
+            written = written.where(GrantDaySpend.grant_id.in_(ids))
+        columns = ["grant_id", "day", "tier_id", "cost_micros", "runs"]
+        with self.engine.begin() as conn:
+            conn.execute(wipe)
+            conn.execute(insert(GrantDaySpend).from_select(columns, closed))
+            # (the drivers' rowcount of INSERT ... SELECT is not portable: count the rows)
+            return int(conn.scalar(written))
 
     def heartbeat(self, run_ids: Iterable[str], now: dt.datetime | None = None) -> list[str]:
         """Mark runs alive in one UPDATE; returns the ids among them that are already closed."""
