@@ -46,7 +46,8 @@ import sqlalchemy
 from sqlalchemy import Index, func, select
 
 from jupyterlab_compute_panel.ledger import Ledger, rollups
-from jupyterlab_compute_panel.ledger.models import Run
+from jupyterlab_compute_panel.ledger.models import GrantDaySpend, Run
+from jupyterlab_compute_panel.ledger.store import RunView, day_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import seed_ledger  # the seed script beside this one
@@ -165,9 +166,36 @@ def pick_grants(ledger: Ledger) -> list[tuple[str, str, int]]:
     return [("heaviest", heavy[0], heavy[1]), ("median", median[0], median[1])]
 
 
+def check_day_spend(ledger: Ledger, grant_id: str) -> int:
+    """The grant's ``grant_day_spend`` rows equal a GROUP BY over its closed runs (a guard,
+    not timed: a reused ledger whose day table went stale fails here); their number."""
+    day = day_of(ledger.engine.dialect.name, Run.started).label("day")
+    with ledger.engine.connect() as conn:
+        brute = conn.execute(
+            select(day, Run.tier_id, func.sum(Run.cost_micros), func.count())
+            .where(Run.grant_id == grant_id, Run.ended.is_not(None))
+            .group_by(day, Run.tier_id)
+        ).all()
+        kept = conn.execute(
+            select(GrantDaySpend.day, GrantDaySpend.tier_id, GrantDaySpend.cost_micros, GrantDaySpend.runs).where(
+                GrantDaySpend.grant_id == grant_id
+            )
+        ).all()
+    # SQLite's date() is text, the Date column a date: compare as ISO text.
+    expected = {(str(d), t): (int(c), int(n)) for d, t, c, n in brute}
+    assert {(str(d), t): (int(c), int(n)) for d, t, c, n in kept} == expected, f"grant_day_spend of {grant_id}"
+    return len(kept)
+
+
 def check_sums(ledger: Ledger, grant_id: str, now: dt.datetime) -> None:
-    """The figures agree with each other to the micro-unit (a guard, not timed)."""
+    """The figures agree with each other and with the runs to the micro-unit (a guard, not timed)."""
+    with ledger.session() as s:
+        runs = [RunView.of(r) for r in s.scalars(select(Run).where(Run.grant_id == grant_id, Run.ended.is_(None)))]
+        closed = s.scalar(
+            select(func.coalesce(func.sum(Run.cost_micros), 0)).where(Run.grant_id == grant_id, Run.ended.is_not(None))
+        )
     spent = rollups.grant_rollup(ledger, grant_id, now).spent_micros
+    assert spent == int(closed) + sum(r.cost_micros(now) for r in runs), "spent against the sum of the runs"
     for dim in rollups.DIMENSIONS:
         assert sum(r.micros for r in rollups.spend_by(ledger, grant_id, dim, now)) == spent, dim
     assert sum(m.total_micros for m in rollups.spend_by_month(ledger, grant_id, now)) == spent
@@ -177,7 +205,9 @@ def check_sums(ledger: Ledger, grant_id: str, now: dt.datetime) -> None:
 def measure(ledger: Ledger, now: dt.datetime, reps: int) -> list[dict]:
     results = []
     for which, grant_id, runs in pick_grants(ledger):
+        days = check_day_spend(ledger, grant_id)
         check_sums(ledger, grant_id, now)
+        print(f"{which} grant {grant_id}: {runs:,} runs, {days:,} grant_day_spend rows (checked against the runs)")
         for name, call in queries(ledger, now).items():
             for _ in range(3):
                 call(grant_id)
