@@ -221,6 +221,26 @@ def any_db_url(request, tmp_path) -> str:
     return new_postgres_database(request.getfixturevalue("postgres_url"))
 
 
+def assert_day_spend_matches_runs(ledger: Ledger) -> dict:
+    """``grant_day_spend`` equals, row for row and to the micro-unit, a brute-force sum over
+    the closed runs charged to a grant, each counted whole on the UTC day it started."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from jupyterlab_compute_panel.ledger.models import GrantDaySpend, Run
+
+    expected: dict = defaultdict(lambda: [0, 0])
+    with ledger.session() as s:
+        for run in s.scalars(select(Run).where(Run.ended.is_not(None), Run.grant_id.is_not(None))):
+            cell = expected[(run.grant_id, run.started.date(), run.tier_id)]
+            cell[0] += run.cost_micros
+            cell[1] += 1
+        kept = {(r.grant_id, r.day, r.tier_id): [r.cost_micros, r.runs] for r in s.scalars(select(GrantDaySpend))}
+    assert kept == dict(expected)
+    return kept
+
+
 def _user_exists(name: str) -> bool:
     import pwd
 
