@@ -46,7 +46,7 @@ import sqlalchemy
 from sqlalchemy import Index, func, select
 
 from jupyterlab_compute_panel.ledger import Ledger, rollups
-from jupyterlab_compute_panel.ledger.models import GrantDaySpend, Run
+from jupyterlab_compute_panel.ledger.models import NO_NOTEBOOK_KEY, GrantDaySpend, GrantNotebookSpend, Run
 from jupyterlab_compute_panel.ledger.store import RunView, day_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -166,25 +166,26 @@ def pick_grants(ledger: Ledger) -> list[tuple[str, str, int]]:
     return [("heaviest", heavy[0], heavy[1]), ("median", median[0], median[1])]
 
 
-def check_day_spend(ledger: Ledger, grant_id: str) -> int:
-    """The grant's ``grant_day_spend`` rows equal a GROUP BY over its closed runs (a guard,
-    not timed: a reused ledger whose day table went stale fails here); their number."""
+def check_rollup_tables(ledger: Ledger, grant_id: str) -> tuple[int, int]:
+    """The grant's ``grant_day_spend`` and ``grant_notebook_spend`` rows equal GROUP BYs over
+    its closed runs (a guard, not timed: a reused ledger whose tables went stale fails
+    here); their numbers."""
     day = day_of(ledger.engine.dialect.name, Run.started).label("day")
-    with ledger.engine.connect() as conn:
-        brute = conn.execute(
-            select(day, Run.tier_id, func.sum(Run.cost_micros), func.count())
-            .where(Run.grant_id == grant_id, Run.ended.is_not(None))
-            .group_by(day, Run.tier_id)
-        ).all()
-        kept = conn.execute(
-            select(GrantDaySpend.day, GrantDaySpend.tier_id, GrantDaySpend.cost_micros, GrantDaySpend.runs).where(
-                GrantDaySpend.grant_id == grant_id
-            )
-        ).all()
-    # SQLite's date() is text, the Date column a date: compare as ISO text.
-    expected = {(str(d), t): (int(c), int(n)) for d, t, c, n in brute}
-    assert {(str(d), t): (int(c), int(n)) for d, t, c, n in kept} == expected, f"grant_day_spend of {grant_id}"
-    return len(kept)
+    notebook = func.coalesce(Run.notebook, NO_NOTEBOOK_KEY)
+    closed = (Run.grant_id == grant_id, Run.ended.is_not(None))
+    counted = []
+    for table, brute_keys in ((GrantDaySpend, (day, Run.tier_id)), (GrantNotebookSpend, (Run.user, notebook))):
+        keys = [table.day, table.tier_id] if table is GrantDaySpend else [table.user, table.notebook]
+        with ledger.engine.connect() as conn:
+            brute = conn.execute(
+                select(*brute_keys, func.sum(Run.cost_micros), func.count()).where(*closed).group_by(*brute_keys)
+            ).all()
+            kept = conn.execute(select(*keys, table.cost_micros, table.runs).where(table.grant_id == grant_id)).all()
+        # SQLite's date() is text, the Date column a date: compare keys as text.
+        expected = {(str(a), str(b)): (int(c), int(n)) for a, b, c, n in brute}
+        assert {(str(a), str(b)): (int(c), int(n)) for a, b, c, n in kept} == expected, (table, grant_id)
+        counted.append(len(kept))
+    return counted[0], counted[1]
 
 
 def check_sums(ledger: Ledger, grant_id: str, now: dt.datetime) -> None:
@@ -205,9 +206,12 @@ def check_sums(ledger: Ledger, grant_id: str, now: dt.datetime) -> None:
 def measure(ledger: Ledger, now: dt.datetime, reps: int) -> list[dict]:
     results = []
     for which, grant_id, runs in pick_grants(ledger):
-        days = check_day_spend(ledger, grant_id)
+        days, notebooks = check_rollup_tables(ledger, grant_id)
         check_sums(ledger, grant_id, now)
-        print(f"{which} grant {grant_id}: {runs:,} runs, {days:,} grant_day_spend rows (checked against the runs)")
+        print(
+            f"{which} grant {grant_id}: {runs:,} runs; {days:,} grant_day_spend and {notebooks:,} "
+            "grant_notebook_spend rows, equal to the runs' sums"
+        )
         for name, call in queries(ledger, now).items():
             for _ in range(3):
                 call(grant_id)

@@ -15,12 +15,13 @@ history is deterministic for a given ``--seed``:
   (default 8) of those still running at ``--end``, left open as live kernels are;
 - each grant's budget is set from what its runs cost, between 0.8 and 2.5 times that, so
   that some grants are forecast to run out before their end date;
-- the runs bypass ``Ledger.close_run``, so the seed ends with ``Ledger.rebuild_day_spend``:
-  the ``grant_day_spend`` rows the dashboard reads, computed from the runs in SQL.
+- the runs bypass ``Ledger.close_run``, so the seed ends with ``Ledger.rebuild_grant_spend``:
+  the ``grant_day_spend`` and ``grant_notebook_spend`` rows the dashboard reads, computed
+  from the runs in SQL.
 
 Rows are written with SQLAlchemy Core ``insert()`` executemany in batches of ``--batch``
 (default 20,000) inside one transaction each; the seed refuses a ledger that already has
-runs unless ``--replace`` is given (which deletes every run, day spend, member and grant
+runs unless ``--replace`` is given (which deletes every run, rollup row, member and grant
 first).
 
 Usage:
@@ -57,7 +58,14 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, 
 
 from jupyterlab_compute_panel import catalog
 from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.models import Grant, GrantDaySpend, GrantMember, NotebookBinding, Run
+from jupyterlab_compute_panel.ledger.models import (
+    Grant,
+    GrantDaySpend,
+    GrantMember,
+    GrantNotebookSpend,
+    NotebookBinding,
+    Run,
+)
 from jupyterlab_compute_panel.ledger.store import MIGRATIONS
 from jupyterlab_compute_panel.money import MS_PER_HOUR
 
@@ -198,7 +206,7 @@ def seed(
             if not replace:
                 raise SystemExit(f"seed_ledger: {url} already has runs; pass --replace to start it again")
             with ledger.engine.begin() as conn:
-                for model in (GrantDaySpend, Run, NotebookBinding, GrantMember, Grant):
+                for model in (GrantDaySpend, GrantNotebookSpend, Run, NotebookBinding, GrantMember, Grant):
                     conn.execute(delete(model))
 
         users = [f"user-{i:03d}" for i in range(USERS)]
@@ -350,8 +358,8 @@ def seed(
         if failed:
             raise failed[0]
         t1 = time.perf_counter()
-        days = ledger.rebuild_day_spend()
-        progress(f"seed: {days:,} grant_day_spend rows from the closed runs in {time.perf_counter() - t1:.1f} s")
+        days = ledger.rebuild_grant_spend()
+        progress(f"seed: {days:,} grant_day_spend rows (and grant_notebook_spend) in {time.perf_counter() - t1:.1f} s")
 
         with ledger.engine.begin() as conn:
             for gid in grant_ids:
@@ -361,7 +369,8 @@ def seed(
         if ledger.engine.dialect.name == "postgresql":
             t1 = time.perf_counter()
             with ledger.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in ("runs", "grant_day_spend", "grants", "grant_members", "tiers", "tier_rates"):
+                tables = ("runs", "grant_day_spend", "grant_notebook_spend", "grants", "grant_members", "tiers")
+                for table in (*tables, "tier_rates"):
                     conn.execute(text(f"VACUUM ANALYZE {table}"))
             progress(f"seed: VACUUM ANALYZE in {time.perf_counter() - t1:.1f} s")
         seconds = time.perf_counter() - t0

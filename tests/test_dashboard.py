@@ -197,7 +197,7 @@ async def test_runs_export_pages_through_many_runs(jp_serverapp, ledger, service
                     launcher_pid=1,
                 )
             )
-    ledger.rebuild_day_spend([G])  # the rows bypassed close_run, which keeps grant_day_spend
+    ledger.rebuild_grant_spend([G])  # the rows bypassed close_run, which keeps the rollup tables
     _as(service, "alice")
     _, text, as_of = await _download(jp_fetch, f"compute-panel/grants/{G}/export/runs.csv")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -392,7 +392,7 @@ def test_a_snapshot_does_not_see_runs_close(any_db_url):
             closer.join()
             during = figures()
         after = figures()
-        # The run and its grant's day spend change in one transaction: inside the snapshot
+        # The run and its grant's rollup rows change in one transaction: inside the snapshot
         # it is still open (costed live at 'now'), after it closed (its stored cost), and
         # never counted twice or not at all.
         assert before == during and before[0] == 1 and len(set(before[1:])) == 1

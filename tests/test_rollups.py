@@ -12,13 +12,13 @@ from collections import defaultdict
 import pytest
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from conftest import GRANT_A, assert_day_spend_matches_runs
+from conftest import GRANT_A, assert_grant_spend_matches_runs
 from sqlalchemy import insert, select, update
 
 from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.grants import parse_grant
 from jupyterlab_compute_panel.ledger import Ledger, LedgerError
-from jupyterlab_compute_panel.ledger.models import END_REASONS, GrantDaySpend, Run
+from jupyterlab_compute_panel.ledger.models import END_REASONS, GrantDaySpend, GrantNotebookSpend, Run
 from jupyterlab_compute_panel.ledger.rollups import (
     NO_NOTEBOOK,
     burn_down,
@@ -237,9 +237,9 @@ def test_random_history_matches_run_by_run_reference(store):
             user=rng.choice(users),
             notebook=rng.choice(notebooks),
         )
-    assert_day_spend_matches_runs(ledger)
+    assert_grant_spend_matches_runs(ledger)
     ranges = (
-        (dt.datetime(2026, 2, 1), dt.datetime(2026, 5, 1)),  # midnights: read from grant_day_spend
+        (dt.datetime(2026, 2, 1), dt.datetime(2026, 5, 1)),  # midnights: tier from grant_day_spend
         (dt.datetime(2026, 2, 1, 12, 30), dt.datetime(2026, 5, 1, 0, 0, 0, 1000)),  # not: from the runs
         (None, dt.datetime(2026, 3, 15)),
         (dt.datetime(2026, 3, 15, 6), None),
@@ -298,23 +298,24 @@ def test_unknown_grant_and_dimension(store):
         spend_by(ledger, G, "funder", NOW)
 
 
-# -- grant_day_spend: the closed runs' spend per grant, day of start and tier ---------------------
+# -- the rollup tables: grant_day_spend (grant, day of start, tier), grant_notebook_spend -------
 
 
-def _open(ledger, tier, start, grant=G, user="alice"):
-    return _run(ledger, tier, start, grant=grant, user=user)
+def _open(ledger, tier, start, grant=G, user="alice", notebook="a.ipynb"):
+    return _run(ledger, tier, start, grant=grant, user=user, notebook=notebook)
 
 
-def test_every_way_a_run_closes_feeds_the_day_table(store):
+def test_every_way_a_run_closes_feeds_the_rollup_tables(store):
     """Each end reason through close_run, and the three selections of close_at_last_heartbeat
-    (reconciliation at start-up, stale heartbeats, missed heartbeats), keep grant_day_spend
+    (reconciliation at start-up, stale heartbeats, missed heartbeats), keep the rollup tables
     equal to the sum of the closed runs; runs crossing midnight or a month end count whole
     on the day they started; open runs stay out of it and are counted live."""
     ledger, catalog = store
     rtx, h200, cpu = catalog.get("rtx4090"), catalog.get("h200"), catalog.get("local-cpu")
     day = dt.datetime(2026, 3, 2, 9)
     for i, reason in enumerate(END_REASONS):
-        run = _open(ledger, (rtx, h200)[i % 2], day + i * H)
+        notebook = ("a.ipynb", None, "deep/c.ipynb")[i % 3]
+        run = _open(ledger, (rtx, h200)[i % 2], day + i * H, user=("alice", "bob")[i % 2], notebook=notebook)
         assert (
             ledger.close_run(run.id, reason, at=day + i * H + dt.timedelta(minutes=7 * i, milliseconds=i)) is not None
         )
@@ -355,7 +356,7 @@ def test_every_way_a_run_closes_feeds_the_day_table(store):
     # Open runs: the 'keep' one above, and one started today.
     _open(ledger, h200, NOW - 3 * H, user="carol")
 
-    kept = assert_day_spend_matches_runs(ledger)
+    kept = assert_grant_spend_matches_runs(ledger)
     assert kept[(G, dt.date(2026, 3, 31), "rtx4090")] == [cost_micros(500_000, 501), 1] == [70, 1]
     assert kept[(G, dt.date(2026, 4, 30), "h200")] == [cost_micros(3_500_000, 29 * 3_600_000), 1]
     assert kept[(OTHER, dt.date(2025, 12, 31), "h200")] == [3_500_000, 1]
@@ -399,14 +400,14 @@ def test_simultaneous_closes_of_one_grant_and_day_add_up(store):
     for t in threads:
         t.join()
     assert errors == []
-    kept = assert_day_spend_matches_runs(ledger)
+    kept = assert_grant_spend_matches_runs(ledger)
     assert kept == {(G, start.date(), "rtx4090"): [24 * cost_micros(500_000, 600_007), 24]}
     _check_against_reference(ledger, G, NOW)
 
 
-def test_rebuild_day_spend_recomputes_rows_written_behind_the_ledgers_back(store):
-    """Runs inserted without close_run (bulk seeds, imports) are not in grant_day_spend until
-    ``rebuild_day_spend``, which recomputes a grant's rows (or all) from its closed runs."""
+def test_rebuild_grant_spend_recomputes_rows_written_behind_the_ledgers_back(store):
+    """Runs inserted without close_run (bulk seeds, imports) are not in the rollup tables until
+    ``rebuild_grant_spend``, which recomputes a grant's rows (or all) from its closed runs."""
     ledger, catalog = store
     rtx, h200 = catalog.get("rtx4090"), catalog.get("h200")
     _run(ledger, rtx, dt.datetime(2026, 4, 1, 10), dt.datetime(2026, 4, 1, 12))
@@ -414,15 +415,18 @@ def test_rebuild_day_spend_recomputes_rows_written_behind_the_ledgers_back(store
     start = dt.datetime(2026, 4, 3, 23, 30)
     with ledger.engine.begin() as conn:
         conn.execute(insert(Run), [_row(rtx, grant, start, start + H) for grant in (G, OTHER)])
-        # And a row made wrong by hand.
+        # And rows made wrong by hand.
         conn.execute(update(GrantDaySpend).where(GrantDaySpend.grant_id == G).values(cost_micros=1, runs=9))
+        conn.execute(update(GrantNotebookSpend).where(GrantNotebookSpend.grant_id == G).values(cost_micros=2))
     with pytest.raises(AssertionError):
-        assert_day_spend_matches_runs(ledger)
-    assert ledger.rebuild_day_spend([G]) == 2
+        assert_grant_spend_matches_runs(ledger)
+    assert ledger.rebuild_grant_spend([G]) == 2
     assert grant_rollup(ledger, G, NOW).spent_micros == 1_000_000 + 500_000
+    assert [r.micros for r in spend_by(ledger, G, "notebook", NOW)] == [1_500_000]
     assert spend_by_month(ledger, OTHER, NOW)[-1].total_micros == 3_500_000  # untouched: not yet rebuilt
-    assert ledger.rebuild_day_spend() == 4
-    assert_day_spend_matches_runs(ledger)
+    assert spend_by(ledger, OTHER, "user", NOW)[0].micros == 3_500_000
+    assert ledger.rebuild_grant_spend() == 4
+    assert_grant_spend_matches_runs(ledger)
     for grant in (G, OTHER):
         _check_against_reference(ledger, grant, NOW)
 
@@ -459,7 +463,7 @@ def _alembic(ledger, action, revision):
 
 
 def test_migration_0007_backfills_the_closed_runs(any_db_url):
-    """A ledger written before grant_day_spend gets it filled from its closed runs by the
+    """A ledger written before the rollup tables gets them filled from its closed runs by the
     migration (one set-based INSERT ... SELECT on SQLite and PostgreSQL), so every figure
     is what it was; closes after the migration add to it. Downgrade and upgrade again:
     the same rows."""
@@ -485,8 +489,8 @@ def test_migration_0007_backfills_the_closed_runs(any_db_url):
             conn.execute(insert(Run), rows)
         assert sum(r["ended"] is None for r in rows) > 0 and sum(r["grant_id"] is None for r in rows) > 0
 
-        ledger.migrate()  # 0006 -> head: creates grant_day_spend and fills it
-        kept = assert_day_spend_matches_runs(ledger)
+        ledger.migrate()  # 0006 -> head: creates the rollup tables and fills them
+        kept = assert_grant_spend_matches_runs(ledger)
         assert kept[(G, dt.date(2026, 2, 28), "rtx4090")][1] >= 1 and kept[(OTHER, dt.date(2026, 3, 1), "h200")][1] >= 1
         assert sum(n for _, n in kept.values()) == sum(1 for r in rows if r["ended"] and r["grant_id"])
         for grant in (G, OTHER):
@@ -496,12 +500,29 @@ def test_migration_0007_backfills_the_closed_runs(any_db_url):
         with ledger.session() as s:
             opened = s.scalars(select(Run.id).where(Run.ended.is_(None), Run.grant_id.is_not(None))).first()
         assert ledger.close_run(opened, "shutdown", at=NOW) is not None
-        assert_day_spend_matches_runs(ledger)
+        assert_grant_spend_matches_runs(ledger)
 
         _alembic(ledger, "downgrade", "0006")
         _alembic(ledger, "upgrade", "head")
-        assert assert_day_spend_matches_runs(ledger) == assert_day_spend_matches_runs(ledger)
+        assert assert_grant_spend_matches_runs(ledger) == assert_grant_spend_matches_runs(ledger)
         for grant in (G, OTHER):
             _check_against_reference(ledger, grant, NOW)
     finally:
         ledger.dispose()
+
+
+def test_a_run_without_a_notebook_is_one_key_whatever_the_path(store):
+    """The notebook table keeps runs without a notebook under one key, read back as None; an
+    empty path is recorded as no notebook, so it cannot make a second '(no notebook)' row."""
+    ledger, catalog = store
+    rtx = catalog.get("rtx4090")
+    _run(ledger, rtx, dt.datetime(2026, 4, 1, 10), dt.datetime(2026, 4, 1, 11), notebook=None)
+    empty = _run(ledger, rtx, dt.datetime(2026, 4, 1, 12), dt.datetime(2026, 4, 1, 13), notebook="")
+    assert empty.notebook is None
+    _run(ledger, rtx, dt.datetime(2026, 4, 1, 14), dt.datetime(2026, 4, 1, 15), notebook="n.ipynb")
+    assert [(r.key, r.label, r.micros) for r in spend_by(ledger, G, "notebook", NOW)] == [
+        (None, NO_NOTEBOOK, 1_000_000),
+        ("n.ipynb", "n.ipynb", 500_000),
+    ]
+    assert_grant_spend_matches_runs(ledger)
+    _check_against_reference(ledger, G, NOW)

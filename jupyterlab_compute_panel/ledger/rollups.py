@@ -5,16 +5,21 @@ Every amount is integer micro-units of the grant's currency. A run's cost is wha
 its cost from its start up to ``now`` (``money.cost_micros``: rate times milliseconds,
 rounded half-up).
 
-Closed runs are read from two places. ``grant_day_spend`` (``models.GrantDaySpend``) holds
-the closed runs' cost per grant, UTC day of their start and tier, written by
-``Ledger.close_run`` in the transaction that closes each run: months, the burn-down, the
-tier breakdown and the total spent read its rows (about 730 per tier for a grant two
-years old, however many runs). What it cannot answer is read from the ``runs`` indexes
-that start with ``grant_id`` (migration 0003): the user and notebook breakdowns
-(``GROUP BY``), any range whose ends are not both midnights, and the burn windows. Open
-runs, which are few, are costed here in Python and added to either. Both parts are read
-in one snapshot (``Ledger.snapshot``, as the dashboard does), so a run that closes in
-between is counted once, open or closed. Every query is portable SQL.
+Closed runs are read from rollup tables that ``Ledger.close_run`` keeps in the transaction
+that closes each run (``models.GrantDaySpend``, ``models.GrantNotebookSpend``):
+
+- ``grant_day_spend``, the cost per grant, UTC day of the runs' start and tier: months,
+  the burn-down, the tier breakdown and the total spent, also over ranges whose ends are
+  midnights (about 730 rows per tier for a grant two years old, however many runs);
+- ``grant_notebook_spend``, the cost per grant, user and notebook: the user and notebook
+  breakdowns without a range (a row per notebook of each member).
+
+What they cannot answer is read from the ``runs`` indexes that start with ``grant_id``
+(migration 0003): user and notebook breakdowns over a range, any range whose ends are not
+both midnights, and the burn windows. Open runs, which are few, are costed here in Python
+and added to either. Both parts are read in one snapshot (``Ledger.snapshot``, as the
+dashboard does), so a run that closes in between is counted once, open or closed. Every
+query is portable SQL.
 
 Attribution rules:
 
@@ -46,7 +51,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..money import cost_micros
-from .models import Grant, GrantDaySpend, Run, TierRow
+from .models import NO_NOTEBOOK_KEY, Grant, GrantDaySpend, GrantNotebookSpend, Run, TierRow
 from .store import Ledger, LedgerError, RunView, duration_ms
 
 DIMENSIONS = ("tier", "user", "notebook")
@@ -278,10 +283,16 @@ def spend_by(
             query = select(GrantDaySpend.tier_id, func.sum(GrantDaySpend.cost_micros))
             query = _day_range(query.where(GrantDaySpend.grant_id == grant_id), since, until)
             query = query.group_by(GrantDaySpend.tier_id)
+        elif dimension != "tier" and since is None and until is None:
+            kept = GrantNotebookSpend.user if dimension == "user" else GrantNotebookSpend.notebook
+            query = select(kept, func.sum(GrantNotebookSpend.cost_micros))
+            query = query.where(GrantNotebookSpend.grant_id == grant_id).group_by(kept)
         else:
             query = _range(select(column, func.sum(Run.cost_micros)).where(Run.grant_id == grant_id), since, until)
             query = query.group_by(column)
         for key, total in s.execute(query):
+            if dimension == "notebook" and key == NO_NOTEBOOK_KEY:
+                key = None
             totals[key] += int(total or 0)
         for run in _open_runs(s, grant_id):
             if _in_range(run.started, since, until):
@@ -302,20 +313,21 @@ def spend_by(
 def spend_by_month(ledger: Ledger, grant_id: str, now: dt.datetime) -> list[MonthSpend]:
     """The grant's spend per calendar month (UTC) of the runs' starts, stacked by tier; from
     the first month with a run to the last, months without spend included (empty)."""
-    cells: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # Keyed by (year, month): formatting a date per row would cost more than the query.
+    cells: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     with ledger.session() as s:
         _grant(s, grant_id)
         days = select(GrantDaySpend.day, GrantDaySpend.tier_id, GrantDaySpend.cost_micros)
         for day, tier, total in s.execute(days.where(GrantDaySpend.grant_id == grant_id)):
-            cells[f"{day:%Y-%m}"][tier] += int(total)
+            cells[day.year, day.month][tier] += int(total)
         for run in _open_runs(s, grant_id):
-            cells[f"{run.started:%Y-%m}"][run.tier_id] += run.cost_micros(now)
+            cells[run.started.year, run.started.month][run.tier_id] += run.cost_micros(now)
     out: list[MonthSpend] = []
     if not cells:
         return out
-    month, end = _month_start(dt.date.fromisoformat(min(cells) + "-01")), max(cells)
-    while f"{month:%Y-%m}" <= end:
-        by_tier = dict(sorted(cells.get(f"{month:%Y-%m}", {}).items()))
+    month, end = _month_start(dt.date(*min(cells), 1)), max(cells)
+    while (month.year, month.month) <= end:
+        by_tier = dict(sorted(cells.get((month.year, month.month), {}).items()))
         out.append(MonthSpend(f"{month:%Y-%m}", by_tier, sum(by_tier.values())))
         month = _next_month(month)
     return out

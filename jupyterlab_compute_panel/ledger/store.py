@@ -39,10 +39,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..money import MS_PER_HOUR, cost_micros, format_amount
 from .models import (
     ENVIRONMENT_STATUSES,
+    NO_NOTEBOOK_KEY,
     BudgetAlert,
     Grant,
     GrantDaySpend,
     GrantMember,
+    GrantNotebookSpend,
     NotebookBinding,
     Run,
     RunEnvironment,
@@ -940,8 +942,10 @@ class Ledger:
         heartbeat_s: float = 15.0,
         check_budget: bool = False,
     ) -> RunView:
-        """Open a run. With ``check_budget`` (see reserve_run) it is a reservation."""
+        """Open a run. With ``check_budget`` (see reserve_run) it is a reservation. An empty
+        notebook path is recorded as None (no notebook)."""
         now = now or utcnow()
+        notebook = notebook or None
         run = Run(
             id=uuid.uuid4().hex,
             kernel_id=kernel_id,
@@ -1029,17 +1033,27 @@ class Ledger:
             if not done:
                 return None
             s.refresh(run)
-            self._add_day_spend(s, run)
+            self._add_closed_spend(s, run)
             return RunView.of(run, self._label(s, run.tier_id))
 
-    def _add_day_spend(self, s: Session, run: Run) -> None:
-        """Add a run just closed to its grant's ``grant_day_spend`` row (the UTC day it started,
-        its tier), in the closing transaction: one atomic upsert, so concurrent closes of a
-        grant's runs on the same day add up on SQLite and PostgreSQL alike."""
+    def _add_closed_spend(self, s: Session, run: Run) -> None:
+        """Add a run just closed to its grant's rollup rows, in the closing transaction: its
+        ``grant_day_spend`` row (the UTC day it started, its tier) and its
+        ``grant_notebook_spend`` row (its user and notebook). Atomic upserts, so concurrent
+        closes of a grant's runs add up on SQLite and PostgreSQL alike."""
         if run.grant_id is None:
             return
-        key = {"grant_id": run.grant_id, "day": run.started.date(), "tier_id": run.tier_id}
         cost = run.cost_micros or 0
+        day = {"grant_id": run.grant_id, "day": run.started.date(), "tier_id": run.tier_id}
+        self._upsert_add(s, GrantDaySpend, day, cost)
+        notebook = run.notebook if run.notebook is not None else NO_NOTEBOOK_KEY
+        self._upsert_add(
+            s, GrantNotebookSpend, {"grant_id": run.grant_id, "user": run.user, "notebook": notebook}, cost
+        )
+
+    def _upsert_add(self, s: Session, model, key: dict[str, Any], cost: int) -> None:
+        """INSERT the row ``key`` with ``cost`` and one run, or add them to it: ON CONFLICT DO
+        UPDATE on SQLite and PostgreSQL."""
         dialect = self.engine.dialect.name
         if dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -1047,57 +1061,55 @@ class Ledger:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:  # any other database: update, else insert (in a savepoint, retried once if raced)
             for _ in range(2):
-                added = GrantDaySpend.cost_micros + cost
-                if s.execute(
-                    update(GrantDaySpend).filter_by(**key).values(cost_micros=added, runs=GrantDaySpend.runs + 1)
-                ).rowcount:
+                added = {"cost_micros": model.cost_micros + cost, "runs": model.runs + 1}
+                if s.execute(update(model).filter_by(**key).values(**added)).rowcount:
                     return
                 try:
                     with s.begin_nested():
-                        s.execute(insert(GrantDaySpend).values(**key, cost_micros=cost, runs=1))
+                        s.execute(insert(model).values(**key, cost_micros=cost, runs=1))
                     return
                 except IntegrityError:
                     continue
-            raise LedgerError(f"cannot record the day spend of run {run.id}")
-        stmt = dialect_insert(GrantDaySpend).values(**key, cost_micros=cost, runs=1)
+            raise LedgerError(f"cannot add to {model.__tablename__} {key}")
+        stmt = dialect_insert(model).values(**key, cost_micros=cost, runs=1)
         s.execute(
             stmt.on_conflict_do_update(
-                index_elements=[GrantDaySpend.grant_id, GrantDaySpend.day, GrantDaySpend.tier_id],
+                index_elements=[getattr(model, column) for column in key],
                 set_={
-                    "cost_micros": GrantDaySpend.cost_micros + stmt.excluded.cost_micros,
-                    "runs": GrantDaySpend.runs + stmt.excluded.runs,
+                    "cost_micros": model.cost_micros + stmt.excluded.cost_micros,
+                    "runs": model.runs + stmt.excluded.runs,
                 },
             )
         )
 
-    def rebuild_day_spend(self, grant_ids: Iterable[str] | None = None) -> int:
-        """Recompute ``grant_day_spend`` from the closed runs (of ``grant_ids``, or of every
-        grant), set-based, in one transaction; the number of rows written. For runs written
-        without ``close_run`` (bulk seeds, imports): ``close_run`` keeps the table itself."""
+    def rebuild_grant_spend(self, grant_ids: Iterable[str] | None = None) -> int:
+        """Recompute ``grant_day_spend`` and ``grant_notebook_spend`` from the closed runs (of
+        ``grant_ids``, or of every grant), set-based, in one transaction; the number of day
+        rows. For runs written without ``close_run`` (bulk seeds, imports): ``close_run``
+        keeps both tables itself."""
         ids = None if grant_ids is None else sorted(set(grant_ids))
-        day = day_of(self.engine.dialect.name, Run.started).label("day")
-        closed = (
-            select(
-                Run.grant_id,
-                day,
-                Run.tier_id,
-                func.coalesce(func.sum(Run.cost_micros), 0),
-                func.count(),
-            )
-            .where(Run.grant_id.is_not(None), Run.ended.is_not(None))
-            .group_by(Run.grant_id, day, Run.tier_id)
-        )
-        wipe = delete(GrantDaySpend)
-        written = select(func.count()).select_from(GrantDaySpend)
+        closed = [Run.grant_id.is_not(None), Run.ended.is_not(None)]
         if ids is not None:
-            closed = closed.where(Run.grant_id.in_(ids))
-            wipe = wipe.where(GrantDaySpend.grant_id.in_(ids))
-            written = written.where(GrantDaySpend.grant_id.in_(ids))
-        columns = ["grant_id", "day", "tier_id", "cost_micros", "runs"]
+            closed.append(Run.grant_id.in_(ids))
+        cost, count = func.coalesce(func.sum(Run.cost_micros), 0), func.count()
+        day = day_of(self.engine.dialect.name, Run.started).label("day")
+        notebook = func.coalesce(Run.notebook, NO_NOTEBOOK_KEY).label("notebook")
+        fills = (
+            (GrantDaySpend, (Run.grant_id, day, Run.tier_id), ["grant_id", "day", "tier_id"]),
+            (GrantNotebookSpend, (Run.grant_id, Run.user, notebook), ["grant_id", "user", "notebook"]),
+        )
         with self.engine.begin() as conn:
-            conn.execute(wipe)
-            conn.execute(insert(GrantDaySpend).from_select(columns, closed))
+            for model, keys, names in fills:
+                wipe = delete(model)
+                if ids is not None:
+                    wipe = wipe.where(model.grant_id.in_(ids))
+                conn.execute(wipe)
+                rows = select(*keys, cost, count).where(*closed).group_by(*keys)
+                conn.execute(insert(model).from_select([*names, "cost_micros", "runs"], rows))
             # (the drivers' rowcount of INSERT ... SELECT is not portable: count the rows)
+            written = select(func.count()).select_from(GrantDaySpend)
+            if ids is not None:
+                written = written.where(GrantDaySpend.grant_id.in_(ids))
             return int(conn.scalar(written))
 
     def heartbeat(self, run_ids: Iterable[str], now: dt.datetime | None = None) -> list[str]:
