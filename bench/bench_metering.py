@@ -102,6 +102,7 @@ def add_history(ledger: Ledger, count: int) -> None:
                 "cost_micros": 250_000,
                 "launcher_host": HOST,
                 "launcher_pid": 1,
+                "heartbeat_ms": 15_000,
             }
         )
     with ledger.engine.begin() as conn:
