@@ -431,6 +431,39 @@ def test_rebuild_grant_spend_recomputes_rows_written_behind_the_ledgers_back(sto
         _check_against_reference(ledger, grant, NOW)
 
 
+def test_a_rebuild_while_runs_close_counts_each_run_once(store):
+    """Closes racing a rebuild: each run ends up in the rollup tables once, whether its close
+    committed before the rebuild read the runs or after (SQLite and PostgreSQL)."""
+    ledger, catalog = store
+    rtx = catalog.get("rtx4090")
+    start = dt.datetime(2026, 6, 3, 9)
+    runs = [_open(ledger, rtx, start + i * dt.timedelta(minutes=1), user=("alice", "bob")[i % 2]) for i in range(30)]
+    errors = []
+
+    def close_all():
+        try:
+            for run in runs:
+                ledger.close_run(run.id, "shutdown", at=run.started + dt.timedelta(minutes=5))
+        except Exception as e:
+            errors.append(e)
+
+    def rebuild():
+        try:
+            for _ in range(5):
+                ledger.rebuild_grant_spend([G])
+        except Exception as e:
+            errors.append(e)
+
+    threads = [threading.Thread(target=close_all), threading.Thread(target=rebuild)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    kept = assert_grant_spend_matches_runs(ledger)
+    assert kept == {(G, start.date(), "rtx4090"): [30 * cost_micros(500_000, 300_000), 30]}
+
+
 def _row(tier, grant, start, end=None, user="alice", notebook="a.ipynb"):
     """A run as a bulk insert writes it (cost as close_run computes it)."""
     return {

@@ -1099,6 +1099,11 @@ class Ledger:
             (GrantNotebookSpend, (Run.grant_id, Run.user, notebook), ["grant_id", "user", "notebook"]),
         )
         with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                # Closes wait until the rebuild commits (and it waits for those under way), so
+                # a run closing meanwhile is added once: by the rebuild if its close committed
+                # first, else by its own upsert afterwards. (SQLite: the first write locks.)
+                conn.exec_driver_sql("LOCK TABLE grant_day_spend, grant_notebook_spend IN EXCLUSIVE MODE")
             for model, keys, names in fills:
                 wipe = delete(model)
                 if ids is not None:
