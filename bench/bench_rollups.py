@@ -10,9 +10,10 @@ and for the median grant: 3 untimed calls, then ``--reps`` (30) timed calls each
 the public functions (session, queries and Python included). It prints the median and the
 95th percentile (nearest rank) of each, against the aim.
 
-It measures the schema as migrated (with migration 0003's covering indexes), then, if
-``PROPOSED_INDEXES`` lists any, with those too (created by this script and dropped again
-at the end); ``--no-proposed`` skips that second pass.
+It measures the schema as migrated (migration 0003's covering indexes, 0007's rollup
+tables, checked against the runs first), then, if ``PROPOSED_INDEXES`` lists any, with
+those too (created by this script and dropped again at the end); ``--no-proposed`` skips
+that second pass.
 
 Usage:
     python bench/bench_rollups.py [--runs N] [--reuse] [--reps 30]
