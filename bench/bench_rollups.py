@@ -10,9 +10,10 @@ and for the median grant: 3 untimed calls, then ``--reps`` (30) timed calls each
 the public functions (session, queries and Python included). It prints the median and the
 95th percentile (nearest rank) of each, against the aim.
 
-It measures the schema as migrated (with migration 0003's covering indexes), then, if
-``PROPOSED_INDEXES`` lists any, with those too (created by this script and dropped again
-at the end); ``--no-proposed`` skips that second pass.
+It measures the schema as migrated (migration 0003's covering indexes, 0007's rollup
+tables, checked against the runs first), then, if ``PROPOSED_INDEXES`` lists any, with
+those too (created by this script and dropped again at the end); ``--no-proposed`` skips
+that second pass.
 
 Usage:
     python bench/bench_rollups.py [--runs N] [--reuse] [--reps 30]
@@ -46,7 +47,8 @@ import sqlalchemy
 from sqlalchemy import Index, func, select
 
 from jupyterlab_compute_panel.ledger import Ledger, rollups
-from jupyterlab_compute_panel.ledger.models import Run
+from jupyterlab_compute_panel.ledger.models import NO_NOTEBOOK_KEY, GrantDaySpend, GrantNotebookSpend, Run
+from jupyterlab_compute_panel.ledger.store import RunView, day_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import seed_ledger  # the seed script beside this one
@@ -165,9 +167,37 @@ def pick_grants(ledger: Ledger) -> list[tuple[str, str, int]]:
     return [("heaviest", heavy[0], heavy[1]), ("median", median[0], median[1])]
 
 
+def check_rollup_tables(ledger: Ledger, grant_id: str) -> tuple[int, int]:
+    """The grant's ``grant_day_spend`` and ``grant_notebook_spend`` rows equal GROUP BYs over
+    its closed runs (a guard, not timed: a reused ledger whose tables went stale fails
+    here); their numbers."""
+    day = day_of(ledger.engine.dialect.name, Run.started).label("day")
+    notebook = func.coalesce(Run.notebook, NO_NOTEBOOK_KEY)
+    closed = (Run.grant_id == grant_id, Run.ended.is_not(None))
+    counted = []
+    for table, brute_keys in ((GrantDaySpend, (day, Run.tier_id)), (GrantNotebookSpend, (Run.user, notebook))):
+        keys = [table.day, table.tier_id] if table is GrantDaySpend else [table.user, table.notebook]
+        with ledger.engine.connect() as conn:
+            brute = conn.execute(
+                select(*brute_keys, func.sum(Run.cost_micros), func.count()).where(*closed).group_by(*brute_keys)
+            ).all()
+            kept = conn.execute(select(*keys, table.cost_micros, table.runs).where(table.grant_id == grant_id)).all()
+        # SQLite's date() is text, the Date column a date: compare keys as text.
+        expected = {(str(a), str(b)): (int(c), int(n)) for a, b, c, n in brute}
+        assert {(str(a), str(b)): (int(c), int(n)) for a, b, c, n in kept} == expected, (table, grant_id)
+        counted.append(len(kept))
+    return counted[0], counted[1]
+
+
 def check_sums(ledger: Ledger, grant_id: str, now: dt.datetime) -> None:
-    """The figures agree with each other to the micro-unit (a guard, not timed)."""
+    """The figures agree with each other and with the runs to the micro-unit (a guard, not timed)."""
+    with ledger.session() as s:
+        runs = [RunView.of(r) for r in s.scalars(select(Run).where(Run.grant_id == grant_id, Run.ended.is_(None)))]
+        closed = s.scalar(
+            select(func.coalesce(func.sum(Run.cost_micros), 0)).where(Run.grant_id == grant_id, Run.ended.is_not(None))
+        )
     spent = rollups.grant_rollup(ledger, grant_id, now).spent_micros
+    assert spent == int(closed) + sum(r.cost_micros(now) for r in runs), "spent against the sum of the runs"
     for dim in rollups.DIMENSIONS:
         assert sum(r.micros for r in rollups.spend_by(ledger, grant_id, dim, now)) == spent, dim
     assert sum(m.total_micros for m in rollups.spend_by_month(ledger, grant_id, now)) == spent
@@ -177,7 +207,12 @@ def check_sums(ledger: Ledger, grant_id: str, now: dt.datetime) -> None:
 def measure(ledger: Ledger, now: dt.datetime, reps: int) -> list[dict]:
     results = []
     for which, grant_id, runs in pick_grants(ledger):
+        days, notebooks = check_rollup_tables(ledger, grant_id)
         check_sums(ledger, grant_id, now)
+        print(
+            f"{which} grant {grant_id}: {runs:,} runs; {days:,} grant_day_spend and {notebooks:,} "
+            "grant_notebook_spend rows, equal to the runs' sums"
+        )
         for name, call in queries(ledger, now).items():
             for _ in range(3):
                 call(grant_id)

@@ -14,16 +14,22 @@ history is deterministic for a given ``--seed``:
 - every run is closed (cost stored as ``Ledger.close_run`` computes it) except ``--open``
   (default 8) of those still running at ``--end``, left open as live kernels are;
 - each grant's budget is set from what its runs cost, between 0.8 and 2.5 times that, so
-  that some grants are forecast to run out before their end date.
+  that some grants are forecast to run out before their end date;
+- the runs bypass ``Ledger.close_run``, so the seed ends with ``Ledger.rebuild_grant_spend``:
+  the ``grant_day_spend`` and ``grant_notebook_spend`` rows the dashboard reads, computed
+  from the runs in SQL.
 
 Rows are written with SQLAlchemy Core ``insert()`` executemany in batches of ``--batch``
 (default 20,000) inside one transaction each; the seed refuses a ledger that already has
-runs unless ``--replace`` is given (which deletes every run, member and grant first).
+runs unless ``--replace`` is given (which deletes every run, rollup row, member and grant
+first).
 
 Usage:
     python bench/seed_ledger.py [--db-url URL] [--runs N] [--seed S] [--end ISO] [--replace]
 
-The default URL is a SQLite file under the temporary folder (printed). On PostgreSQL the
+The default URL is a SQLite file under the temporary folder (printed), named after the run
+count and the ledger's schema revision: a ledger migrated by this checkout cannot be opened
+by an older one, and several checkouts may share the folder. On PostgreSQL the
 seed ends with ``VACUUM ANALYZE`` of the tables it wrote (what autovacuum would do after
 such a load); on SQLite it runs nothing of the kind, as the extension does not either.
 """
@@ -45,12 +51,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
 from sqlalchemy import BigInteger as _BigInteger
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, delete, insert, select, text, update
 
 from jupyterlab_compute_panel import catalog
 from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.models import Grant, GrantMember, NotebookBinding, Run
+from jupyterlab_compute_panel.ledger.models import (
+    Grant,
+    GrantDaySpend,
+    GrantMember,
+    GrantNotebookSpend,
+    NotebookBinding,
+    Run,
+)
+from jupyterlab_compute_panel.ledger.store import MIGRATIONS
 from jupyterlab_compute_panel.money import MS_PER_HOUR
 
 DEFAULT_RUNS = 1_000_000
@@ -66,9 +82,16 @@ END_REASONS = (("shutdown", 55), ("culled", 25), ("restart", 8), ("died", 5), ("
 HOSTS = tuple(f"jupyter-{i:02d}" for i in range(8))
 
 
+def schema_head() -> str:
+    """The newest migration of this checkout's ledger."""
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head() or "base"
+
+
 def default_url(runs: int = DEFAULT_RUNS) -> str:
     folder = Path(tempfile.gettempdir()) / "compute-panel-bench"
-    return f"sqlite:///{folder / f'ledger-{runs}.sqlite'}"
+    return f"sqlite:///{folder / f'ledger-{runs}-schema-{schema_head()}.sqlite'}"
 
 
 def fast_cost_micros(rate_micros_per_hour: int, duration_ms: int) -> int:
@@ -183,7 +206,7 @@ def seed(
             if not replace:
                 raise SystemExit(f"seed_ledger: {url} already has runs; pass --replace to start it again")
             with ledger.engine.begin() as conn:
-                for model in (Run, NotebookBinding, GrantMember, Grant):
+                for model in (GrantDaySpend, GrantNotebookSpend, Run, NotebookBinding, GrantMember, Grant):
                     conn.execute(delete(model))
 
         users = [f"user-{i:03d}" for i in range(USERS)]
@@ -334,6 +357,9 @@ def seed(
         writer.close()
         if failed:
             raise failed[0]
+        t1 = time.perf_counter()
+        days = ledger.rebuild_grant_spend()
+        progress(f"seed: {days:,} grant_day_spend rows (and grant_notebook_spend) in {time.perf_counter() - t1:.1f} s")
 
         with ledger.engine.begin() as conn:
             for gid in grant_ids:
@@ -343,7 +369,8 @@ def seed(
         if ledger.engine.dialect.name == "postgresql":
             t1 = time.perf_counter()
             with ledger.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                for table in ("runs", "grants", "grant_members", "tiers", "tier_rates"):
+                tables = ("runs", "grant_day_spend", "grant_notebook_spend", "grants", "grant_members", "tiers")
+                for table in (*tables, "tier_rates"):
                     conn.execute(text(f"VACUUM ANALYZE {table}"))
             progress(f"seed: VACUUM ANALYZE in {time.perf_counter() - t1:.1f} s")
         seconds = time.perf_counter() - t0

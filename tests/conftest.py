@@ -221,6 +221,37 @@ def any_db_url(request, tmp_path) -> str:
     return new_postgres_database(request.getfixturevalue("postgres_url"))
 
 
+def assert_grant_spend_matches_runs(ledger: Ledger) -> dict:
+    """The rollup tables equal, row for row and to the micro-unit, brute-force sums over the
+    closed runs charged to a grant: ``grant_day_spend`` (each run counted whole on the UTC
+    day it started, by tier) and ``grant_notebook_spend`` (by user and notebook). Returns
+    the day rows, {(grant, day, tier): [cost, runs]}."""
+    from collections import defaultdict
+
+    from sqlalchemy import select
+
+    from jupyterlab_compute_panel.ledger.models import NO_NOTEBOOK_KEY, GrantDaySpend, GrantNotebookSpend, Run
+
+    by_day: dict = defaultdict(lambda: [0, 0])
+    by_notebook: dict = defaultdict(lambda: [0, 0])
+    with ledger.session() as s:
+        for run in s.scalars(select(Run).where(Run.ended.is_not(None), Run.grant_id.is_not(None))):
+            notebook = NO_NOTEBOOK_KEY if run.notebook is None else run.notebook
+            for cell in (
+                by_day[(run.grant_id, run.started.date(), run.tier_id)],
+                by_notebook[(run.grant_id, run.user, notebook)],
+            ):
+                cell[0] += run.cost_micros
+                cell[1] += 1
+        days = {(r.grant_id, r.day, r.tier_id): [r.cost_micros, r.runs] for r in s.scalars(select(GrantDaySpend))}
+        notebooks = {
+            (r.grant_id, r.user, r.notebook): [r.cost_micros, r.runs] for r in s.scalars(select(GrantNotebookSpend))
+        }
+    assert days == dict(by_day)
+    assert notebooks == dict(by_notebook)
+    return days
+
+
 def _user_exists(name: str) -> bool:
     import pwd
 

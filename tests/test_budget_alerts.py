@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 import yaml
-from conftest import GRANT_A, wait_for
+from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
 
 from jupyterlab_compute_panel.app import ComputePanel, ConfigError
 from jupyterlab_compute_panel.budget import BUDGET_EVENT
@@ -319,6 +319,7 @@ async def test_hard_stop_counts_down_then_stops_the_kernel_within_one_heartbeat(
     overspend = spent - parse_amount("0.05")
     bound = cost_micros(parse_amount(BURNER_RATE), int(HEARTBEAT * 1000) + 250) + 1
     assert 0 <= overspend <= bound, (overspend, bound)
+    assert_grant_spend_matches_runs(service.ledger)  # the budget stop's close added its cost
 
     _, body = await api("GET", "compute-panel/alerts")
     [stop] = body["stopped"]

@@ -7,7 +7,7 @@ import datetime as dt
 import json
 
 import pytest
-from conftest import wait_for
+from conftest import assert_grant_spend_matches_runs, wait_for
 
 from jupyterlab_compute_panel.catalog import DEMO_CATALOG
 from jupyterlab_compute_panel.ledger.store import utcnow
@@ -84,6 +84,7 @@ async def test_an_idle_paid_kernel_is_warned_then_culled(jp_fetch, jp_serverapp,
     [closed] = await wait_for(lambda: of(events, kernel_id, "closed"))
     assert closed["end_reason"] == "culled" and closed["cost"] == run["cost"]["amount"]
     assert len(of(events, kernel_id, "idle_warning")) == 1
+    assert_grant_spend_matches_runs(service.ledger)  # the cull's close added its cost
 
 
 async def test_keep_it_postpones_the_shutdown(jp_fetch, jp_serverapp, api, grants, service, events):

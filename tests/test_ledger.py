@@ -7,7 +7,7 @@ import threading
 import uuid
 
 import pytest
-from conftest import GRANT_A
+from conftest import GRANT_A, assert_grant_spend_matches_runs
 
 from jupyterlab_compute_panel.catalog import DEMO_CATALOG, parse_catalog, read_catalog_file
 from jupyterlab_compute_panel.grants import parse_grant
@@ -70,6 +70,8 @@ def test_concurrent_closers_bill_once(store):
     for t in threads:
         t.join()
     assert sum(r is not None for r in results) == 1
+    [(cost, runs)] = assert_grant_spend_matches_runs(ledger).values()
+    assert runs == 1 and cost == ledger.get_run(run.id).cost_micros_closed  # billed once, counted once
 
 
 def test_heartbeat_and_close_at_last_heartbeat(store):

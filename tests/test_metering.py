@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import HEARTBEAT, wait_for
+from conftest import HEARTBEAT, assert_grant_spend_matches_runs, wait_for
 from tornado.httpclient import HTTPClientError
 
 from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
@@ -198,6 +198,7 @@ async def test_kernel_killed_behind_the_servers_back(jp_fetch, jp_serverapp, api
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")
     runs = await runs_of(api, kernel=kernel_id)
     assert sorted(r["end_reason"] for r in runs) == ["died", "shutdown"]
+    assert_grant_spend_matches_runs(service.ledger)
 
 
 async def test_nbclient_through_the_kernelspec_is_metered(jp_config_dir, jp_root_dir, db_url, api, grants):
@@ -298,6 +299,7 @@ async def test_metering_on_postgresql(db_url_on_postgres, jp_fetch, api, service
     [run] = await runs_of(api, notebook="pg.ipynb")
     assert (run["tier_id"], run["grant_id"], run["end_reason"]) == ("h200", GRANT_A["id"], "shutdown")
     assert_cost_exact(run)
+    assert_grant_spend_matches_runs(service.ledger)
 
 
 async def test_a_stopped_kernels_current_run_is_its_last_closed_run(jp_fetch, api, grants, service):

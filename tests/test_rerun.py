@@ -9,7 +9,7 @@ import json
 
 import nbformat
 import pytest
-from conftest import GRANT_A, wait_for
+from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
 
 from jupyterlab_compute_panel.compare import RunInput, compare_runs, text_distance
 
@@ -63,6 +63,7 @@ async def test_rerun_on_two_tiers_then_compare(jp_root_dir, api, grants, service
     assert float(rtx_run["cost"]["amount"]) > 0
     status, cpu_run = await api("GET", f"compute-panel/runs/{ids['local-cpu']['run_id']}")
     assert cpu_run["end_reason"] == "completed" and cpu_run["grant_id"] is None
+    assert_grant_spend_matches_runs(service.ledger)
     # The executed copy has the outputs and its provenance.
     copy = json.loads((jp_root_dir / ids["rtx4090"]["output"]).read_text())
     assert "clean accuracy 0.8731" in "".join(copy["cells"][1]["outputs"][0]["text"])
@@ -125,6 +126,7 @@ async def test_cancel_stops_the_kernel_now(jp_root_dir, api, grants, service, jp
     _, run = await api("GET", f"compute-panel/runs/{cancelled['run_id']}")
     assert run["end_reason"] == "cancelled" and run["status"] == "closed"
     assert run["duration_s"] < 60
+    assert_grant_spend_matches_runs(service.ledger)
     status, again = await api("DELETE", f"compute-panel/reruns/{body['id']}")
     assert status == 409 and "already ended" in again["message"]
 

@@ -8,7 +8,7 @@ import signal
 import time
 
 import pytest
-from conftest import GRANT_A, HEARTBEAT
+from conftest import GRANT_A, HEARTBEAT, assert_grant_spend_matches_runs
 from servers import Server
 
 from jupyterlab_compute_panel.grants import parse_grant
@@ -112,6 +112,10 @@ def test_server_killed_mid_run_is_closed_at_last_heartbeat_by_the_next_server(ho
         third.stop(signal.SIGTERM)
         runs = seeded.list_runs(RunFilter(kernel=kernel_id))[0]
         assert len(runs) == 1 and runs[0].cost_micros_closed == view.cost_micros_closed
+        # Closed by the next server's reconciliation: in its grant's rollup rows, once.
+        assert assert_grant_spend_matches_runs(seeded) == {
+            (GRANT_A["id"], view.started.date(), "rtx4090"): [view.cost_micros_closed, 1]
+        }
     finally:
         second.close()
 
@@ -129,6 +133,7 @@ def test_server_stopped_gracefully_closes_its_runs_at_stop(home, config, seeded)
     [run] = seeded.list_runs(RunFilter(kernel=kernel["id"]))[0]
     assert run.end_reason == "shutdown"
     assert abs((run.ended - stopped_at).total_seconds()) < 5
+    assert_grant_spend_matches_runs(seeded)
     assert run.cost_micros_closed == cost_micros(
         run.rate_micros_per_hour, (run.ended - run.started) // dt.timedelta(milliseconds=1)
     )

@@ -7,7 +7,10 @@ Both have real, closed runs written through the ledger's own API (``Ledger.open_
 With ``--bulk-runs N`` it also writes ``bench-grant`` with N closed runs for the paint
 benchmark (dashboard-paint.bench.ts). Opening and closing 100,000 runs one transaction at a
 time takes minutes, so those rows are inserted in batches with SQLAlchemy Core, each run's
-cost computed by ``money.cost_micros`` exactly as ``close_run`` does.
+cost computed by ``money.cost_micros`` exactly as ``close_run`` does; then
+``Ledger.rebuild_grant_spend`` writes the grant's rollup rows (``grant_day_spend``,
+``grant_notebook_spend``, which ``close_run`` would have kept) from them, so its dashboard
+adds up.
 
 With ``--history-runs N`` it writes ``history-grant`` with N closed runs of ``student`` (the
 galata owner) over 40 notebooks, for the run history benchmark (history-paint.bench.ts).
@@ -180,6 +183,7 @@ def _bulk_runs(
             with conn.begin():
                 conn.execute(insert(Run), rows)
             written += len(rows)
+    ledger.rebuild_grant_spend([grant_id])
     print(f"seed_dashboard: {written:,} runs on {grant_id}")
 
 

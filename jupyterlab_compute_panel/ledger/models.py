@@ -151,6 +151,47 @@ class Run(Base):
     )
 
 
+class GrantDaySpend(Base):
+    """The closed runs' cost per grant, UTC day of their start and tier: the figures the
+    grant dashboard's months, burn-down, tier breakdown and spent (and the budget checks)
+    read, a few hundred rows per grant year instead of every run.
+
+    Written by ``Ledger.close_run`` in the transaction that closes the run (an atomic
+    upsert that adds the run's cost and 1 to ``runs``), so it always equals the sum of the
+    grant's closed runs, attributed whole to the day they *started*. Open runs are not in
+    it: readers add them live. ``Ledger.rebuild_grant_spend`` recomputes it from the runs
+    (for rows inserted behind the ledger's back, such as bulk seeds); migration 0007 fills
+    it from the runs that were closed before it.
+    """
+
+    __tablename__ = "grant_day_spend"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)  # UTC date of the runs' starts
+    tier_id: Mapped[str] = mapped_column(ForeignKey("tiers.id"), primary_key=True)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+    runs: Mapped[int] = mapped_column(Integer)
+
+
+NO_NOTEBOOK_KEY = ""  # grant_notebook_spend.notebook of runs without one (a key column is never NULL)
+
+
+class GrantNotebookSpend(Base):
+    """The closed runs' cost per grant, user and notebook: the dashboard's user and
+    notebook breakdowns, a row per notebook of each member instead of every run. Kept
+    like ``GrantDaySpend`` (same transaction, same upsert, same rebuild and migration);
+    runs without a notebook are under ``NO_NOTEBOOK_KEY``, a path no run has
+    (``Ledger.open_run`` records an empty notebook as None)."""
+
+    __tablename__ = "grant_notebook_spend"
+
+    grant_id: Mapped[str] = mapped_column(ForeignKey("grants.id"), primary_key=True)
+    user: Mapped[str] = mapped_column(String(200), primary_key=True)
+    notebook: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    cost_micros: Mapped[int] = mapped_column(BigInteger)
+    runs: Mapped[int] = mapped_column(Integer)
+
+
 RERUN_STATUSES = (
     "running",  # its kernel started and its cells are executing
     "completed",  # every cell ran

@@ -3,13 +3,23 @@
 Every amount is integer micro-units of the grant's currency. A run's cost is what
 ``store.RunView.cost_micros`` says: the stored cost of a closed run, and for an open run
 its cost from its start up to ``now`` (``money.cost_micros``: rate times milliseconds,
-rounded half-up). Sums over closed runs are done by the database, over ranges of the
-``runs`` indexes that start with ``grant_id`` (``GROUP BY`` for the breakdowns; months and
-days as a series of ranges made in SQL, see ``_bucket_sums``);
-only open runs, which are few, are costed here in Python. Every query is portable SQL
-except the date arithmetic of the series, chosen by dialect name. For a grant with 100,000
-runs the dashboard stays fast only with covering indexes on (grant_id, ...): see
-``PROPOSED_INDEXES`` in bench/bench_rollups.py and bench/README.md.
+rounded half-up).
+
+Closed runs are read from rollup tables that ``Ledger.close_run`` keeps in the transaction
+that closes each run (``models.GrantDaySpend``, ``models.GrantNotebookSpend``):
+
+- ``grant_day_spend``, the cost per grant, UTC day of the runs' start and tier: months,
+  the burn-down, the tier breakdown and the total spent, also over ranges whose ends are
+  midnights (about 730 rows per tier for a grant two years old, however many runs);
+- ``grant_notebook_spend``, the cost per grant, user and notebook: the user and notebook
+  breakdowns without a range (a row per notebook of each member).
+
+What they cannot answer is read from the ``runs`` indexes that start with ``grant_id``
+(migration 0003): user and notebook breakdowns over a range, any range whose ends are not
+both midnights, and the burn windows. Open runs, which are few, are costed here in Python
+and added to either. Both parts are read in one snapshot (``Ledger.snapshot``, as the
+dashboard does), so a run that closes in between is counted once, open or closed. Every
+query is portable SQL.
 
 Attribution rules:
 
@@ -37,17 +47,16 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import DateTime, String, case, cast, func, literal, select, true
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..money import cost_micros
-from .models import Grant, Run, TierRow
+from .models import NO_NOTEBOOK_KEY, Grant, GrantDaySpend, GrantNotebookSpend, Run, TierRow
 from .store import Ledger, LedgerError, RunView, duration_ms
 
 DIMENSIONS = ("tier", "user", "notebook")
 NO_NOTEBOOK = "(no notebook)"
 _MS_PER_DAY = 86_400_000
-_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -120,55 +129,22 @@ def _range(query, since: dt.datetime | None, until: dt.datetime | None):
     return query
 
 
+def _midnight(value: dt.datetime | None) -> bool:
+    return value is None or value == dt.datetime.combine(value.date(), dt.time())
+
+
+def _day_range(query, since: dt.datetime | None, until: dt.datetime | None):
+    """``_range`` for ``grant_day_spend`` rows: only for ``since`` and ``until`` at midnight
+    (or None), where a day lies wholly inside or outside the range."""
+    if since is not None:
+        query = query.where(GrantDaySpend.day >= since.date())
+    if until is not None:
+        query = query.where(GrantDaySpend.day < until.date())
+    return query
+
+
 def _div_half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
-
-
-def _span(s: Session, grant_id: str) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """The first and last start of the grant's runs: two index seeks."""
-    first = select(func.min(Run.started)).where(Run.grant_id == grant_id).scalar_subquery()
-    last = select(func.max(Run.started)).where(Run.grant_id == grant_id).scalar_subquery()
-    return s.execute(select(first, last)).one()
-
-
-def _bucket_bound(ledger: Ledger, start: dt.datetime, i, unit: str):
-    """``start`` plus ``i`` days or months, in SQL. SQLite keeps datetimes as ISO text, which
-    its date() renders as 'YYYY-MM-DD': a midnight that sorts before every stored time of that
-    day and after every time of the day before."""
-    dialect = ledger.engine.dialect.name
-    if dialect == "sqlite":
-        return func.date(literal(start.date().isoformat()), literal("+") + cast(i, String) + literal(f" {unit}s"))
-    if dialect == "postgresql":
-        step = func.make_interval(0, i) if unit == "month" else func.make_interval(0, 0, 0, i)
-        return literal(start, DateTime) + step
-    raise LedgerError(f"rollups: date series are not written for the {dialect!r} database")
-
-
-def _bucket_sums(
-    ledger: Ledger, s: Session, grant_id: str, start: dt.datetime, count: int, unit: str, by_tier: bool
-) -> list[tuple]:
-    """SUM(cost_micros) of the grant's runs started in each of ``count`` days or months from
-    ``start`` (a midnight, or the first of a month), on each tier when ``by_tier``: rows of
-    (index, [tier,] sum or None).
-
-    The series is made in SQL (a recursive CTE; the statement is the same whatever the
-    count, so SQLAlchemy compiles it once) and each bucket is one correlated subquery over a
-    range of an index that starts with (grant_id[, tier_id], started): the database visits
-    every run of the grant once and never sorts them, as a GROUP BY over a computed month or
-    day would (SQLite takes about as long to sort 100,000 runs as the dashboard may take)."""
-    if count <= 0:
-        return []
-    seed = select(literal(0).label("i")).cte("buckets", recursive=True)
-    series = seed.union_all(select(seed.c.i + 1).where(seed.c.i < count - 1))
-    lo, hi = _bucket_bound(ledger, start, series.c.i, unit), _bucket_bound(ledger, start, series.c.i + 1, unit)
-    inner = select(func.sum(Run.cost_micros)).where(Run.grant_id == grant_id, Run.started >= lo, Run.started < hi)
-    if by_tier:
-        tiers = select(TierRow.id.label("tier")).subquery("t")
-        inner = inner.where(Run.tier_id == tiers.c.tier)
-        query = select(series.c.i, tiers.c.tier, inner.scalar_subquery()).select_from(series.join(tiers, true()))
-    else:
-        query = select(series.c.i, inner.scalar_subquery())
-    return [tuple(r) for r in s.execute(query)]
 
 
 def _month_start(day: dt.datetime | dt.date) -> dt.datetime:
@@ -179,12 +155,12 @@ def _next_month(month: dt.datetime) -> dt.datetime:
     return dt.datetime(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def _add_months(month: dt.datetime, n: int) -> dt.datetime:
-    index = month.year * 12 + month.month - 1 + n
-    return dt.datetime(index // 12, index % 12 + 1, 1)
-
-
 def _closed_total(s: Session, grant_id: str, since=None, until=None) -> int:
+    """The cost of the grant's closed runs started in ``[since, until)``: from
+    ``grant_day_spend`` when both ends are midnights (or None), else from the runs."""
+    if _midnight(since) and _midnight(until):
+        query = select(func.coalesce(func.sum(GrantDaySpend.cost_micros), 0)).where(GrantDaySpend.grant_id == grant_id)
+        return int(s.scalar(_day_range(query, since, until)))
     # SUM skips the NULL cost of open runs, so no condition on 'ended' is needed (or wanted:
     # it would offer the planner the open-runs index).
     query = _range(select(func.coalesce(func.sum(Run.cost_micros), 0)).where(Run.grant_id == grant_id), since, until)
@@ -303,8 +279,20 @@ def spend_by(
     totals: dict[str | None, int] = defaultdict(int)
     with ledger.session() as s:
         _grant(s, grant_id)
-        query = select(column, func.sum(Run.cost_micros)).where(Run.grant_id == grant_id).group_by(column)
-        for key, total in s.execute(_range(query, since, until)):
+        if dimension == "tier" and _midnight(since) and _midnight(until):
+            query = select(GrantDaySpend.tier_id, func.sum(GrantDaySpend.cost_micros))
+            query = _day_range(query.where(GrantDaySpend.grant_id == grant_id), since, until)
+            query = query.group_by(GrantDaySpend.tier_id)
+        elif dimension != "tier" and since is None and until is None:
+            kept = GrantNotebookSpend.user if dimension == "user" else GrantNotebookSpend.notebook
+            query = select(kept, func.sum(GrantNotebookSpend.cost_micros))
+            query = query.where(GrantNotebookSpend.grant_id == grant_id).group_by(kept)
+        else:
+            query = _range(select(column, func.sum(Run.cost_micros)).where(Run.grant_id == grant_id), since, until)
+            query = query.group_by(column)
+        for key, total in s.execute(query):
+            if dimension == "notebook" and key == NO_NOTEBOOK_KEY:
+                key = None
             totals[key] += int(total or 0)
         for run in _open_runs(s, grant_id):
             if _in_range(run.started, since, until):
@@ -325,24 +313,21 @@ def spend_by(
 def spend_by_month(ledger: Ledger, grant_id: str, now: dt.datetime) -> list[MonthSpend]:
     """The grant's spend per calendar month (UTC) of the runs' starts, stacked by tier; from
     the first month with a run to the last, months without spend included (empty)."""
-    cells: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # Keyed by (year, month): formatting a date per row would cost more than the query.
+    cells: dict[tuple[int, int], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     with ledger.session() as s:
         _grant(s, grant_id)
-        first, last = _span(s, grant_id)
-        if first is not None:
-            month0 = _month_start(first)
-            count = (last.year - month0.year) * 12 + last.month - month0.month + 1
-            for i, tier, total in _bucket_sums(ledger, s, grant_id, month0, count, "month", by_tier=True):
-                if total is not None:
-                    cells[f"{_add_months(month0, i):%Y-%m}"][tier] += int(total)
+        days = select(GrantDaySpend.day, GrantDaySpend.tier_id, GrantDaySpend.cost_micros)
+        for day, tier, total in s.execute(days.where(GrantDaySpend.grant_id == grant_id)):
+            cells[day.year, day.month][tier] += int(total)
         for run in _open_runs(s, grant_id):
-            cells[f"{run.started:%Y-%m}"][run.tier_id] += run.cost_micros(now)
+            cells[run.started.year, run.started.month][run.tier_id] += run.cost_micros(now)
     out: list[MonthSpend] = []
     if not cells:
         return out
-    month, end = _month_start(dt.date.fromisoformat(min(cells) + "-01")), max(cells)
-    while f"{month:%Y-%m}" <= end:
-        by_tier = dict(sorted(cells.get(f"{month:%Y-%m}", {}).items()))
+    month, end = _month_start(dt.date(*min(cells), 1)), max(cells)
+    while (month.year, month.month) <= end:
+        by_tier = dict(sorted(cells.get((month.year, month.month), {}).items()))
         out.append(MonthSpend(f"{month:%Y-%m}", by_tier, sum(by_tier.values())))
         month = _next_month(month)
     return out
@@ -357,15 +342,9 @@ def burn_down(ledger: Ledger, grant_id: str, now: dt.datetime) -> list[BurnDownP
     today = now.date()
     with ledger.session() as s:
         grant = _grant(s, grant_id)
-        first_run, last_run = _span(s, grant_id)
-        if first_run is not None:
-            day0 = dt.datetime.combine(min(grant.start_date, first_run.date(), today), dt.time())
-            count = (today - day0.date()).days + 1
-            for i, total in _bucket_sums(ledger, s, grant_id, day0, count, "day", by_tier=False):
-                if total is not None:
-                    per_day[day0.date() + dt.timedelta(days=i)] += int(total)
-            if last_run.date() > today:  # runs started after today (a 'now' in the past): on its last day
-                per_day[today] += _closed_total(s, grant_id, since=dt.datetime.combine(today, dt.time()) + _DAY)
+        days = select(GrantDaySpend.day, func.sum(GrantDaySpend.cost_micros)).where(GrantDaySpend.grant_id == grant_id)
+        for day, total in s.execute(days.group_by(GrantDaySpend.day)):
+            per_day[min(day, today)] += int(total)
         for run in _open_runs(s, grant_id):
             per_day[min(run.started.date(), today)] += run.cost_micros(now)
     first = min([grant.start_date, *per_day])

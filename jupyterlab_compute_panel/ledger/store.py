@@ -17,7 +17,21 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Date,
+    Engine,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,9 +39,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..money import MS_PER_HOUR, cost_micros, format_amount
 from .models import (
     ENVIRONMENT_STATUSES,
+    NO_NOTEBOOK_KEY,
     BudgetAlert,
     Grant,
+    GrantDaySpend,
     GrantMember,
+    GrantNotebookSpend,
     NotebookBinding,
     Run,
     RunEnvironment,
@@ -439,9 +456,9 @@ def _budget_status_query():
     """Ledger.budget_status's SELECT, built once (building it costs more than running it)."""
     ids = bindparam("ids", expanding=True)
     closed = (
-        select(Run.grant_id.label("grant_id"), func.sum(Run.cost_micros).label("total"))
-        .where(Run.grant_id.in_(ids), Run.ended.is_not(None))
-        .group_by(Run.grant_id)
+        select(GrantDaySpend.grant_id.label("grant_id"), func.sum(GrantDaySpend.cost_micros).label("total"))
+        .where(GrantDaySpend.grant_id.in_(ids))
+        .group_by(GrantDaySpend.grant_id)
         .subquery("closed")
     )
     return (
@@ -463,6 +480,22 @@ def _budget_status_query():
         .outerjoin(Run, (Run.grant_id == Grant.id) & Run.ended.is_(None))
         .where(Grant.id.in_(ids))
     )
+
+
+def day_of(dialect: str, column):
+    """The UTC date of a datetime column in SQL, as the ``Date`` type stores it. SQLite keeps
+    datetimes as ISO text, whose date() is the 'YYYY-MM-DD' text a ``Date`` is stored as."""
+    if dialect == "sqlite":
+        return func.date(column)
+    return cast(column, Date)
+
+
+def closed_spend(s: Session, grant_id: str) -> int:
+    """What the grant's closed runs cost, from ``grant_day_spend`` (a few hundred rows)."""
+    total = s.scalar(
+        select(func.coalesce(func.sum(GrantDaySpend.cost_micros), 0)).where(GrantDaySpend.grant_id == grant_id)
+    )
+    return int(total)
 
 
 class Ledger:
@@ -719,9 +752,9 @@ class Ledger:
             return spent
         with self.session() as s:
             closed = s.execute(
-                select(Run.grant_id, func.coalesce(func.sum(Run.cost_micros), 0))
-                .where(Run.grant_id.in_(ids), Run.ended.is_not(None))
-                .group_by(Run.grant_id)
+                select(GrantDaySpend.grant_id, func.coalesce(func.sum(GrantDaySpend.cost_micros), 0))
+                .where(GrantDaySpend.grant_id.in_(ids))
+                .group_by(GrantDaySpend.grant_id)
             ).all()
             for grant_id, total in closed:
                 spent[grant_id] += int(total)
@@ -735,8 +768,9 @@ class Ledger:
 
         The meter calls it once per heartbeat for the grants of its live runs, so it is
         one round trip however many grants and runs: the grants, joined to the sum of
-        their closed runs' costs (an index-only scan of ix_runs_grant_burn) and to their
-        open runs (on every server).
+        their closed runs' costs (their ``grant_day_spend`` rows, a few hundred per year
+        however many runs) and to their open runs (on every server). One statement, so
+        the two parts see the same state even while runs close.
         """
         ids = sorted(set(grant_ids))
         if not ids:
@@ -908,8 +942,10 @@ class Ledger:
         heartbeat_s: float = 15.0,
         check_budget: bool = False,
     ) -> RunView:
-        """Open a run. With ``check_budget`` (see reserve_run) it is a reservation."""
+        """Open a run. With ``check_budget`` (see reserve_run) it is a reservation. An empty
+        notebook path is recorded as None (no notebook)."""
         now = now or utcnow()
+        notebook = notebook or None
         run = Run(
             id=uuid.uuid4().hex,
             kernel_id=kernel_id,
@@ -963,13 +999,7 @@ class Ledger:
     def _spent_and_committed(s: Session, grant: Grant, now: dt.datetime) -> tuple[int, int]:
         """Spent (closed costs + open runs so far) and committed (what open runs' minimum
         runtimes will still cost) for a grant, in micro-units."""
-        spent = int(
-            s.scalar(
-                select(func.coalesce(func.sum(Run.cost_micros), 0)).where(
-                    Run.grant_id == grant.id, Run.ended.is_not(None)
-                )
-            )
-        )
+        spent = closed_spend(s, grant.id)
         committed = 0
         for run in s.scalars(select(Run).where(Run.grant_id == grant.id, Run.ended.is_(None))):
             so_far = RunView.of(run).cost_micros(now)
@@ -1003,7 +1033,89 @@ class Ledger:
             if not done:
                 return None
             s.refresh(run)
+            self._add_closed_spend(s, run)
             return RunView.of(run, self._label(s, run.tier_id))
+
+    def _add_closed_spend(self, s: Session, run: Run) -> None:
+        """Add a run just closed to its grant's rollup rows, in the closing transaction: its
+        ``grant_day_spend`` row (the UTC day it started, its tier) and its
+        ``grant_notebook_spend`` row (its user and notebook). Atomic upserts, so concurrent
+        closes of a grant's runs add up on SQLite and PostgreSQL alike."""
+        if run.grant_id is None:
+            return
+        cost = run.cost_micros or 0
+        day = {"grant_id": run.grant_id, "day": run.started.date(), "tier_id": run.tier_id}
+        self._upsert_add(s, GrantDaySpend, day, cost)
+        notebook = run.notebook if run.notebook is not None else NO_NOTEBOOK_KEY
+        self._upsert_add(
+            s, GrantNotebookSpend, {"grant_id": run.grant_id, "user": run.user, "notebook": notebook}, cost
+        )
+
+    def _upsert_add(self, s: Session, model, key: dict[str, Any], cost: int) -> None:
+        """INSERT the row ``key`` with ``cost`` and one run, or add them to it: ON CONFLICT DO
+        UPDATE on SQLite and PostgreSQL."""
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:  # any other database: update, else insert (in a savepoint, retried once if raced)
+            for _ in range(2):
+                added = {"cost_micros": model.cost_micros + cost, "runs": model.runs + 1}
+                if s.execute(update(model).filter_by(**key).values(**added)).rowcount:
+                    return
+                try:
+                    with s.begin_nested():
+                        s.execute(insert(model).values(**key, cost_micros=cost, runs=1))
+                    return
+                except IntegrityError:
+                    continue
+            raise LedgerError(f"cannot add to {model.__tablename__} {key}")
+        stmt = dialect_insert(model).values(**key, cost_micros=cost, runs=1)
+        s.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[getattr(model, column) for column in key],
+                set_={
+                    "cost_micros": model.cost_micros + stmt.excluded.cost_micros,
+                    "runs": model.runs + stmt.excluded.runs,
+                },
+            )
+        )
+
+    def rebuild_grant_spend(self, grant_ids: Iterable[str] | None = None) -> int:
+        """Recompute ``grant_day_spend`` and ``grant_notebook_spend`` from the closed runs (of
+        ``grant_ids``, or of every grant), set-based, in one transaction; the number of day
+        rows. For runs written without ``close_run`` (bulk seeds, imports): ``close_run``
+        keeps both tables itself."""
+        ids = None if grant_ids is None else sorted(set(grant_ids))
+        closed = [Run.grant_id.is_not(None), Run.ended.is_not(None)]
+        if ids is not None:
+            closed.append(Run.grant_id.in_(ids))
+        cost, count = func.coalesce(func.sum(Run.cost_micros), 0), func.count()
+        day = day_of(self.engine.dialect.name, Run.started).label("day")
+        notebook = func.coalesce(Run.notebook, NO_NOTEBOOK_KEY).label("notebook")
+        fills = (
+            (GrantDaySpend, (Run.grant_id, day, Run.tier_id), ["grant_id", "day", "tier_id"]),
+            (GrantNotebookSpend, (Run.grant_id, Run.user, notebook), ["grant_id", "user", "notebook"]),
+        )
+        with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                # Closes wait until the rebuild commits (and it waits for those under way), so
+                # a run closing meanwhile is added once: by the rebuild if its close committed
+                # first, else by its own upsert afterwards. (SQLite: the first write locks.)
+                conn.exec_driver_sql("LOCK TABLE grant_day_spend, grant_notebook_spend IN EXCLUSIVE MODE")
+            for model, keys, names in fills:
+                wipe = delete(model)
+                if ids is not None:
+                    wipe = wipe.where(model.grant_id.in_(ids))
+                conn.execute(wipe)
+                rows = select(*keys, cost, count).where(*closed).group_by(*keys)
+                conn.execute(insert(model).from_select([*names, "cost_micros", "runs"], rows))
+            # (the drivers' rowcount of INSERT ... SELECT is not portable: count the rows)
+            written = select(func.count()).select_from(GrantDaySpend)
+            if ids is not None:
+                written = written.where(GrantDaySpend.grant_id.in_(ids))
+            return int(conn.scalar(written))
 
     def heartbeat(self, run_ids: Iterable[str], now: dt.datetime | None = None) -> list[str]:
         """Mark runs alive in one UPDATE; returns the ids among them that are already closed."""
