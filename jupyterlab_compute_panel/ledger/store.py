@@ -998,10 +998,21 @@ class Ledger:
     @staticmethod
     def _spent_and_committed(s: Session, grant: Grant, now: dt.datetime) -> tuple[int, int]:
         """Spent (closed costs + open runs so far) and committed (what open runs' minimum
-        runtimes will still cost) for a grant, in micro-units."""
-        spent = closed_spend(s, grant.id)
+        runtimes will still cost) for a grant, in micro-units.
+
+        The closed sum rides along with the open runs in one statement, so both parts see
+        the same state: read apart, a run closing in between (on another server) was in
+        neither part under PostgreSQL's READ COMMITTED, or in both in the other order."""
+        closed = (
+            select(func.coalesce(func.sum(GrantDaySpend.cost_micros), 0))
+            .where(GrantDaySpend.grant_id == grant.id)
+            .scalar_subquery()
+        )
+        rows = s.execute(select(Run, closed).where(Run.grant_id == grant.id, Run.ended.is_(None))).all()
+        # Without open runs there is nothing to be inconsistent with.
+        spent = int(rows[0][1]) if rows else closed_spend(s, grant.id)
         committed = 0
-        for run in s.scalars(select(Run).where(Run.grant_id == grant.id, Run.ended.is_(None))):
+        for run, _ in rows:
             so_far = RunView.of(run).cost_micros(now)
             spent += so_far
             committed += max(0, cost_micros(run.rate_micros_per_hour, grant.min_runtime_s * 1000) - so_far)
