@@ -15,6 +15,7 @@ import {
   SearchFilter,
   StatusAndDatesFilters
 } from '../table/RunFilters';
+import { runColumnSet } from '../table/runColumns';
 import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
 import { DashboardModel, IRunsQuery } from './model';
 
@@ -25,61 +26,15 @@ export { formatDuration, formatInstant };
 export function runColumns(
   trans: TranslationBundle
 ): IColumn<ComputePanelAPI.IRun>[] {
+  const c = runColumnSet(trans);
   return [
-    {
-      id: 'started',
-      label: trans.__('Started (UTC)'),
-      width: 'minmax(9em, 1fr)',
-      sortKey: 'started',
-      render: run => formatInstant(run.started)
-    },
-    {
-      id: 'user',
-      label: trans.__('User'),
-      width: 'minmax(6em, 1fr)',
-      sortKey: 'user',
-      render: run => run.user,
-      text: run => run.user
-    },
-    {
-      id: 'tier',
-      label: trans.__('Tier'),
-      width: 'minmax(6em, 1fr)',
-      sortKey: 'tier',
-      render: run => run.tier_label ?? run.tier_id
-    },
-    {
-      id: 'notebook',
-      label: trans.__('Notebook'),
-      width: 'minmax(8em, 2fr)',
-      sortKey: 'notebook',
-      render: run => run.notebook ?? trans.__('(no notebook)'),
-      text: run => run.notebook ?? ''
-    },
-    {
-      id: 'duration',
-      label: trans.__('Duration'),
-      width: 'minmax(6em, 0.8fr)',
-      sortKey: 'duration',
-      numeric: true,
-      render: run => formatDuration(run.duration_s)
-    },
-    {
-      id: 'end_reason',
-      label: trans.__('End'),
-      width: 'minmax(5em, 0.8fr)',
-      sortKey: 'end_reason',
-      render: run =>
-        run.status === 'open' ? trans.__('running') : (run.end_reason ?? '')
-    },
-    {
-      id: 'cost',
-      label: trans.__('Cost'),
-      width: 'minmax(6em, 0.8fr)',
-      sortKey: 'cost',
-      numeric: true,
-      render: run => `${run.cost.amount} ${run.cost.currency}`
-    }
+    c.started,
+    c.user('minmax(6em, 1fr)'),
+    c.tier,
+    c.notebook,
+    c.duration,
+    c.endReason,
+    c.cost
   ];
 }
 

@@ -16,8 +16,7 @@ import { ComputePanelAPI } from '../api';
 import {
   explainEndReason,
   formatDuration,
-  formatInstant,
-  shortEndReason
+  formatInstant
 } from '../components/format';
 import {
   ChoiceFilter,
@@ -26,6 +25,7 @@ import {
   SearchFilter,
   StatusAndDatesFilters
 } from '../table/RunFilters';
+import { runColumnSet } from '../table/runColumns';
 import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
 import { environmentLines } from './environment';
 import { IHistoryQuery, RunHistoryModel } from './model';
@@ -68,6 +68,7 @@ export function historyColumns(
   trans: TranslationBundle,
   grantLabel: (grantId: string | null) => string
 ): IColumn<ComputePanelAPI.IRun>[] {
+  const c = runColumnSet(trans);
   return [
     {
       id: 'select',
@@ -88,28 +89,9 @@ export function historyColumns(
         />
       )
     },
-    {
-      id: 'started',
-      label: trans.__('Started (UTC)'),
-      width: 'minmax(9em, 1fr)',
-      sortKey: 'started',
-      render: run => formatInstant(run.started)
-    },
-    {
-      id: 'notebook',
-      label: trans.__('Notebook'),
-      width: 'minmax(8em, 2fr)',
-      sortKey: 'notebook',
-      render: run => run.notebook ?? trans.__('(no notebook)'),
-      text: run => run.notebook ?? ''
-    },
-    {
-      id: 'tier',
-      label: trans.__('Tier'),
-      width: 'minmax(6em, 1fr)',
-      sortKey: 'tier',
-      render: run => run.tier_label ?? run.tier_id
-    },
+    c.started,
+    c.notebook,
+    c.tier,
     {
       id: 'grant',
       label: trans.__('Grant'),
@@ -117,38 +99,10 @@ export function historyColumns(
       render: run => grantLabel(run.grant_id),
       text: run => run.grant_id ?? ''
     },
-    {
-      id: 'user',
-      label: trans.__('User'),
-      width: 'minmax(5em, 0.8fr)',
-      sortKey: 'user',
-      render: run => run.user,
-      text: run => run.user
-    },
-    {
-      id: 'duration',
-      label: trans.__('Duration'),
-      width: 'minmax(6em, 0.8fr)',
-      sortKey: 'duration',
-      numeric: true,
-      render: run => formatDuration(run.duration_s)
-    },
-    {
-      id: 'end_reason',
-      label: trans.__('End'),
-      width: 'minmax(5em, 0.8fr)',
-      sortKey: 'end_reason',
-      render: run => shortEndReason(run, trans),
-      text: run => explainEndReason(run, trans)
-    },
-    {
-      id: 'cost',
-      label: trans.__('Cost'),
-      width: 'minmax(6em, 0.8fr)',
-      sortKey: 'cost',
-      numeric: true,
-      render: run => `${run.cost.amount} ${run.cost.currency}`
-    }
+    c.user('minmax(5em, 0.8fr)'),
+    c.duration,
+    c.endReason,
+    c.cost
   ];
 }
 
