@@ -6,13 +6,17 @@ import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ComputePanelAPI, ComputePanelError } from './api';
+import { BurstRefresh, runStartedOrEnded } from './runEvents';
 import { IComputePanelModel } from './tokens';
 
 export class NotebookRunsModel implements IDisposable {
   constructor(options: NotebookRunsModel.IOptions) {
     this._model = options.model;
     this.limit = options.limit ?? 5;
-    this._refreshDelay = options.refreshDelay ?? 1000;
+    this._burst = new BurstRefresh(
+      () => void this.refresh(),
+      options.refreshDelay ?? 1000
+    );
     this._model.stateChanged.connect(this._onStateChanged, this);
     this._events = options.events ?? null;
     this._events?.connect(this._onEvent, this);
@@ -109,9 +113,7 @@ export class NotebookRunsModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-    }
+    this._burst.dispose();
     this._model.stateChanged.disconnect(this._onStateChanged, this);
     this._events?.disconnect(this._onEvent, this);
     Signal.clearData(this);
@@ -145,27 +147,14 @@ export class NotebookRunsModel implements IDisposable {
    * A run started or ended: refresh soon (once per burst).
    */
   private _onEvent(_: unknown, emission: { schema_id: string }): void {
-    const event = emission as unknown as Partial<ComputePanelAPI.IRunEvent>;
-    if (
-      event.schema_id !== ComputePanelAPI.RUN_EVENT_SCHEMA ||
-      (event.action !== 'started' && event.action !== 'closed') ||
-      !this._path ||
-      this._timer !== null
-    ) {
-      return;
+    if (runStartedOrEnded(emission) && this._path) {
+      this._burst.trigger();
     }
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      if (!this._isDisposed) {
-        void this.refresh();
-      }
-    }, this._refreshDelay);
   }
 
   private _model: IComputePanelModel;
   private _events: ISignal<unknown, { schema_id: string }> | null;
-  private _refreshDelay: number;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
+  private _burst: BurstRefresh;
   private _key = '';
   private _path: string | null = null;
   private _runs: ReadonlyArray<ComputePanelAPI.IRun> = [];

@@ -10,6 +10,7 @@ import {
   ComputePanelError,
   IComputePanelClient
 } from '../api';
+import { BurstRefresh, runStartedOrEnded } from '../runEvents';
 import { ISort } from '../table/VirtualTable';
 import { IPage, Pager } from '../table/pager';
 
@@ -109,7 +110,10 @@ export class DashboardModel implements IDisposable {
     });
     this._events = options.events ?? null;
     this._events?.connect(this._onEvent, this);
-    this._refreshDelay = options.refreshDelay ?? 2000;
+    this._burst = new BurstRefresh(
+      () => void this.refresh(),
+      options.refreshDelay ?? 2000
+    );
   }
 
   readonly grantId: string;
@@ -246,9 +250,7 @@ export class DashboardModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-    }
+    this._burst.dispose();
     this._events?.disconnect(this._onEvent, this);
     this.runs.dispose();
     Signal.clearData(this);
@@ -271,23 +273,9 @@ export class DashboardModel implements IDisposable {
    * A run of this grant started or closed: refresh soon (once per burst).
    */
   private _onEvent(_: unknown, emission: { schema_id: string }): void {
-    const event = emission as unknown as Partial<ComputePanelAPI.IRunEvent>;
-    if (
-      event.schema_id !== ComputePanelAPI.RUN_EVENT_SCHEMA ||
-      event.grant_id !== this.grantId ||
-      (event.action !== 'started' && event.action !== 'closed')
-    ) {
-      return;
+    if (runStartedOrEnded(emission)?.grant_id === this.grantId) {
+      this._burst.trigger();
     }
-    if (this._timer !== null) {
-      return;
-    }
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      if (!this._isDisposed) {
-        void this.refresh();
-      }
-    }, this._refreshDelay);
   }
 
   private _client: IComputePanelClient;
@@ -298,8 +286,7 @@ export class DashboardModel implements IDisposable {
   private _error: string | null = null;
   private _generation = 0;
   private _dataArrivedAt: number | null = null;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
-  private _refreshDelay: number;
+  private _burst: BurstRefresh;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
 }

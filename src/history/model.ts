@@ -14,6 +14,7 @@ import {
   IComputePanelClient,
   IReproduceClient
 } from '../api';
+import { BurstRefresh, runStartedOrEnded } from '../runEvents';
 import { ISort } from '../table/VirtualTable';
 import { IRunHistoryFilters } from '../tokens';
 import { IPage, Pager } from '../table/pager';
@@ -165,7 +166,10 @@ export class RunHistoryModel implements IDisposable {
     });
     this._events = options.events ?? null;
     this._events?.connect(this._onEvent, this);
-    this._refreshDelay = options.refreshDelay ?? 2000;
+    this._burst = new BurstRefresh(
+      () => this._onBurst(),
+      options.refreshDelay ?? 2000
+    );
   }
 
   /**
@@ -330,9 +334,7 @@ export class RunHistoryModel implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    if (this._timer !== null) {
-      clearTimeout(this._timer);
-    }
+    this._burst.dispose();
     this._events?.disconnect(this._onEvent, this);
     this.runs.dispose();
     Signal.clearData(this);
@@ -370,27 +372,18 @@ export class RunHistoryModel implements IDisposable {
    * A run started or closed: refresh soon (once per burst).
    */
   private _onEvent(_: unknown, emission: { schema_id: string }): void {
-    const event = emission as unknown as Partial<ComputePanelAPI.IRunEvent>;
-    if (
-      event.schema_id !== ComputePanelAPI.RUN_EVENT_SCHEMA ||
-      (event.action !== 'started' && event.action !== 'closed')
-    ) {
-      return;
+    if (runStartedOrEnded(emission)) {
+      this._burst.trigger();
     }
-    if (this._timer !== null) {
-      return;
+  }
+
+  private _onBurst(): void {
+    void this.refresh();
+    // The shown run's times and cost move on too.
+    const shown = this._active;
+    if (shown && shown.status === 'open') {
+      this._refreshShown(shown.id);
     }
-    this._timer = setTimeout(() => {
-      this._timer = null;
-      if (!this._isDisposed) {
-        void this.refresh();
-        // The shown run's times and cost move on too.
-        const shown = this._active;
-        if (shown && shown.status === 'open') {
-          this._refreshShown(shown.id);
-        }
-      }
-    }, this._refreshDelay);
   }
 
   private _refreshShown(runId: string): void {
@@ -414,8 +407,7 @@ export class RunHistoryModel implements IDisposable {
   private _active: ComputePanelAPI.IRun | null = null;
   private _environments = new Map<string, EnvironmentState>();
   private _dataArrivedAt: number | null = null;
-  private _timer: ReturnType<typeof setTimeout> | null = null;
-  private _refreshDelay: number;
+  private _burst: BurstRefresh;
   private _isDisposed = false;
   private _changed = new Signal<this, void>(this);
   private _selectionChanged = new Signal<this, ReadonlyArray<string>>(this);
