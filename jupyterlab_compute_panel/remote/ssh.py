@@ -145,7 +145,8 @@ def parse_settings(config: Mapping[str, Any]) -> SshSettings:
         raise SshConfigError("hosts: list at least one host ('name' or 'name:port')")
     parsed = tuple(parse_host(h) for h in hosts)
     if len(set(parsed)) != len(parsed):
-        raise SshConfigError("hosts: a host is listed twice")
+        twice = next(h for i, h in enumerate(parsed) if h in parsed[:i])
+        raise SshConfigError(f"hosts: a host is listed twice: {twice.label}; list each once")
 
     def text(name: str, default: str | None, required: bool = False) -> str | None:
         value = config.get(name, default)
