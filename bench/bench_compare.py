@@ -25,7 +25,7 @@ from decimal import Decimal
 
 import nbformat
 
-from jupyterlab_compute_panel.compare import RunInput, compare_runs
+from jupyterlab_compute_panel.domain.compare import RunInput, compare_runs
 
 AIM_MS = 500.0
 

@@ -221,7 +221,7 @@ async def fingerprint_of(server: Server, kernel_id: str, timeout: float = 60) ->
 
 def in_process(rounds: int) -> dict[str, list[float]]:
     """The probe's cost to a cell in the same interpreter: start request, and GIL contention."""
-    from jupyterlab_compute_panel.fingerprint.capture import PROBE_SOURCE
+    from jupyterlab_compute_panel.metering.environment.capture import PROBE_SOURCE
 
     def cell() -> float:
         t0 = time.perf_counter()

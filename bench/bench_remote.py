@@ -217,11 +217,11 @@ def latencies(node, repeat: int) -> dict[str, list[float]]:
 async def heartbeat_round(node, kernels: int, rounds: int) -> list[float]:
     from jupyter_client.kernelspec import KernelSpec
 
-    from jupyterlab_compute_panel.catalog import parse_catalog
+    from jupyterlab_compute_panel.domain.catalog import parse_catalog
     from jupyterlab_compute_panel.ledger import Ledger
-    from jupyterlab_compute_panel.provisioner import ComputePanelProvisioner
-    from jupyterlab_compute_panel.remote.ssh import SshProvisioner
-    from jupyterlab_compute_panel.service import MeteringService
+    from jupyterlab_compute_panel.metering.provisioner import ComputePanelProvisioner
+    from jupyterlab_compute_panel.metering.remote.ssh import SshProvisioner
+    from jupyterlab_compute_panel.metering.service import MeteringService
 
     sleeper = [sys.executable, "-c", "import time; time.sleep(3600)", "{connection_file}"]
     cat = parse_catalog(catalog(node, kernel_cmd=sleeper, orphan_timeout=30, keepalive_interval=5))

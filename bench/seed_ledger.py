@@ -56,7 +56,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import BigInteger as _BigInteger
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, delete, insert, select, text, update
 
-from jupyterlab_compute_panel import catalog
+from jupyterlab_compute_panel.domain import catalog
+from jupyterlab_compute_panel.domain.money import MS_PER_HOUR
 from jupyterlab_compute_panel.ledger import Ledger
 from jupyterlab_compute_panel.ledger.models import (
     Grant,
@@ -67,7 +68,6 @@ from jupyterlab_compute_panel.ledger.models import (
     Run,
 )
 from jupyterlab_compute_panel.ledger.store import MIGRATIONS
-from jupyterlab_compute_panel.money import MS_PER_HOUR
 
 DEFAULT_RUNS = 1_000_000
 DEFAULT_END = dt.datetime(2026, 11, 23)

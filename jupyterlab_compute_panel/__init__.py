@@ -11,6 +11,6 @@ def _jupyter_labextension_paths():
 
 
 def _jupyter_server_extension_points():
-    from .app import ComputePanel
+    from .hosts.app import ComputePanel
 
     return [{"module": "jupyterlab_compute_panel", "app": ComputePanel}]

@@ -37,8 +37,8 @@ def our_handler_classes() -> dict[str, type]:
     """Every request handler class the extension defines, by name."""
     from tornado.web import RequestHandler
 
-    from jupyterlab_compute_panel import dashboard, handlers, reproduce
-    from jupyterlab_compute_panel.routes import all_handlers
+    from jupyterlab_compute_panel.rest import dashboard, handlers, reproduce
+    from jupyterlab_compute_panel.rest.routes import all_handlers
 
     classes = {cls.__name__: cls for _, cls, *_ in all_handlers()}
     for module in (handlers, dashboard, reproduce):
@@ -113,7 +113,7 @@ def main() -> int:
     if error:
         print(f"Note: the extension is disabled in this check's empty environment: {error}")
 
-    from jupyterlab_compute_panel.routes import all_handlers
+    from jupyterlab_compute_panel.rest.routes import all_handlers
 
     expected = {cls.__name__ for _, cls, *_ in all_handlers()}
     missing = sorted(expected - registered)

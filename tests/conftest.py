@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.ledger import Ledger
 
 pytest_plugins = ("pytest_jupyter.jupyter_server",)

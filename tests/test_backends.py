@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from jupyterlab_compute_panel.app import installed_provisioners
-from jupyterlab_compute_panel.catalog import CatalogError, parse_catalog
-from jupyterlab_compute_panel.remote.ssh import Host, parse_host, parse_settings
+from jupyterlab_compute_panel.domain.catalog import CatalogError, parse_catalog
+from jupyterlab_compute_panel.hosts.app import installed_provisioners
+from jupyterlab_compute_panel.metering.remote.ssh import Host, parse_host, parse_settings
 
 KNOWN = installed_provisioners()
 

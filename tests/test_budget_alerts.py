@@ -17,14 +17,14 @@ import pytest
 import yaml
 from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
 
-from jupyterlab_compute_panel.app import ComputePanel, ConfigError
-from jupyterlab_compute_panel.budget import BUDGET_EVENT
-from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
-from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
+from jupyterlab_compute_panel.domain.grants import parse_grant
+from jupyterlab_compute_panel.domain.money import cost_micros, parse_amount
+from jupyterlab_compute_panel.hosts.app import ComputePanel, ConfigError
 from jupyterlab_compute_panel.ledger import Ledger
 from jupyterlab_compute_panel.ledger.store import utcnow
-from jupyterlab_compute_panel.money import cost_micros, parse_amount
-from jupyterlab_compute_panel.service import RUN_EVENT, MeteringService
+from jupyterlab_compute_panel.metering.budget import BUDGET_EVENT
+from jupyterlab_compute_panel.metering.service import RUN_EVENT, MeteringService
 
 CATALOG = read_catalog_file(DEMO_CATALOG)
 H200 = CATALOG.get("h200")  # 3.50 USD an hour

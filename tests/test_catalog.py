@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from jupyterlab_compute_panel.app import installed_provisioners
-from jupyterlab_compute_panel.catalog import (
+from jupyterlab_compute_panel.domain.catalog import (
     DEMO_CATALOG,
     CatalogError,
     parse_catalog,
     read_catalog_file,
 )
+from jupyterlab_compute_panel.hosts.app import installed_provisioners
 
 KNOWN = installed_provisioners()
 
@@ -133,7 +133,7 @@ tiers:
 
 
 def test_yaml_loader_reads_floats_as_decimals(tmp_path):
-    from jupyterlab_compute_panel.catalog import _yaml_loader
+    from jupyterlab_compute_panel.domain.catalog import _yaml_loader
 
     data = yaml.load("a: 0.1\nb: 1.5e+3\nc: 3\nd: '0.2'", Loader=_yaml_loader())
     assert data == {"a": Decimal("0.1"), "b": Decimal("1500"), "c": 3, "d": "0.2"}

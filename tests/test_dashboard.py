@@ -15,11 +15,11 @@ from decimal import Decimal
 import pytest
 from conftest import GRANT_A
 
-from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.domain.grants import parse_grant
+from jupyterlab_compute_panel.domain.money import MICROS, cost_micros
 from jupyterlab_compute_panel.ledger import Ledger, utcnow
 from jupyterlab_compute_panel.ledger.rollups import burn_down, grant_rollup, spend_by, spend_by_month
 from jupyterlab_compute_panel.ledger.store import RunFilter
-from jupyterlab_compute_panel.money import MICROS, cost_micros
 
 G = GRANT_A["id"]
 H = dt.timedelta(hours=1)
@@ -356,7 +356,7 @@ async def test_grant_edits_are_checked(seeded, api, service, ledger):
 
 def test_a_snapshot_does_not_see_runs_close(any_db_url):
     """The dashboard's queries read one state of the ledger, on SQLite and PostgreSQL alike."""
-    from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
+    from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 
     ledger = Ledger(any_db_url)
     ledger.migrate()

@@ -22,9 +22,9 @@ import nbformat
 import pytest
 from conftest import wait_for
 
-from jupyterlab_compute_panel.fingerprint import parse
-from jupyterlab_compute_panel.fingerprint.capture import COLLECT_EXPRESSION, expression_value, start_expression
 from jupyterlab_compute_panel.ledger import LedgerError
+from jupyterlab_compute_panel.metering.environment import parse
+from jupyterlab_compute_panel.metering.environment.capture import COLLECT_EXPRESSION, expression_value, start_expression
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fingerprint"
 PROBE = Path(parse.__file__).with_name("probe.py")
@@ -260,7 +260,7 @@ def test_probe_runs_and_its_answer_survives_the_kernels_repr():
 
 
 def test_environments_in_the_ledger(any_db_url):
-    from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
+    from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
     from jupyterlab_compute_panel.ledger import Ledger
 
     ledger = Ledger(any_db_url)
@@ -534,7 +534,7 @@ async def test_a_kernel_stopped_before_capture_is_recorded_failed(jp_fetch, api,
 
 
 async def test_environment_api_visibility_and_messages(jp_fetch, api, service, grants):
-    from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
+    from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 
     tier = read_catalog_file(DEMO_CATALOG).get("local-cpu")
     bobs = service.ledger.open_run(

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
-from jupyterlab_compute_panel.cli import main
-from jupyterlab_compute_panel.grants import GRANT_FIELDS, REQUIRED_FIELDS, GrantError, parse_grant, read_grants_file
+from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
+from jupyterlab_compute_panel.domain.grants import (
+    GRANT_FIELDS,
+    REQUIRED_FIELDS,
+    GrantError,
+    parse_grant,
+    read_grants_file,
+)
+from jupyterlab_compute_panel.hosts.cli import main
 from jupyterlab_compute_panel.ledger import Ledger
 
 GOOD = {

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from jupyter_client.kernelspec import KernelSpecManager
 
-from jupyterlab_compute_panel import kernelspecs
-from jupyterlab_compute_panel.catalog import DEMO_CATALOG, parse_catalog, read_catalog_file
+from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, parse_catalog, read_catalog_file
+from jupyterlab_compute_panel.metering import kernelspecs
 
 NAMES = [f"compute-panel-{t}-python3" for t in ("local-cpu", "rtx4090", "h200")]
 
@@ -165,7 +165,7 @@ def test_unreadable_kernel_json_is_not_treated_as_generated(tmp_path, base, demo
 
 def test_the_server_names_a_front_end_of_another_version(tmp_path, monkeypatch):
     from jupyterlab_compute_panel import __version__
-    from jupyterlab_compute_panel.app import frontend_mismatch
+    from jupyterlab_compute_panel.hosts.app import frontend_mismatch
 
     ext = tmp_path / "labextensions" / "jupyterlab-compute-panel"
     ext.mkdir(parents=True)

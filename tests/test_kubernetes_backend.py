@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-from jupyterlab_compute_panel.app import installed_provisioners
-from jupyterlab_compute_panel.catalog import CatalogError, parse_catalog
+from jupyterlab_compute_panel.domain.catalog import CatalogError, parse_catalog
+from jupyterlab_compute_panel.hosts.app import installed_provisioners
 
 K8S_CONFIG = {
     "image_name": "registry.example.org/lab/kernel-py-cuda:2026.11",
@@ -51,7 +51,7 @@ def test_the_kubernetes_provisioner_receives_the_catalog_config(jp_serverapp, se
     from gateway_provisioners.k8s import KubernetesProvisioner
     from jupyter_client.provisioning import KernelProvisionerFactory
 
-    from jupyterlab_compute_panel.provisioner import ComputePanelProvisioner
+    from jupyterlab_compute_panel.metering.provisioner import ComputePanelProvisioner
 
     spec = jp_serverapp.kernel_spec_manager.get_kernel_spec("compute-panel-a100-k8s-python3")
     assert spec.metadata["kernel_provisioner"] == {

@@ -15,8 +15,8 @@ import pytest
 from conftest import HEARTBEAT, assert_grant_spend_matches_runs, wait_for
 from tornado.httpclient import HTTPClientError
 
+from jupyterlab_compute_panel.domain.money import cost_micros, parse_amount
 from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
-from jupyterlab_compute_panel.money import cost_micros, parse_amount
 
 RTX = "compute-panel-rtx4090-python3"
 H200 = "compute-panel-h200-python3"
@@ -288,7 +288,7 @@ def db_url_on_postgres(pg_db_url, panel_config):
 async def test_metering_on_postgresql(db_url_on_postgres, jp_fetch, api, service):
     from conftest import GRANT_A
 
-    from jupyterlab_compute_panel.grants import parse_grant
+    from jupyterlab_compute_panel.domain.grants import parse_grant
 
     assert service.ledger.engine.dialect.name == "postgresql"
     service.ledger.upsert_grant(parse_grant(GRANT_A))

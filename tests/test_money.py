@@ -7,7 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from jupyterlab_compute_panel.money import (
+from jupyterlab_compute_panel.domain.money import (
     MICROS,
     MS_PER_HOUR,
     MoneyError,

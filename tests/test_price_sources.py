@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from conftest import GRANT_A, HEARTBEAT
 
-from jupyterlab_compute_panel.catalog import Catalog, parse_catalog
+from jupyterlab_compute_panel.domain.catalog import Catalog, parse_catalog
 from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.remote.prices import PriceListError, parse_price_list, with_last_good_rates
+from jupyterlab_compute_panel.metering.prices import PriceListError, parse_price_list, with_last_good_rates
 
 FIXTURES = Path(__file__).parent / "fixtures" / "prices"
 RECORDED = (FIXTURES / "provider-2026-11-20.json").read_bytes()

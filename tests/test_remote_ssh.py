@@ -19,7 +19,7 @@ from remote_node import NodeError, RemoteNode, make_node
 from servers import Server
 from tornado.httpclient import HTTPClientError
 
-from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.ledger import Ledger
 from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
 
@@ -187,7 +187,7 @@ async def test_a_network_partition_closes_the_run_and_the_node_stops_the_kernel(
 
 
 async def test_a_wrong_host_key_is_refused_with_a_clear_message(jp_fetch, api, grants, node, service):
-    from jupyterlab_compute_panel.catalog import parse_catalog
+    from jupyterlab_compute_panel.domain.catalog import parse_catalog
 
     service.catalog = parse_catalog(catalog(node, known_hosts=str(node.wrong_known_hosts)))
     with pytest.raises(HTTPClientError) as refused:
@@ -316,7 +316,7 @@ async def test_two_starts_for_the_last_place_on_a_node_start_one_kernel(node):
     starts racing for a node's last place, the older agent starts, the younger is busy."""
     from jupyter_client.kernelspec import KernelSpec
 
-    from jupyterlab_compute_panel.remote.ssh import RemoteRefused, SshProvisioner
+    from jupyterlab_compute_panel.metering.remote.ssh import RemoteRefused, SshProvisioner
 
     spec = KernelSpec(argv=["python"], display_name="x", language="python")
     provisioners = [

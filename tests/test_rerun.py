@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
 
-from jupyterlab_compute_panel.compare import RunInput, compare_runs, text_distance
+from jupyterlab_compute_panel.domain.compare import RunInput, compare_runs, text_distance
 
 G = GRANT_A["id"]
 

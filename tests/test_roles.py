@@ -9,8 +9,8 @@ import pytest
 from conftest import GRANT_A, HEARTBEAT
 from servers import Server
 
-from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
-from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
+from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.ledger import Ledger
 from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
 

@@ -15,8 +15,9 @@ from alembic.config import Config as AlembicConfig
 from conftest import GRANT_A, assert_grant_spend_matches_runs
 from sqlalchemy import insert, select, update
 
-from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
-from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
+from jupyterlab_compute_panel.domain.grants import parse_grant
+from jupyterlab_compute_panel.domain.money import cost_micros
 from jupyterlab_compute_panel.ledger import Ledger, LedgerError
 from jupyterlab_compute_panel.ledger.models import END_REASONS, GrantDaySpend, GrantNotebookSpend, Run
 from jupyterlab_compute_panel.ledger.rollups import (
@@ -28,7 +29,6 @@ from jupyterlab_compute_panel.ledger.rollups import (
     spent_micros,
 )
 from jupyterlab_compute_panel.ledger.store import MIGRATIONS, RunFilter, duration_ms
-from jupyterlab_compute_panel.money import cost_micros
 
 G = "rollup-grant"
 OTHER = "other-grant"

@@ -11,10 +11,10 @@ import pytest
 from conftest import GRANT_A, HEARTBEAT, assert_grant_spend_matches_runs
 from servers import Server
 
-from jupyterlab_compute_panel.grants import parse_grant
+from jupyterlab_compute_panel.domain.grants import parse_grant
+from jupyterlab_compute_panel.domain.money import cost_micros
 from jupyterlab_compute_panel.ledger import Ledger
 from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
-from jupyterlab_compute_panel.money import cost_micros
 
 
 @pytest.fixture

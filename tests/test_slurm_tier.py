@@ -18,12 +18,12 @@ import pytest
 import yaml
 from jupyter_client.kernelspec import KernelSpec
 
-from jupyterlab_compute_panel.app import installed_provisioners
-from jupyterlab_compute_panel.catalog import parse_catalog
-from jupyterlab_compute_panel.kernelspecs import derive
-from jupyterlab_compute_panel.provisioner import ComputePanelProvisioner
-from jupyterlab_compute_panel.remote import ssh
-from jupyterlab_compute_panel.remote.ssh import HostStatus, SshProvisioner
+from jupyterlab_compute_panel.domain.catalog import parse_catalog
+from jupyterlab_compute_panel.hosts.app import installed_provisioners
+from jupyterlab_compute_panel.metering.kernelspecs import derive
+from jupyterlab_compute_panel.metering.provisioner import ComputePanelProvisioner
+from jupyterlab_compute_panel.metering.remote import ssh
+from jupyterlab_compute_panel.metering.remote.ssh import HostStatus, SshProvisioner
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 MARKER = "<!-- example: slurm tier (tests/test_slurm_tier.py reads this block) -->"

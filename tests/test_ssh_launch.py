@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from jupyter_client.kernelspec import KernelSpec
 
-from jupyterlab_compute_panel.remote import ssh
-from jupyterlab_compute_panel.remote.ssh import Host, HostStatus, RemoteRefused, SshProvisioner
+from jupyterlab_compute_panel.metering.remote import ssh
+from jupyterlab_compute_panel.metering.remote.ssh import Host, HostStatus, RemoteRefused, SshProvisioner
 
 AGENT = Path(ssh.__file__).with_name("agent.py")
 

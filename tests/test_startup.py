@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 from conftest import free_port
 
-from jupyterlab_compute_panel import kernelspecs
-from jupyterlab_compute_panel.catalog import DEMO_CATALOG, read_catalog_file
+from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
+from jupyterlab_compute_panel.metering import kernelspecs
 
 TOKEN = "secret"
 DISABLED = "jupyterlab-compute-panel is disabled:"

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from ..money import cost_micros
+from ..domain.money import cost_micros
 from .models import NO_NOTEBOOK_KEY, Grant, GrantDaySpend, GrantNotebookSpend, Run, TierRow
 from .store import Ledger, LedgerError, RunView, duration_ms
 

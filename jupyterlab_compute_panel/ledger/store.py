@@ -36,7 +36,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..money import MS_PER_HOUR, cost_micros, format_amount
+from ..domain.money import MS_PER_HOUR, cost_micros, format_amount
 from .models import (
     ENVIRONMENT_STATUSES,
     NO_NOTEBOOK_KEY,

@@ -20,7 +20,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 
-from .catalog import Catalog
+from ..domain.catalog import Catalog
 
 PROVISIONER = "compute-panel-provisioner"
 PREFIX = "compute-panel-"

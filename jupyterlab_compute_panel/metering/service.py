@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from tornado import web
 
+from ..domain.catalog import Catalog, Tier
+from ..domain.money import format_amount
+from ..ledger import Ledger, RunView, utcnow
+from ..ledger.store import HOST, BudgetExhausted, GrantView
 from .budget import BudgetEnforcer
-from .catalog import Catalog, Tier
-from .ledger import Ledger, RunView, utcnow
-from .ledger.store import HOST, BudgetExhausted, GrantView
-from .money import format_amount
 
 if TYPE_CHECKING:
     from jupyter_events import EventLogger
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 RUN_EVENT = "https://events.jupyter.org/jupyterlab_compute_panel/run/v1"
 # A run is lost after this many missed heartbeats of the process that meters it.
 MISSED = 3
-RUN_EVENT_SCHEMA = Path(__file__).parent / "event_schemas" / "run" / "v1.yaml"
+RUN_EVENT_SCHEMA = Path(__file__).parents[1] / "event_schemas" / "run" / "v1.yaml"
 T = TypeVar("T")
 
 

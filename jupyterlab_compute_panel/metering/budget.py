@@ -35,14 +35,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .ledger.store import AlertView, BudgetStatus, RunView, iso, utcnow
-from .money import format_amount
+from ..domain.money import format_amount
+from ..ledger.store import AlertView, BudgetStatus, RunView, iso, utcnow
 
 if TYPE_CHECKING:
     from .service import MeteringService, _Live
 
 BUDGET_EVENT = "https://events.jupyter.org/jupyterlab_compute_panel/budget/v1"
-BUDGET_EVENT_SCHEMA = Path(__file__).parent / "event_schemas" / "budget" / "v1.yaml"
+BUDGET_EVENT_SCHEMA = Path(__file__).parents[1] / "event_schemas" / "budget" / "v1.yaml"
 # How long a budget stop stays in GET /compute-panel/alerts for the browser to notice.
 STOP_MEMORY = dt.timedelta(minutes=10)
 

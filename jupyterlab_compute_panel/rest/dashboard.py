@@ -20,12 +20,12 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
+from ..domain.money import format_amount
+from ..ledger import utcnow
+from ..ledger.rollups import burn_down, grant_rollup, spend_by, spend_by_month
+from ..ledger.store import GrantView, RunFilter, RunView, iso
+from ..metering.service import MeteringService
 from .handlers import RUN_QUERY, ApiError, BaseHandler, _visible_grant, run_filter
-from .ledger import utcnow
-from .ledger.rollups import burn_down, grant_rollup, spend_by, spend_by_month
-from .ledger.store import GrantView, RunFilter, RunView, iso
-from .money import format_amount
-from .service import MeteringService
 
 BREAKDOWNS = ("tier", "user", "notebook", "month")
 EXPORT_TABLES = ("runs", *BREAKDOWNS)

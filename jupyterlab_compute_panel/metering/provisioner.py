@@ -59,7 +59,7 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         if self._service is None:
             service = find_service(self.parent)
             if service is None:
-                from .app import standalone_service
+                from ..hosts.app import standalone_service
 
                 service = standalone_service()
             if isinstance(service, Exception):

@@ -18,9 +18,9 @@ import threading
 from collections.abc import Iterable
 from typing import Any
 
-from ..catalog import Catalog, Tier
-from ..ledger import utcnow
-from ..ledger.store import iso
+from ...domain.catalog import Catalog, Tier
+from ...ledger import utcnow
+from ...ledger.store import iso
 from .ssh import PROVISIONER_NAME, SshSettings, parse_settings, probe, unavailable_sentence
 
 

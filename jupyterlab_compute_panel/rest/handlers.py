@@ -15,13 +15,13 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
-from . import __version__
-from .grants import GrantError, parse_grant, parse_member
-from .idle import IdleCuller
-from .ledger import LedgerError, utcnow
-from .ledger.store import RUN_SORTS, GrantView, RunFilter, iso
-from .money import MoneyError, format_amount, parse_amount
-from .service import MeteringService
+from .. import __version__
+from ..domain.grants import GrantError, parse_grant, parse_member
+from ..domain.money import MoneyError, format_amount, parse_amount
+from ..ledger import LedgerError, utcnow
+from ..ledger.store import RUN_SORTS, GrantView, RunFilter, iso
+from ..metering.idle import IdleCuller
+from ..metering.service import MeteringService
 
 API_VERSION = 1
 RUN_QUERY = (

@@ -11,11 +11,11 @@ from jupyter_core.utils import ensure_async
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .compare import RunInput, compare_runs
+from ..domain.compare import RunInput, compare_runs
+from ..ledger import utcnow
+from ..ledger.reruns import get_rerun, list_reruns, rerun_for_run
+from ..metering.reruns import METADATA_KEY, RerunError, RerunManager
 from .handlers import ApiError, BaseHandler, _may_see_run, _notebook_path, _parse
-from .ledger import utcnow
-from .ledger.reruns import get_rerun, list_reruns, rerun_for_run
-from .rerun import METADATA_KEY, RerunError, RerunManager
 
 MAX_COMPARE = 6
 

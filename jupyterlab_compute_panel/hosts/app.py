@@ -17,17 +17,18 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, default
 from traitlets.config import Config
 
-from . import __version__, kernelspecs
-from .budget import BUDGET_EVENT_SCHEMA
-from .catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
-from .fingerprint.capture import EnvironmentCapture
-from .idle import IdleCuller
-from .ledger import Ledger, LedgerError
-from .ledger.reruns import close_abandoned
-from .remote.health import Availability
-from .remote.prices import PriceSources, with_last_good_rates
-from .rerun import RerunManager
-from .service import RUN_EVENT_SCHEMA, MeteringService
+from .. import __version__
+from ..domain.catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
+from ..ledger import Ledger, LedgerError
+from ..ledger.reruns import close_abandoned
+from ..metering import kernelspecs
+from ..metering.budget import BUDGET_EVENT_SCHEMA
+from ..metering.environment.capture import EnvironmentCapture
+from ..metering.idle import IdleCuller
+from ..metering.prices import PriceSources, with_last_good_rates
+from ..metering.remote.health import Availability
+from ..metering.reruns import RerunManager
+from ..metering.service import RUN_EVENT_SCHEMA, MeteringService
 
 
 class ConfigError(ValueError):
@@ -326,7 +327,7 @@ class ComputePanel(ExtensionApp):
         )
 
     def initialize_handlers(self) -> None:
-        from .routes import all_handlers
+        from ..rest.routes import all_handlers
 
         self.handlers.extend(all_handlers())
 

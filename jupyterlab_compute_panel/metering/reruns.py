@@ -27,10 +27,10 @@ from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-from .ledger import utcnow
-from .ledger.reruns import RerunView, create_rerun, get_rerun, update_rerun
-from .ledger.store import iso
-from .money import format_amount
+from ..domain.money import format_amount
+from ..ledger import utcnow
+from ..ledger.reruns import RerunView, create_rerun, get_rerun, update_rerun
+from ..ledger.store import iso
 from .service import LaunchRefused
 
 if TYPE_CHECKING:

@@ -23,8 +23,8 @@ from typing import Any
 
 from tornado import web
 
-from .catalog import Tier
-from .ledger.store import iso
+from ..domain.catalog import Tier
+from ..ledger.store import iso
 from .provisioner import ComputePanelProvisioner
 from .service import MeteringService
 

@@ -19,7 +19,7 @@ from typing import Any
 from .money import MoneyError, format_amount, parse_amount, parse_currency
 
 RELIABILITY_CLASSES = ("local", "community", "datacenter", "cloud-accelerator")
-DEMO_CATALOG = Path(__file__).parent / "demo" / "catalog.yaml"
+DEMO_CATALOG = Path(__file__).parents[1] / "demo" / "catalog.yaml"
 _TIER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _TIER_KEYS = {
     "id",
@@ -301,7 +301,7 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     if unknown:
         raise f.fail(f"backend.{unknown[0]}", "is not a backend field (known: provisioner, config)")
     if known_provisioners is not None and provisioner in known_provisioners:
-        from .remote.backends import BackendConfigError, check_backend_config
+        from ..metering.remote.backends import BackendConfigError, check_backend_config
 
         try:
             check_backend_config(provisioner, backend_config)

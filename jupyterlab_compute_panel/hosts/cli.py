@@ -7,12 +7,12 @@ import json
 import sys
 from pathlib import Path
 
+from ..domain.catalog import CatalogError
+from ..domain.grants import GrantError, parse_grant, parse_member, read_grants_file
+from ..domain.money import MoneyError, format_amount, parse_amount
+from ..ledger import LedgerError, utcnow
+from ..metering.kernelspecs import KernelspecError
 from .app import ComputePanel, ConfigError, read_server_config
-from .catalog import CatalogError
-from .grants import GrantError, parse_grant, parse_member, read_grants_file
-from .kernelspecs import KernelspecError
-from .ledger import LedgerError, utcnow
-from .money import MoneyError, format_amount, parse_amount
 
 
 def _panel(args: argparse.Namespace) -> ComputePanel:

@@ -36,11 +36,11 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.session import Session
 from jupyter_core.utils import ensure_async
 
-from ..ledger import utcnow
+from ...ledger import utcnow
 from .parse import assemble, parse_git_status_v2
 
 if TYPE_CHECKING:
-    from ..ledger import RunView
+    from ...ledger import RunView
     from ..service import MeteringService
 
 MODULE = "_compute_panel_fingerprint"

@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from ..catalog import Catalog, Tier
+from ..domain.catalog import Catalog, Tier
+from ..domain.money import MoneyError, format_amount, parse_amount, parse_currency
 from ..ledger import utcnow
 from ..ledger.store import iso
-from ..money import MoneyError, format_amount, parse_amount, parse_currency
 
 PRICE_LIST_FORMAT = "compute-panel-prices/1"
 MAX_BYTES = 1_000_000
