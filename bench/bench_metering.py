@@ -38,9 +38,8 @@ from sqlalchemy import event, insert
 from jupyterlab_compute_panel.domain import catalog
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import format_amount
-from jupyterlab_compute_panel.ledger import Ledger
+from jupyterlab_compute_panel.ledger import HOST, Ledger
 from jupyterlab_compute_panel.ledger.models import Run
-from jupyterlab_compute_panel.ledger.store import HOST
 from jupyterlab_compute_panel.metering.service import MeteringService
 
 AIM_ROUND_MS = 50.0  # heartbeat round with 200 kernels on SQLite (p95 of the rounds)

@@ -46,9 +46,8 @@ from pathlib import Path
 import sqlalchemy
 from sqlalchemy import Index, func, select
 
-from jupyterlab_compute_panel.ledger import Ledger, rollups
+from jupyterlab_compute_panel.ledger import Ledger, RunView, day_of, rollups
 from jupyterlab_compute_panel.ledger.models import NO_NOTEBOOK_KEY, GrantDaySpend, GrantNotebookSpend, Run
-from jupyterlab_compute_panel.ledger.store import RunView, day_of
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import seed_ledger  # the seed script beside this one

@@ -58,7 +58,7 @@ from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric, String, Text, 
 
 from jupyterlab_compute_panel.domain import catalog
 from jupyterlab_compute_panel.domain.money import MS_PER_HOUR
-from jupyterlab_compute_panel.ledger import Ledger
+from jupyterlab_compute_panel.ledger import MIGRATIONS, Ledger
 from jupyterlab_compute_panel.ledger.models import (
     Grant,
     GrantDaySpend,
@@ -67,7 +67,6 @@ from jupyterlab_compute_panel.ledger.models import (
     NotebookBinding,
     Run,
 )
-from jupyterlab_compute_panel.ledger.store import MIGRATIONS
 
 DEFAULT_RUNS = 1_000_000
 DEFAULT_END = dt.datetime(2026, 11, 23)

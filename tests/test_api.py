@@ -11,8 +11,7 @@ import pytest
 from conftest import GRANT_A, GRANT_EXPIRED
 
 from jupyterlab_compute_panel import __version__
-from jupyterlab_compute_panel.ledger import utcnow
-from jupyterlab_compute_panel.ledger.store import iso
+from jupyterlab_compute_panel.ledger import iso, utcnow
 
 ACTIVE, EXPIRED = GRANT_A["id"], GRANT_EXPIRED["id"]
 

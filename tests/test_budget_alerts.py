@@ -21,8 +21,7 @@ from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_f
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import cost_micros, parse_amount
 from jupyterlab_compute_panel.hosts.app import ComputePanel, ConfigError
-from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.store import utcnow
+from jupyterlab_compute_panel.ledger import Ledger, utcnow
 from jupyterlab_compute_panel.metering.budget import BUDGET_EVENT
 from jupyterlab_compute_panel.metering.service import RUN_EVENT, MeteringService
 

@@ -17,9 +17,7 @@ from conftest import GRANT_A
 
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import MICROS, cost_micros
-from jupyterlab_compute_panel.ledger import Ledger, utcnow
-from jupyterlab_compute_panel.ledger.rollups import burn_down, grant_rollup, spend_by, spend_by_month
-from jupyterlab_compute_panel.ledger.store import RunFilter
+from jupyterlab_compute_panel.ledger import Ledger, RunFilter, burn_down, grant_rollup, spend_by, spend_by_month, utcnow
 
 G = GRANT_A["id"]
 H = dt.timedelta(hours=1)

@@ -14,8 +14,7 @@ from tornado.httpclient import HTTPClientError
 
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.domain.grants import parse_grant
-from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.store import BudgetExhausted, RunFilter, utcnow
+from jupyterlab_compute_panel.ledger import BudgetExhausted, Ledger, RunFilter, utcnow
 from jupyterlab_compute_panel.metering.service import budget_sentence, launch_refusal
 
 CATALOG = read_catalog_file(DEMO_CATALOG)
@@ -25,7 +24,7 @@ TODAY = dt.date(2026, 11, 23)
 
 def grant_view(**changes):
     ledger_free = parse_grant({**GRANT_A, **changes})
-    from jupyterlab_compute_panel.ledger.store import GrantView
+    from jupyterlab_compute_panel.ledger import GrantView
 
     members = tuple(ledger_free.pop("members", None) or ())
     allowed = ledger_free.pop("allowed_tiers", None)

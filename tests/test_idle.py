@@ -10,7 +10,7 @@ import pytest
 from conftest import assert_grant_spend_matches_runs, wait_for
 
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG
-from jupyterlab_compute_panel.ledger.store import utcnow
+from jupyterlab_compute_panel.ledger import utcnow
 from jupyterlab_compute_panel.metering.service import RUN_EVENT
 
 H200 = "compute-panel-h200-python3"

@@ -12,8 +12,7 @@ from conftest import GRANT_A, assert_grant_spend_matches_runs
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, parse_catalog, read_catalog_file
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import cost_micros
-from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
+from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
 
 
 @pytest.fixture

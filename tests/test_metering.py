@@ -16,7 +16,7 @@ from conftest import HEARTBEAT, assert_grant_spend_matches_runs, wait_for
 from tornado.httpclient import HTTPClientError
 
 from jupyterlab_compute_panel.domain.money import cost_micros, parse_amount
-from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
+from jupyterlab_compute_panel.ledger import RunFilter, utcnow
 
 RTX = "compute-panel-rtx4090-python3"
 H200 = "compute-panel-h200-python3"

@@ -20,8 +20,7 @@ from servers import Server
 from tornado.httpclient import HTTPClientError
 
 from jupyterlab_compute_panel.domain.grants import parse_grant
-from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
+from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
 
 LOCAL = "compute-panel-local-cpu-python3"
 NODE = "compute-panel-rtx-node-python3"

@@ -11,8 +11,7 @@ from servers import Server
 
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.domain.grants import parse_grant
-from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
+from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
 
 G = GRANT_A["id"]
 OTHER = {**GRANT_A, "id": "other-grant", "award_number": "OTHER-1", "pi": "erin"}

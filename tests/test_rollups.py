@@ -18,17 +18,20 @@ from sqlalchemy import insert, select, update
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import cost_micros
-from jupyterlab_compute_panel.ledger import Ledger, LedgerError
-from jupyterlab_compute_panel.ledger.models import END_REASONS, GrantDaySpend, GrantNotebookSpend, Run
-from jupyterlab_compute_panel.ledger.rollups import (
+from jupyterlab_compute_panel.ledger import (
+    MIGRATIONS,
     NO_NOTEBOOK,
+    Ledger,
+    LedgerError,
+    RunFilter,
     burn_down,
+    duration_ms,
     grant_rollup,
     spend_by,
     spend_by_month,
     spent_micros,
 )
-from jupyterlab_compute_panel.ledger.store import MIGRATIONS, RunFilter, duration_ms
+from jupyterlab_compute_panel.ledger.models import END_REASONS, GrantDaySpend, GrantNotebookSpend, Run
 
 G = "rollup-grant"
 OTHER = "other-grant"

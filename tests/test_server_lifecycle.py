@@ -13,8 +13,7 @@ from servers import Server
 
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import cost_micros
-from jupyterlab_compute_panel.ledger import Ledger
-from jupyterlab_compute_panel.ledger.store import RunFilter, utcnow
+from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
 
 
 @pytest.fixture

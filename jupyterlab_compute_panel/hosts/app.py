@@ -19,8 +19,7 @@ from traitlets.config import Config
 
 from .. import __version__
 from ..domain.catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
-from ..ledger import Ledger, LedgerError
-from ..ledger.reruns import close_abandoned
+from ..ledger import Ledger, LedgerError, close_abandoned
 from ..metering import kernelspecs
 from ..metering.budget import BUDGET_EVENT_SCHEMA
 from ..metering.environment.capture import EnvironmentCapture

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..domain.money import format_amount
-from ..ledger.store import AlertView, BudgetStatus, RunView, iso, utcnow
+from ..ledger import AlertView, BudgetStatus, RunView, iso, utcnow
 
 if TYPE_CHECKING:
     from .service import MeteringService, _Live

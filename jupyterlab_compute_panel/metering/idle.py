@@ -24,7 +24,7 @@ from typing import Any
 from tornado import web
 
 from ..domain.catalog import Tier
-from ..ledger.store import iso
+from ..ledger import iso
 from .provisioner import ComputePanelProvisioner
 from .service import MeteringService
 

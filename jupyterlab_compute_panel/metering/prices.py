@@ -34,8 +34,7 @@ from urllib.parse import unquote, urlparse
 
 from ..domain.catalog import Catalog, Tier
 from ..domain.money import MoneyError, format_amount, parse_amount, parse_currency
-from ..ledger import utcnow
-from ..ledger.store import iso
+from ..ledger import iso, utcnow
 
 PRICE_LIST_FORMAT = "compute-panel-prices/1"
 MAX_BYTES = 1_000_000

@@ -28,9 +28,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from ..domain.money import format_amount
-from ..ledger import utcnow
-from ..ledger.reruns import RerunView, create_rerun, get_rerun, update_rerun
-from ..ledger.store import iso
+from ..ledger import RerunView, create_rerun, get_rerun, iso, update_rerun, utcnow
 from .service import LaunchRefused
 
 if TYPE_CHECKING:

@@ -24,8 +24,7 @@ from tornado import web
 
 from ..domain.catalog import Catalog, Tier
 from ..domain.money import format_amount
-from ..ledger import Ledger, RunView, utcnow
-from ..ledger.store import HOST, BudgetExhausted, GrantView
+from ..ledger import HOST, BudgetExhausted, GrantView, Ledger, RunView, utcnow
 from .budget import BudgetEnforcer
 
 if TYPE_CHECKING:

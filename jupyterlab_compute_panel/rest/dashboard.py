@@ -21,9 +21,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..domain.money import format_amount
-from ..ledger import utcnow
-from ..ledger.rollups import burn_down, grant_rollup, spend_by, spend_by_month
-from ..ledger.store import GrantView, RunFilter, RunView, iso
+from ..ledger import GrantView, RunFilter, RunView, burn_down, grant_rollup, iso, spend_by, spend_by_month, utcnow
 from ..metering.service import MeteringService
 from .handlers import RUN_QUERY, ApiError, BaseHandler, _visible_grant, run_filter
 

@@ -18,8 +18,7 @@ from tornado import web
 from .. import __version__
 from ..domain.grants import GrantError, parse_grant, parse_member
 from ..domain.money import MoneyError, format_amount, parse_amount
-from ..ledger import LedgerError, utcnow
-from ..ledger.store import RUN_SORTS, GrantView, RunFilter, iso
+from ..ledger import RUN_SORTS, GrantView, LedgerError, RunFilter, iso, utcnow
 from ..metering.idle import IdleCuller
 from ..metering.service import MeteringService
 

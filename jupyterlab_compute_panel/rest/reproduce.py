@@ -12,8 +12,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..domain.compare import RunInput, compare_runs
-from ..ledger import utcnow
-from ..ledger.reruns import get_rerun, list_reruns, rerun_for_run
+from ..ledger import get_rerun, list_reruns, rerun_for_run, utcnow
 from ..metering.reruns import METADATA_KEY, RerunError, RerunManager
 from .handlers import ApiError, BaseHandler, _may_see_run, _notebook_path, _parse
 

@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ...domain.catalog import Catalog, Tier
-from ...ledger import utcnow
-from ...ledger.store import iso
+from ...ledger import iso, utcnow
 from .ssh import PROVISIONER_NAME, SshSettings, parse_settings, probe, unavailable_sentence
 
 
