@@ -37,11 +37,11 @@ def our_handler_classes() -> dict[str, type]:
     """Every request handler class the extension defines, by name."""
     from tornado.web import RequestHandler
 
-    from jupyterlab_compute_panel.rest import dashboard, handlers, reproduce
-    from jupyterlab_compute_panel.rest.routes import all_handlers
+    from jupyterlab_compute_panel import rest
+    from jupyterlab_compute_panel.rest import base, dashboard, grants, meta, reproduce, runs
 
-    classes = {cls.__name__: cls for _, cls, *_ in all_handlers()}
-    for module in (handlers, dashboard, reproduce):
+    classes = {cls.__name__: cls for _, cls, *_ in rest.handlers()}
+    for module in (base, meta, grants, runs, dashboard, reproduce):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, RequestHandler) and obj.__module__.startswith(EXTENSION):
                 classes[name] = obj
@@ -113,9 +113,9 @@ def main() -> int:
     if error:
         print(f"Note: the extension is disabled in this check's empty environment: {error}")
 
-    from jupyterlab_compute_panel.rest.routes import all_handlers
+    from jupyterlab_compute_panel import rest
 
-    expected = {cls.__name__ for _, cls, *_ in all_handlers()}
+    expected = {cls.__name__ for _, cls, *_ in rest.handlers()}
     missing = sorted(expected - registered)
     if missing:
         print(f"FAIL: {EXTENSION} did not register its handlers ({', '.join(missing)}); nothing was checked.")

@@ -49,8 +49,7 @@ def parse_iso(text: str) -> dt.datetime:
 async def start_h200(jp_fetch, jp_serverapp, service, grants) -> str:
     # pytest-jupyter never runs the server's post-start hook: start the extension's timers
     # (the idle culler among them) as `jupyter server` does.
-    idle = jp_serverapp.web_app.settings["compute_panel_idle"]
-    if idle._task is None:
+    if not service.lifecycle.started:
         await jp_serverapp.extension_manager.start_all_extensions()
     service.default_grant = grants[0]
     response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": H200}))

@@ -35,6 +35,19 @@ _TIER_KEYS = {
 }
 
 
+class BackendProblem(ValueError):
+    """A backend setting refused: ``path`` under the tier's ``backend`` and the problem.
+
+    Raised by the ``check(provisioner, config)`` of the installed provisioners that
+    ``parse_catalog`` is given (the metering layer's ``installed_provisioners()``): the
+    catalog does not know the backends, it asks them."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = path
+        self.problem = problem
+
+
 class CatalogError(ValueError):
     """An invalid catalog; the message is one readable line."""
 
@@ -300,12 +313,11 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     unknown = sorted(set(backend_data) - {"provisioner", "config"})
     if unknown:
         raise f.fail(f"backend.{unknown[0]}", "is not a backend field (known: provisioner, config)")
-    if known_provisioners is not None and provisioner in known_provisioners:
-        from ..metering.remote.backends import BackendConfigError, check_backend_config
-
+    check = getattr(known_provisioners, "check", None)
+    if check is not None and provisioner in known_provisioners:
         try:
-            check_backend_config(provisioner, backend_config)
-        except BackendConfigError as e:
+            check(provisioner, backend_config)
+        except BackendProblem as e:
             raise f.fail(f"backend.{e.path}", e.problem) from None
 
     return Tier(

@@ -1,253 +1,43 @@
-"""The ``ComputePanel`` server extension: every admin knob is a traitlet here."""
+"""The embedded host: the ``ComputePanel`` server extension of the user's own Jupyter server.
+
+It builds the metering service from its settings (``metering.config``, whose traits it
+inherits: every admin knob is a ``c.ComputePanel.*`` traitlet) with the server's kernel,
+contents and kernelspec managers, attaches it to the kernel manager, mounts the REST
+handlers, and starts and stops the service's background work with the server. A bad
+setting disables the extension with one readable line; the server still starts.
+"""
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import re
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from jupyter_client.kernelspec import KernelSpecManager
-from jupyter_core.application import JupyterApp
-from jupyter_core.paths import jupyter_data_dir
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, Int, List, TraitError, Unicode, default
-from traitlets.config import Config
+from traitlets import TraitError
 
 from .. import __version__
-from ..domain.catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
-from ..ledger import Ledger, LedgerError, close_abandoned
-from ..metering import kernelspecs
+from ..domain.catalog import CatalogError
+from ..errors import ConfigError
+from ..ledger import LedgerError
 from ..metering.budget import BUDGET_EVENT_SCHEMA
-from ..metering.environment.capture import EnvironmentCapture
-from ..metering.idle import IdleCuller
-from ..metering.prices import PriceSources, with_last_good_rates
-from ..metering.remote.health import Availability
-from ..metering.reruns import RerunManager
-from ..metering.service import RUN_EVENT_SCHEMA, MeteringService
+from ..metering.config import ComputePanelSettings, trait_error_line
+from ..metering.kernelspecs import KernelspecError
+from ..metering.remote.backends import installed_provisioners
+from ..metering.service import RUN_EVENT_SCHEMA
+from ..rest import handlers as rest_handlers
+from . import kernels
+
+__all__ = ["ComputePanel", "ConfigError", "frontend_mismatch", "installed_provisioners"]
 
 
-class ConfigError(ValueError):
-    """A bad setting; the message is one readable line."""
-
-
-class ComputePanel(ExtensionApp):
+class ComputePanel(ExtensionApp, ComputePanelSettings):
     """Compute tiers, metering and grants for JupyterLab."""
 
     name = "jupyterlab_compute_panel"
     description = "Move notebooks between compute tiers; meter every paid kernel-second to a grant."
     load_other_extensions = True
 
-    catalog_file = Unicode(
-        None,
-        allow_none=True,
-        help="YAML or JSON file with the tier catalog ({'tiers': [...]}). "
-        "Default: the demo catalog (Local CPU, simulated RTX 4090 and H200).",
-    ).tag(config=True)
-    tiers = List(
-        Dict(),
-        default_value=None,
-        allow_none=True,
-        help="The tier catalog inline, as a list of tier mappings (instead of catalog_file).",
-    ).tag(config=True)
-    base_kernels = List(
-        Unicode(),
-        default_value=["python3"],
-        help="Kernelspecs to derive a tier kernelspec from, for every tier.",
-    ).tag(config=True)
-    db_url = Unicode(
-        help="SQLAlchemy URL of the ledger. Default: SQLite (WAL) in the Jupyter data directory. "
-        "PostgreSQL: postgresql+psycopg://user@host/db.",
-    ).tag(config=True)
-    heartbeat_interval = Float(
-        15.0, help="Seconds between heartbeats of running kernels; at most this much is lost when a server dies."
-    ).tag(config=True)
-    reconcile_interval = Float(60.0, help="Seconds between sweeps that close runs whose heartbeats stopped.").tag(
-        config=True
-    )
-    idle_check_interval = Float(
-        30.0, help="Seconds between checks for idle kernels on paid tiers (see each tier's idle_timeout_s)."
-    ).tag(config=True)
-    idle_warning = Float(
-        300.0,
-        help="Seconds before an idle paid kernel is shut down that the browser is warned (with a 'keep it' action). "
-        "At most the tier's idle timeout.",
-    ).tag(config=True)
-    budget_countdown = Float(
-        300.0,
-        help="Seconds before a grant with hard_stop runs out, at the current burn of its kernels, that those "
-        "kernels show a countdown (with 'Move to Local CPU') before they are stopped with end reason budget. "
-        "0: no countdown. At least heartbeat_interval, or a kernel may be stopped without one.",
-    ).tag(config=True)
-    owner = Unicode(
-        help="User that runs are billed as. Default: $JUPYTERHUB_USER under JupyterHub, else the OS login name. "
-        "A standalone server's token-login users are anonymous, so money is never keyed on them."
-    ).tag(config=True)
-    default_grant = Unicode(
-        None, allow_none=True, help="Grant charged when a notebook has none chosen and COMPUTE_PANEL_GRANT is unset."
-    ).tag(config=True)
-    admins = List(
-        Unicode(),
-        default_value=[],
-        help="Users who see every grant and run and may edit any grant's budget and members.",
-    ).tag(config=True)
-    kernelspec_dir = Unicode(
-        help="Folder the tier kernelspecs are written to (a Jupyter kernels folder). Default: the user data dir's kernels/."
-    ).tag(config=True)
-    write_kernelspecs = Bool(
-        True, help="Write the tier kernelspecs at start-up (turn off when an admin installs them with the CLI)."
-    ).tag(config=True)
-
-    rerun_folder = Unicode(
-        "",
-        help="Folder (relative to the server root) for the executed copies of re-runs. Default: beside the notebook.",
-    ).tag(config=True)
-    rerun_time_limit = Int(3600, help="Seconds a re-run may take when its request names no limit.").tag(config=True)
-    rerun_max_time_limit = Int(86400, help="The longest time limit a re-run may ask for, in seconds.").tag(config=True)
-    price_refresh_interval = Float(
-        3600.0,
-        help="Seconds between readings of the price lists that tiers name in price.list. A list that cannot be "
-        "read or is malformed leaves the tier at its last good rate.",
-    ).tag(config=True)
-    availability_interval = Float(
-        30.0,
-        help="Seconds between checks of the nodes of remote (SSH) tiers: reachable, host key, kernels running "
-        "against max_kernels. Shown on the tier cards; a tier with no free node cannot be chosen.",
-    ).tag(config=True)
-    capture_environment = Bool(
-        True,
-        help="Capture an environment fingerprint of every run when its kernel is first ready: Python, packages, "
-        "frameworks, CUDA, GPUs, CPU, host, the notebook's hash and git state (GET /compute-panel/runs/{id}/environment).",
-    ).tag(config=True)
-    environment_timeout = Float(
-        20.0,
-        help="Seconds the kernel-side probe of an environment capture may take before what it has is recorded as "
-        "partial; also how long a kernel busy with the user's cells is waited for before a partial record is saved.",
-    ).tag(config=True)
-
-    @default("db_url")
-    def _default_db_url(self) -> str:
-        return f"sqlite:///{Path(jupyter_data_dir()) / 'compute_panel' / 'ledger.sqlite'}"
-
-    @default("owner")
-    def _default_owner(self) -> str:
-        return os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
-
-    @default("kernelspec_dir")
-    def _default_kernelspec_dir(self) -> str:
-        return str(Path(jupyter_data_dir()) / "kernels")
-
-    # -- building -------------------------------------------------------------
-    def load_catalog(self) -> Catalog:
-        known = installed_provisioners()
-        if self.tiers is not None and self.catalog_file:
-            raise ConfigError("ComputePanel: set either tiers or catalog_file, not both")
-        if self.tiers is not None:
-            return parse_catalog(list(self.tiers), known, "ComputePanel.tiers")
-        return read_catalog_file(self.catalog_file or DEMO_CATALOG, known)
-
-    def check_settings(self) -> None:
-        if not 0.5 <= self.heartbeat_interval <= 3600:
-            raise ConfigError(
-                f"ComputePanel.heartbeat_interval: must be between 0.5 and 3600 seconds, got {self.heartbeat_interval}"
-            )
-        if not 1 <= self.reconcile_interval <= 86400:
-            raise ConfigError(
-                f"ComputePanel.reconcile_interval: must be between 1 and 86400 seconds, got {self.reconcile_interval}"
-            )
-        if not 0.1 <= self.idle_check_interval <= 3600:
-            raise ConfigError(
-                f"ComputePanel.idle_check_interval: must be between 0.1 and 3600 seconds, got {self.idle_check_interval}"
-            )
-        if not 0 <= self.idle_warning <= 86400:
-            raise ConfigError(
-                f"ComputePanel.idle_warning: must be between 0 and 86400 seconds, got {self.idle_warning}"
-            )
-        if not 0 <= self.budget_countdown <= 86400:
-            raise ConfigError(
-                f"ComputePanel.budget_countdown: must be between 0 and 86400 seconds, got {self.budget_countdown}"
-            )
-        if not 1 <= self.rerun_max_time_limit <= 30 * 86400:
-            raise ConfigError(
-                f"ComputePanel.rerun_max_time_limit: must be between 1 and {30 * 86400} seconds, got {self.rerun_max_time_limit}"
-            )
-        if not 1 <= self.rerun_time_limit <= self.rerun_max_time_limit:
-            raise ConfigError(
-                f"ComputePanel.rerun_time_limit: must be between 1 and rerun_max_time_limit ({self.rerun_max_time_limit}) seconds, got {self.rerun_time_limit}"
-            )
-        if self.rerun_folder.startswith("/") or ".." in self.rerun_folder.split("/"):
-            raise ConfigError(
-                f"ComputePanel.rerun_folder: must be a folder inside the server root, got {self.rerun_folder!r}"
-            )
-        if not 1 <= self.environment_timeout <= 600:
-            raise ConfigError(
-                f"ComputePanel.environment_timeout: must be between 1 and 600 seconds, got {self.environment_timeout}"
-            )
-        if not 10 <= self.price_refresh_interval <= 30 * 86400:
-            raise ConfigError(
-                f"ComputePanel.price_refresh_interval: must be between 10 and {30 * 86400} seconds, got {self.price_refresh_interval}"
-            )
-        if not 1 <= self.availability_interval <= 86400:
-            raise ConfigError(
-                f"ComputePanel.availability_interval: must be between 1 and 86400 seconds, got {self.availability_interval}"
-            )
-        if not self.owner.strip():
-            raise ConfigError("ComputePanel.owner: must not be empty")
-        if not self.base_kernels:
-            raise ConfigError("ComputePanel.base_kernels: name at least one kernelspec, e.g. ['python3']")
-
-    def build_service(
-        self, ksm: KernelSpecManager | None, event_logger: Any = None, write: bool = True, root_dir: str | None = None
-    ) -> MeteringService:
-        """Validate config, open and migrate the ledger, derive (and write) the kernelspecs."""
-        self.check_settings()
-        catalog = self.load_catalog()
-        names: dict[str, dict[str, str]] = {
-            t.id: {b: kernelspecs.kernelspec_name(t.id, b) for b in self.base_kernels} for t in catalog
-        }
-        if ksm is not None:
-            base, missing = kernelspecs.base_kernelspecs(ksm, list(self.base_kernels))
-            if missing:
-                installed = ", ".join(
-                    sorted(n for n in ksm.find_kernel_specs() if not n.startswith(kernelspecs.PREFIX))
-                )
-                raise ConfigError(
-                    f"ComputePanel.base_kernels: no kernelspec named {missing[0]!r} (installed: {installed or 'none'})"
-                )
-            if write and self.write_kernelspecs:
-                changed = kernelspecs.sync(kernelspecs.derive(catalog, base), base, Path(self.kernelspec_dir))
-                if changed:
-                    self.log.info(
-                        "compute-panel: tier kernelspecs updated in %s: %s", self.kernelspec_dir, ", ".join(changed)
-                    )
-        ledger = Ledger(self.db_url)
-        try:
-            ledger.migrate()
-            catalog = with_last_good_rates(catalog, ledger.last_rate)
-            ledger.sync_tiers(catalog)
-        except LedgerError:
-            raise
-        except Exception as e:  # noqa: BLE001 - an unreachable database is one line, not a traceback
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise LedgerError(f"ComputePanel.db_url: cannot open the ledger ({first})") from None
-        return MeteringService(
-            catalog=catalog,
-            ledger=ledger,
-            owner=self.owner,
-            heartbeat_interval=self.heartbeat_interval,
-            default_grant=self.default_grant,
-            admins=set(self.admins),
-            kernelspec_names=names,
-            event_logger=event_logger,
-            log=self.log,
-            root_dir=root_dir,
-            budget_countdown=self.budget_countdown,
-        )
-
-    # -- server extension hooks -----------------------------------------------
     _link_error: str | None = None
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
@@ -268,124 +58,43 @@ class ComputePanel(ExtensionApp):
             serverapp.event_logger.register_event_schema(RUN_EVENT_SCHEMA)
             serverapp.event_logger.register_event_schema(BUDGET_EVENT_SCHEMA)
             service = self.build_service(
-                serverapp.kernel_spec_manager, serverapp.event_logger, root_dir=serverapp.root_dir
-            )
-            service.reconcile_at_start()
-        except (CatalogError, ConfigError, LedgerError, kernelspecs.KernelspecError) as e:
-            self.log.error("jupyterlab-compute-panel is disabled: %s", e)
-            self.settings.update(
-                compute_panel_service=None,
-                compute_panel_idle=None,
-                compute_panel_reruns=None,
-                compute_panel_error=str(e),
-            )
-            return
-        if self.capture_environment:
-            service.environment = EnvironmentCapture(
-                service,
-                contents_manager=serverapp.contents_manager,
+                serverapp.kernel_spec_manager,
+                serverapp.event_logger,
                 root_dir=serverapp.root_dir,
-                timeout=self.environment_timeout,
+                kernel_manager=serverapp.kernel_manager,
+                contents_manager=serverapp.contents_manager,
                 log=self.log,
             )
-        service.prices = PriceSources(service, interval=self.price_refresh_interval, log=self.log)
-        service.availability = Availability(service.catalog, interval=self.availability_interval, log=self.log)
-        idle = IdleCuller(
-            service,
-            serverapp.kernel_manager,
-            interval=self.idle_check_interval,
-            warning=self.idle_warning,
-            log=self.log,
-        )
-        reruns = RerunManager(
-            serverapp,
-            service,
-            output_folder=self.rerun_folder,
-            default_time_limit=self.rerun_time_limit,
-            max_time_limit=self.rerun_max_time_limit,
-        )
-        abandoned = close_abandoned(service.ledger, service.owner, "The server stopped while it ran")
-        if abandoned:
-            self.log.info("compute-panel: %d re-run(s) left running by a stopped server marked failed", abandoned)
-        self.settings.update(
-            compute_panel_service=service,
-            compute_panel_idle=idle,
-            compute_panel_reruns=reruns,
-            compute_panel_error=None,
-        )
-        service.budget.kernel_manager = serverapp.kernel_manager
-        self._label_culling(serverapp.kernel_manager)
+            service.recover()
+        except (CatalogError, ConfigError, LedgerError, KernelspecError) as e:
+            self.log.error("jupyterlab-compute-panel is disabled: %s", e)
+            kernels.attach(serverapp.kernel_manager, e)
+            self.settings.update(compute_panel_service=None, compute_panel_error=str(e))
+            return
+        kernels.attach(serverapp.kernel_manager, service)
+        self.settings.update(compute_panel_service=service, compute_panel_error=None)
         mismatch = frontend_mismatch()
         if mismatch:
             self.log.warning("jupyterlab-compute-panel: %s", mismatch)
         self.log.info(
             "compute-panel: %d tiers, ledger %s, billing as %r",
             len(service.catalog),
-            service.ledger.engine.url.render_as_string(hide_password=True),
+            service.ledger_location,
             service.owner,
         )
 
     def initialize_handlers(self) -> None:
-        from ..rest.routes import all_handlers
-
-        self.handlers.extend(all_handlers())
-
-    def _label_culling(self, kernel_manager: Any) -> None:
-        """Record jupyter_server's own idle culling as end reason ``culled``, not ``shutdown``.
-
-        The culler calls shutdown_kernel like a user would; tell the kernel's provisioner
-        first, and take it back when the kernel was not idle enough to be culled.
-        """
-        cull = getattr(kernel_manager, "cull_kernel_if_idle", None)
-        if cull is None or getattr(cull, "_compute_panel", False):
-            return
-
-        def provisioner_of(kernel_id: str) -> Any:
-            try:
-                provisioner = kernel_manager.get_kernel(kernel_id).provisioner
-            except KeyError:
-                return None
-            return provisioner if hasattr(provisioner, "set_end_reason") else None
-
-        async def cull_kernel_if_idle(kernel_id: str) -> Any:
-            provisioner = provisioner_of(kernel_id)
-            if provisioner is not None:
-                provisioner.set_end_reason("culled")
-            try:
-                return await cull(kernel_id)
-            finally:
-                if provisioner is not None and kernel_id in kernel_manager:
-                    provisioner.set_end_reason(None)
-
-        cull_kernel_if_idle._compute_panel = True  # type: ignore[attr-defined]
-        kernel_manager.cull_kernel_if_idle = cull_kernel_if_idle
+        self.handlers.extend(rest_handlers())
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         service = self.settings.get("compute_panel_service")
         if service is not None:
-            service.start_reconciler(self.reconcile_interval)
-        idle = self.settings.get("compute_panel_idle")
-        if idle is not None:
-            idle.start()
-        if service is not None and service.availability is not None:
-            service.availability.start()
-        if service is not None and service.prices is not None:
-            service.prices.start()
+            service.start()
 
     async def stop_extension(self) -> None:
-        # Kernels are shut down after extensions stop: keep the ledger open for them.
-        reruns = self.settings.get("compute_panel_reruns")
-        if reruns is not None:
-            await reruns.stop()
-        idle = self.settings.get("compute_panel_idle")
-        if idle is not None:
-            await idle.stop()
+        # Kernels are shut down after extensions stop: the ledger stays open for them.
         service = self.settings.get("compute_panel_service")
         if service is not None:
-            if service.availability is not None:
-                await service.availability.stop()
-            if service.prices is not None:
-                await service.prices.stop()
             await service.stop()
 
 
@@ -407,53 +116,3 @@ def frontend_mismatch() -> str | None:
                 )
             return None
     return "the front end (labextension jupyterlab-compute-panel) is not installed: the compute panel will not show"
-
-
-def trait_error_line(error: TraitError) -> str:
-    """'ComputePanel.heartbeat_interval: The ... expected a float, not the str 'fast'.'"""
-    text = str(error).strip().splitlines()[0]
-    match = re.search(r"The '(\w+)' trait", text)
-    return f"ComputePanel.{match.group(1)}: {text}" if match else f"ComputePanel: {text}"
-
-
-def installed_provisioners() -> list[str]:
-    return sorted(ep.name for ep in entry_points(group="jupyter_client.kernel_provisioners"))
-
-
-class ServerConfigReader(JupyterApp):
-    """Reads the same config files as ``jupyter server`` (for the CLI and nbclient)."""
-
-    name = "jupyter-compute-panel"
-
-    @default("config_file_name")
-    def _config_file_name_default(self) -> str:
-        return "jupyter_server_config"
-
-
-def read_server_config() -> Config:
-    reader = ServerConfigReader()
-    reader.load_config_file()
-    return reader.config
-
-
-_STANDALONE: dict[str, Any] = {}
-
-
-def standalone_service() -> MeteringService | Exception:
-    """The service for kernels started outside a Jupyter server (nbclient, papermill).
-
-    Built once per process from the server's config files; kernelspecs are not
-    rewritten (the server owns them).
-    """
-    key = os.environ.get("JUPYTER_CONFIG_DIR", "") + "|" + os.environ.get("JUPYTER_CONFIG_PATH", "")
-    if key not in _STANDALONE:
-        try:
-            panel = ComputePanel(config=read_server_config())
-            service = panel.build_service(None, write=False)
-            service.reconcile_at_start()
-            _STANDALONE[key] = service
-        except (CatalogError, ConfigError, LedgerError) as e:
-            return e
-        except TraitError as e:
-            return ConfigError(trait_error_line(e))
-    return _STANDALONE[key]

@@ -10,13 +10,14 @@ from pathlib import Path
 from ..domain.catalog import CatalogError
 from ..domain.grants import GrantError, parse_grant, parse_member, read_grants_file
 from ..domain.money import MoneyError, format_amount, parse_amount
+from ..errors import ConfigError
 from ..ledger import LedgerError, utcnow
+from ..metering.config import ComputePanelSettings
 from ..metering.kernelspecs import KernelspecError
-from .app import ComputePanel, ConfigError, read_server_config
 
 
-def _panel(args: argparse.Namespace) -> ComputePanel:
-    panel = ComputePanel(config=read_server_config())
+def _panel(args: argparse.Namespace) -> ComputePanelSettings:
+    panel = ComputePanelSettings.from_server_config()
     if args.db_url:
         panel.db_url = args.db_url
     if args.catalog:
@@ -29,11 +30,8 @@ def _service(args: argparse.Namespace, ksm=None, write: bool = False):
 
 
 def cmd_grants_list(args: argparse.Namespace) -> int:
-    service = _service(args)
-    grants = service.ledger.list_grants()
-    now = utcnow()
-    spent = service.ledger.grant_spend([g.id for g in grants], now)
-    rows = [g.to_json(spent[g.id], now.date()) for g in grants]
+    today = utcnow().date()
+    rows = [g.to_json(spent, today) for g, spent in _service(args).all_grants()]
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
@@ -61,14 +59,14 @@ def cmd_grants_add(args: argparse.Namespace) -> int:
             "end_date": args.end_date,
         }
     )
-    view = _service(args).ledger.upsert_grant(grant)
+    view = _service(args).save_grant(grant)
     print(f"Saved grant {view.id} ({view.award_number}), budget {format_amount(view.budget_micros)} {view.currency}.")
     return 0
 
 
 def cmd_grants_import(args: argparse.Namespace) -> int:
     grants = read_grants_file(args.file)
-    _service(args).ledger.upsert_grants(grants)
+    _service(args).import_grants(grants)
     print(f"Imported {len(grants)} grant(s) from {args.file}.")
     return 0
 
@@ -91,11 +89,7 @@ def _print_grant(view, spent_micros: int) -> None:
 
 
 def cmd_grants_show(args: argparse.Namespace) -> int:
-    ledger = _service(args).ledger
-    view = ledger.get_grant(args.grant)
-    if view is None:
-        raise GrantError(f"no grant {args.grant!r} (see 'jupyter compute-panel grants list')")
-    spent = ledger.grant_spend([view.id], utcnow())[view.id]
+    view, spent = _service(args).grant_with_spend(args.grant)
     if args.json:
         print(json.dumps(view.to_json(spent, utcnow().date()), indent=1))
     else:
@@ -108,20 +102,20 @@ def cmd_grants_set_budget(args: argparse.Namespace) -> int:
         budget = parse_amount(args.budget)
     except MoneyError as e:
         raise GrantError(f"budget: {e}") from None
-    view = _service(args).ledger.set_budget(args.grant, budget)
+    view = _service(args).admin_set_budget(args.grant, budget)
     print(f"Grant {view.id} now has a budget of {format_amount(view.budget_micros)} {view.currency}.")
     return 0
 
 
 def cmd_grants_add_member(args: argparse.Namespace) -> int:
     user, role = parse_member({"user": args.user, "role": args.role})
-    view = _service(args).ledger.set_member(args.grant, user, role)
+    view = _service(args).admin_set_member(args.grant, user, role)
     print(f"{user} is now {role} of grant {view.id}.")
     return 0
 
 
 def cmd_grants_remove_member(args: argparse.Namespace) -> int:
-    view = _service(args).ledger.remove_member(args.grant, args.user)
+    view = _service(args).admin_remove_member(args.grant, args.user)
     print(f"{args.user} is no longer a member of grant {view.id}.")
     return 0
 

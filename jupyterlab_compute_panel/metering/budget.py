@@ -37,9 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.money import format_amount
 from ..ledger import AlertView, BudgetStatus, RunView, iso, utcnow
+from .ending import stop_kernel
 
 if TYPE_CHECKING:
-    from .service import MeteringService, _Live
+    from .meter import _Live
+    from .service import MeteringService
 
 BUDGET_EVENT = "https://events.jupyter.org/jupyterlab_compute_panel/budget/v1"
 BUDGET_EVENT_SCHEMA = Path(__file__).parents[1] / "event_schemas" / "budget" / "v1.yaml"
@@ -124,12 +126,15 @@ class BudgetEnforcer:
         self.service = service
         self.countdown = dt.timedelta(seconds=countdown)
         self.log = log or service.log
-        # The server's MappingKernelManager (set by the extension); None outside a server.
-        self.kernel_manager: Any = None
         self._countdowns: dict[str, Countdown] = {}  # run id ->
         self._fired: set[tuple[str, int, int]] = set()  # (grant, threshold, budget) recorded
         self._stopping: dict[str, asyncio.Task] = {}  # run id -> its shutdown
         self._stops: dict[str, BudgetStop] = {}  # run id -> recent stop
+
+    @property
+    def kernel_manager(self) -> Any:
+        """The host's kernel manager (None outside a server)."""
+        return self.service.kernel_manager
 
     # -- what the browser asks --------------------------------------------------
     def countdowns(self, user: str | None = None) -> list[Countdown]:
@@ -247,26 +252,18 @@ class BudgetEnforcer:
             "" if warned else " (no countdown: the budget was already spent)",
         )
         self.service.emit("budget_stop", run, message=message)
-        task = entry.loop.create_task(self._shutdown(entry, status.at))
+        task = self.service.lifecycle.spawn("budget stop", self._shutdown(entry, status.at), entry.loop)
         self._stopping[run.id] = task
 
     async def _shutdown(self, entry: _Live, at: dt.datetime) -> None:
         run, provisioner = entry.run, entry.provisioner
         assert run is not None
-        set_end_reason = getattr(provisioner, "set_end_reason", None)
         try:
-            if set_end_reason is not None:
-                # The run ends at the heartbeat that found the budget spent: the seconds
-                # the kernel takes to shut down are not billed to a spent grant.
-                set_end_reason("budget", at=at)
-            km = self.kernel_manager
-            if km is not None and run.kernel_id in km:
-                await km.shutdown_kernel(run.kernel_id)
-            else:  # a kernel started outside the server (nbclient, papermill)
-                await provisioner.parent.shutdown_kernel()
+            # The run ends at the heartbeat that found the budget spent: the seconds the
+            # kernel takes to shut down are not billed to a spent grant. A kernel started
+            # outside the server (nbclient, papermill) stops through its own kernel manager.
+            await stop_kernel(self.service.kernel_manager, run.kernel_id, "budget", at=at, provisioner=provisioner)
         except Exception:
-            if set_end_reason is not None:
-                set_end_reason(None)
             self._stops.pop(run.id, None)
             self.log.warning("compute-panel: could not stop kernel %s of a spent grant", run.kernel_id, exc_info=True)
         finally:

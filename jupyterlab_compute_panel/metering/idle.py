@@ -19,14 +19,15 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
-
-from tornado import web
+from typing import TYPE_CHECKING, Any
 
 from ..domain.catalog import Tier
 from ..ledger import iso
-from .provisioner import ComputePanelProvisioner
-from .service import MeteringService
+from .ending import metered_provisioner, stop_kernel
+
+if TYPE_CHECKING:
+    from .provisioner import ComputePanelProvisioner
+    from .service import MeteringService
 
 
 def _now() -> dt.datetime:
@@ -79,7 +80,6 @@ class IdleCuller:
         self._kept: dict[str, dt.datetime] = {}
         self._warned: dict[str, dt.datetime] = {}  # kernel id -> the idle period's start it was warned for
         self._culling: dict[str, asyncio.Task] = {}
-        self._task: asyncio.Task | None = None
 
     # -- which kernels ----------------------------------------------------------
     def watched(self, kernel_id: str) -> IdleKernel | None:
@@ -88,10 +88,10 @@ class IdleCuller:
             return None
         try:
             kernel = self.kernel_manager.get_kernel(kernel_id)
-        except (KeyError, web.HTTPError):  # jupyter_server answers an unknown id with a 404
+        except Exception:  # noqa: BLE001 - jupyter_server answers an unknown id with a 404
             return None
-        provisioner = getattr(kernel, "provisioner", None)
-        if not isinstance(provisioner, ComputePanelProvisioner):
+        provisioner = metered_provisioner(self.kernel_manager, kernel_id)
+        if provisioner is None:
             return None
         tier = self.service.catalog.get(provisioner.tier)
         if tier is None or tier.free or not tier.idle_timeout_s:
@@ -152,7 +152,7 @@ class IdleCuller:
             idle = now - since
             deadline = since + watched.timeout
             if idle >= watched.timeout:
-                self._culling[kernel_id] = asyncio.get_running_loop().create_task(self._cull(watched))
+                self._culling[kernel_id] = self.service.lifecycle.spawn("idle cull", self._cull(watched))
                 continue
             lead = min(dt.timedelta(seconds=self.warning), watched.timeout)
             if idle >= watched.timeout - lead and self._warned.get(kernel_id) != since:
@@ -180,30 +180,11 @@ class IdleCuller:
                 watched.tier.label,
                 watched.tier.idle_timeout_s,
             )
-            watched.provisioner.set_end_reason("culled")
             try:
-                await self.kernel_manager.shutdown_kernel(kernel_id)
+                await stop_kernel(self.kernel_manager, kernel_id, "culled")
             except Exception:
-                watched.provisioner.set_end_reason(None)
                 self.log.warning("compute-panel: could not shut down idle kernel %s", kernel_id, exc_info=True)
         finally:
             self._culling.pop(kernel_id, None)
             self._kept.pop(kernel_id, None)
             self._warned.pop(kernel_id, None)
-
-    # -- life ----------------------------------------------------------------------
-    def start(self) -> None:
-        async def loop() -> None:
-            while True:
-                await asyncio.sleep(self.interval)
-                try:
-                    await self.check()
-                except Exception:
-                    self.log.warning("compute-panel: idle check failed; retrying", exc_info=True)
-
-        self._task = asyncio.get_running_loop().create_task(loop())
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None

@@ -27,6 +27,8 @@ import dataclasses
 import datetime as dt
 import json
 import logging
+import urllib.error
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -88,23 +90,30 @@ async def read_price_list(url: str, timeout: float = 20.0) -> bytes:
     """The bytes of a price list; PriceListError when it cannot be read."""
     parsed = urlparse(url)
     if parsed.scheme in ("http", "https"):
-        from tornado.httpclient import AsyncHTTPClient, HTTPClientError
-
-        client = AsyncHTTPClient(force_instance=True, max_body_size=MAX_BYTES)
-        try:
-            response = await client.fetch(url, request_timeout=timeout, connect_timeout=timeout)
-        except HTTPClientError as e:
-            raise PriceListError(f"answered HTTP {e.code}") from None
-        except (OSError, asyncio.TimeoutError) as e:
-            raise PriceListError(f"cannot be reached ({getattr(e, 'strerror', None) or e})") from None
-        finally:
-            client.close()
-        return response.body
+        return await asyncio.get_running_loop().run_in_executor(None, _fetch, url, timeout)
     path = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
     try:
         return await asyncio.get_running_loop().run_in_executor(None, path.read_bytes)
     except OSError as e:
         raise PriceListError(f"cannot be read ({e.strerror or e})") from None
+
+
+def _fetch(url: str, timeout: float) -> bytes:
+    """GET a price list over HTTP(S) (in a worker thread), at most MAX_BYTES."""
+    request = urllib.request.Request(url, headers={"User-Agent": "jupyterlab-compute-panel"})  # noqa: S310 - http(s) only
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - http(s) only
+            body = response.read(MAX_BYTES + 1)
+    except urllib.error.HTTPError as e:
+        raise PriceListError(f"answered HTTP {e.code}") from None
+    except urllib.error.URLError as e:
+        reason = e.reason
+        raise PriceListError(f"cannot be reached ({getattr(reason, 'strerror', None) or reason})") from None
+    except (OSError, TimeoutError) as e:
+        raise PriceListError(f"cannot be reached ({getattr(e, 'strerror', None) or e})") from None
+    if len(body) > MAX_BYTES:
+        raise PriceListError(f"is larger than {MAX_BYTES} bytes")
+    return body
 
 
 def _with_rate(tier: Tier, rate: int, source: str, date: dt.date) -> Tier:
@@ -134,7 +143,6 @@ class PriceSources:
         self.interval = interval
         self.log = log or logging.getLogger("jupyterlab_compute_panel")
         self._status: dict[str, dict[str, Any]] = {}
-        self._task: asyncio.Task | None = None
 
     def status(self, tier_id: str) -> dict[str, Any] | None:
         """The last reading of a tier's price list; None for a tier priced by the catalog."""
@@ -181,27 +189,9 @@ class PriceSources:
             await self._apply(changed)
 
     async def _apply(self, changed: list[Tier]) -> None:
-        by_id = {t.id: t for t in changed}
         service = self.service
         # The ledger first: a new tier_rates row for each changed rate. Runs keep theirs.
         await service.db(service.ledger.sync_tiers, changed)
-        service.catalog = Catalog(tuple(by_id.get(t.id, t) for t in service.catalog))
+        service.update_tiers(changed)
         for tier in changed:
             self.log.info("compute-panel: %s now costs %s (%s)", tier.label, tier.price_text, tier.price_source)
-
-    def start(self) -> None:
-        if self._task is None and any(t.price_list is not None for t in self.service.catalog):
-            self._task = asyncio.get_running_loop().create_task(self._loop())
-
-    async def _loop(self) -> None:
-        while True:
-            try:
-                await self.refresh()
-            except Exception:
-                self.log.warning("compute-panel: reading price lists failed; retrying", exc_info=True)
-            await asyncio.sleep(self.interval)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None

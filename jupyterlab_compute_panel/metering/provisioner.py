@@ -19,26 +19,9 @@ from jupyter_client.provisioning import KernelProvisionerBase, KernelProvisioner
 from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
 from traitlets import Unicode
 
-from .service import LaunchRefused, MeteringService
-
-
-def find_service(obj: Any) -> MeteringService | Exception | None:
-    """The metering service of the Jupyter server that owns ``obj``.
-
-    None outside a server (nbclient, papermill). Inside a server whose extension is
-    disabled, the reason, so that a start is refused rather than metered elsewhere.
-    """
-    seen = 0
-    while obj is not None and seen < 8:
-        web_app = getattr(obj, "web_app", None)
-        if web_app is not None:
-            service = web_app.settings.get("compute_panel_service")
-            if service is None:
-                return RuntimeError(web_app.settings.get("compute_panel_error") or "the extension is not loaded")
-            return service
-        obj = getattr(obj, "parent", None)
-        seen += 1
-    return None
+from ..errors import LaunchRefused
+from .hosting import service_for
+from .service import MeteringService
 
 
 class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
@@ -57,11 +40,7 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
     # -- helpers --------------------------------------------------------------
     def _get_service(self) -> MeteringService:
         if self._service is None:
-            service = find_service(self.parent)
-            if service is None:
-                from ..hosts.app import standalone_service
-
-                service = standalone_service()
+            service = service_for(self.parent)
             if isinstance(service, Exception):
                 raise LaunchRefused(f"Compute tiers are unavailable: {service}")
             self._service = service
@@ -150,12 +129,8 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         previous = self.run_id
         run = await service.open_run(self, **self._run_fields())
         self.run_id = run.id
-        if previous:
-            # The same kernel: the new run ran in the environment captured for the old one.
-            try:
-                await service.db(service.ledger.copy_environment, previous, run.id)
-            except Exception:
-                service.log.warning("compute-panel: could not copy run %s's environment", previous, exc_info=True)
+        # The same kernel: the new run ran in the environment captured for the old one.
+        await service.reopened(previous, run)
 
     def _run_fields(self) -> dict[str, Any]:
         return {

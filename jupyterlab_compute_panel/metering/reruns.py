@@ -28,8 +28,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, DeadKernelError
 
 from ..domain.money import format_amount
+from ..errors import ComputePanelError, LaunchRefused
 from ..ledger import RerunView, create_rerun, get_rerun, iso, update_rerun, utcnow
-from .service import LaunchRefused
+from .ending import stop_kernel
 
 if TYPE_CHECKING:
     from .service import MeteringService
@@ -39,14 +40,14 @@ END_REASON = {"completed": "completed", "failed": "cell_error", "cancelled": "ca
 TIER_KERNELSPEC_PREFIX = "compute-panel-"
 
 
-class RerunError(Exception):
-    """A re-run that cannot start; ``status`` is the HTTP status the API answers with."""
+class RerunError(ComputePanelError):
+    """A re-run that cannot start; ``status`` says which kind of refusal it is, in the HTTP
+    terms that the API answers with (422 a bad choice, 404 no notebook, 403 refused by the
+    launch policy, 500 the kernel failed)."""
 
     def __init__(self, status: int, message: str, field: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, field)
         self.status = status
-        self.message = message
-        self.field = field
 
 
 def base_kernel_of(nb: nbformat.NotebookNode, service: MeteringService) -> str:
@@ -71,13 +72,11 @@ class RerunManager:
 
     def __init__(
         self,
-        serverapp: Any,
         service: MeteringService,
         output_folder: str = "",
         default_time_limit: int = 3600,
         max_time_limit: int = 86400,
     ) -> None:
-        self.serverapp = serverapp
         self.service = service
         self.log = service.log
         self.output_folder = output_folder
@@ -88,11 +87,11 @@ class RerunManager:
 
     @property
     def kernel_manager(self) -> Any:
-        return self.serverapp.kernel_manager
+        return self.service.kernel_manager
 
     @property
     def contents_manager(self) -> Any:
-        return self.serverapp.contents_manager
+        return self.service.contents_manager
 
     # -- start ----------------------------------------------------------------
     async def start(
@@ -295,16 +294,13 @@ class RerunManager:
     ) -> None:
         service = self.service
         # Stop the meter first: the kernel's run ends with the re-run, not when we are done saving.
-        kernel = self.kernel_manager.get_kernel(kernel_id) if kernel_id in self.kernel_manager else None
-        provisioner = getattr(kernel, "provisioner", None)
-        # An enforcer's reason (the budget's hard stop) stays the run's end reason.
-        if provisioner is not None and hasattr(provisioner, "set_end_reason") and not provisioner.end_reason:
-            provisioner.set_end_reason(END_REASON[status])
         try:
             if client.kc is not None:
                 client.kc.stop_channels()
-            if kernel is not None:
-                await self.kernel_manager.shutdown_kernel(kernel_id, now=status != "completed")
+            # An enforcer's reason (the budget's hard stop) stays the run's end reason.
+            await stop_kernel(
+                self.kernel_manager, kernel_id, END_REASON[status], now=status != "completed", keep_reason=True
+            )
         except Exception:
             self.log.debug("compute-panel: re-run %s: kernel already gone", rerun.id, exc_info=True)
         run = await service.db(service.ledger.get_run, rerun.run_id) if rerun.run_id else None

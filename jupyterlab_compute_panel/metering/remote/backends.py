@@ -14,16 +14,26 @@ from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any
 
+from ...domain.catalog import BackendProblem
+
 GROUP = "jupyter_client.kernel_provisioners"
 
 
-class BackendConfigError(ValueError):
+class BackendConfigError(BackendProblem):
     """A backend setting refused: ``path`` under the tier's ``backend`` and the problem."""
 
-    def __init__(self, path: str, problem: str) -> None:
-        super().__init__(f"{path}: {problem}")
-        self.path = path
-        self.problem = problem
+
+class InstalledProvisioners(tuple):
+    """The names of the installed kernel provisioners, which can check a tier's backend
+    config (what ``domain.catalog.parse_catalog`` asks of its ``known_provisioners``)."""
+
+    @staticmethod
+    def check(provisioner: str, config: Mapping[str, Any]) -> None:
+        check_backend_config(provisioner, config)
+
+
+def installed_provisioners() -> InstalledProvisioners:
+    return InstalledProvisioners(sorted(ep.name for ep in entry_points(group=GROUP)))
 
 
 def provisioner_class(name: str) -> type | None:

@@ -40,7 +40,7 @@ from jupyter_client.provisioning import KernelProvisionerBase
 from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
 from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
-from ..service import LaunchRefused
+from ...errors import LaunchRefused
 
 PROVISIONER_NAME = "compute-panel-ssh"
 AGENT_SOURCE = (Path(__file__).parent / "agent.py").read_text(encoding="utf-8")

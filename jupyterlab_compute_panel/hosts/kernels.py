@@ -1,0 +1,77 @@
+"""What the embedded host adds to jupyter_server's kernel manager, in one place.
+
+- ``attach``: the kernels' provisioners find the metering service here
+  (``metering.hosting``), or the reason the extension is disabled.
+- A refused start (``errors.LaunchRefused``, raised by the provisioner) becomes
+  jupyter_server's 403 with the sentence as its ``message``, which JupyterLab shows;
+  the metering core itself knows nothing of HTTP.
+- jupyter_server's own idle culler shuts kernels down like a user would: its culls are
+  recorded with end reason ``culled``, not ``shutdown``.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from tornado import web
+
+from ..errors import LaunchRefused
+from ..metering import hosting
+from ..metering.ending import ending, metered_provisioner
+
+_MARK = "_compute_panel"
+
+
+class RefusedStart(LaunchRefused, web.HTTPError):
+    """A refused start as jupyter_server's handlers answer it: 403 with the sentence."""
+
+    def __init__(self, sentence: str) -> None:
+        LaunchRefused.__init__(self, sentence)
+        web.HTTPError.__init__(self, 403, sentence.replace("%", " percent"))
+
+    def __str__(self) -> str:
+        return self.sentence
+
+
+def attach(kernel_manager: Any, service_or_error: Any) -> None:
+    hosting.attach(kernel_manager, service_or_error)
+    for name in ("start_kernel", "restart_kernel"):
+        _translate_refusals(kernel_manager, name)
+    _label_culling(kernel_manager)
+
+
+def _translate_refusals(kernel_manager: Any, name: str) -> None:
+    method = getattr(kernel_manager, name, None)
+    if method is None or getattr(method, _MARK, False):
+        return
+
+    @functools.wraps(method)
+    async def translated(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(*args, **kwargs)
+        except RefusedStart:
+            raise
+        except LaunchRefused as e:
+            raise RefusedStart(e.sentence) from None
+
+    setattr(translated, _MARK, True)
+    setattr(kernel_manager, name, translated)
+
+
+def _label_culling(kernel_manager: Any) -> None:
+    """Record jupyter_server's own idle culling as end reason ``culled``, not ``shutdown``.
+
+    The culler calls shutdown_kernel like a user would; the kernel's run is told first,
+    and the reason taken back when the kernel was not idle enough to be culled.
+    """
+    cull = getattr(kernel_manager, "cull_kernel_if_idle", None)
+    if cull is None or getattr(cull, _MARK, False):
+        return
+
+    async def cull_kernel_if_idle(kernel_id: str) -> Any:
+        async with ending(metered_provisioner(kernel_manager, kernel_id), "culled"):
+            return await cull(kernel_id)
+
+    setattr(cull_kernel_if_idle, _MARK, True)
+    kernel_manager.cull_kernel_if_idle = cull_kernel_if_idle

@@ -1,0 +1,123 @@
+"""Grants, their budgets and members, and each notebook's grant (``/compute-panel/grants``,
+``/compute-panel/bindings``)."""
+
+from __future__ import annotations
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..domain.money import MoneyError, parse_amount
+from ..errors import BadRequest, Invalid
+from ..metering.grant_api import PATCHABLE
+from .base import ID, BaseHandler, boolean, no_json_number, notebook_path, parse_arg
+
+
+class GrantsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = self.query(("active",))
+        active = parse_arg(args, "active", boolean, "true or false")
+        service = self.service
+        self.reply({"grants": await service.grants_json(await service.visible_grants(active))})
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Create a grant (admins): the whole grant, validated like an imported row."""
+        body = self.json_body()
+        no_json_number(body, "budget", "min_runtime_minutes")
+        service = self.service
+        grant = await service.create_grant(body)
+        self.set_status(201)
+        self.reply(await service.grant_json(grant))
+
+
+class GrantHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, grant_id: str) -> None:
+        service = self.service
+        self.reply(await service.grant_json(await service.visible_grant(grant_id)))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, grant_id: str) -> None:
+        body = self.json_body()
+        unknown = sorted(set(body) - set(PATCHABLE))
+        if unknown:
+            raise BadRequest(f"{unknown[0]!r} cannot be changed here (changeable: {', '.join(PATCHABLE)})", unknown[0])
+        no_json_number(body, "budget", "min_runtime_minutes")
+        service = self.service
+        self.reply(await service.grant_json(await service.update_grant(grant_id, body)))
+
+
+class GrantBudgetHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, grant_id: str) -> None:
+        body = self.json_body()
+        self.fields(body, ("budget",))
+        if "budget" not in body:
+            raise BadRequest("budget is required", "budget")
+        no_json_number(body, "budget")
+        try:
+            budget = parse_amount(body["budget"])
+        except MoneyError as e:
+            raise Invalid(f"budget {e}", "budget") from None
+        service = self.service
+        self.reply(await service.grant_json(await service.set_budget(grant_id, budget)))
+
+
+class GrantMemberHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def put(self, grant_id: str, user: str) -> None:
+        body = self.json_body()
+        self.fields(body, ("role",))
+        service = self.service
+        grant = await service.set_member(grant_id, user, body.get("role", "member"))
+        self.reply(await service.grant_json(grant))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, grant_id: str, user: str) -> None:
+        service = self.service
+        self.reply(await service.grant_json(await service.remove_member(grant_id, user)))
+
+
+class BindingsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = self.query(("path",))
+        if "path" not in args:
+            raise BadRequest("The query parameter 'path' is required", "path")
+        self.reply(await self.service.binding(notebook_path(args["path"])))
+
+    @web.authenticated
+    @authorized
+    async def put(self) -> None:
+        body = self.json_body()
+        self.fields(body, ("path", "grant_id", "tier_id"), "a binding field")
+        if "grant_id" not in body:
+            raise BadRequest("grant_id is required (null to forget the notebook's grant)", "grant_id")
+        if "path" not in body:
+            raise BadRequest("path is required (the notebook path relative to the server root)", "path")
+        path = notebook_path(body.get("path"))
+        grant_id = body["grant_id"]
+        if grant_id is not None and (not isinstance(grant_id, str) or not grant_id):
+            raise Invalid("grant_id must be a grant id or null", "grant_id")
+        tier_id = body.get("tier_id")
+        if tier_id is not None and not isinstance(tier_id, str):
+            raise Invalid(f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
+        self.reply(await self.service.bind(path, grant_id, tier_id))
+
+
+handlers = [
+    (r"/compute-panel/grants", GrantsHandler),
+    (rf"/compute-panel/grants/({ID})", GrantHandler),
+    (rf"/compute-panel/grants/({ID})/budget", GrantBudgetHandler),
+    (rf"/compute-panel/grants/({ID})/members/({ID})", GrantMemberHandler),
+    (r"/compute-panel/bindings", BindingsHandler),
+]
