@@ -65,6 +65,8 @@ lint: setup
 	npm run lint:check
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@# The layers of docs/architecture.md: arrows down only, no circles, a core free of the web layer.
+	$(BIN)/lint-imports
 	$(BIN)/python docs/gen_api.py --check
 
 jest: setup

@@ -1,9 +1,8 @@
 """jupyterlab-compute-panel: compute tiers, metering and grants for JupyterLab."""
 
-try:
-    from ._version import __version__
-except ImportError:  # pragma: no cover - only in a source tree that was never built
-    __version__ = "0.0.0+unknown"
+from .about import __version__
+
+__all__ = ["__version__"]
 
 
 def _jupyter_labextension_paths():

@@ -14,8 +14,8 @@ from tornado.httpclient import HTTPClientError
 
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.domain.grants import parse_grant
-from jupyterlab_compute_panel.ledger import BudgetExhausted, Ledger, RunFilter, utcnow
 from jupyterlab_compute_panel.domain.policy import budget_sentence, launch_refusal
+from jupyterlab_compute_panel.ledger import BudgetExhausted, Ledger, RunFilter, utcnow
 
 CATALOG = read_catalog_file(DEMO_CATALOG)
 RTX, H200 = CATALOG.get("rtx4090"), CATALOG.get("h200")

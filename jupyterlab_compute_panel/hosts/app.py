@@ -16,7 +16,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import TraitError
 
-from .. import __version__
+from ..about import __version__
 from ..domain.catalog import CatalogError
 from ..errors import ConfigError
 from ..ledger import LedgerError

@@ -5,7 +5,7 @@ from __future__ import annotations
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from .. import __version__
+from ..about import __version__
 from .base import BaseHandler
 
 API_VERSION = 1
