@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import dashboard, grants, meta, reproduce, runs
+
 
 def handlers() -> list[tuple[str, Any]]:
-    from . import dashboard, grants, meta, reproduce, runs
-
     return [*meta.handlers, *grants.handlers, *runs.handlers, *dashboard.handlers, *reproduce.handlers]
