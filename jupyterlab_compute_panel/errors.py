@@ -57,3 +57,7 @@ class LaunchRefused(Forbidden):
 
 class ConfigError(ValueError):
     """A bad setting (``ComputePanel.*``); the message is one readable line."""
+
+
+class TooLarge(ComputePanelError):
+    """A request body over the size the API accepts."""

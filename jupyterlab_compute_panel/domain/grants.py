@@ -63,6 +63,10 @@ def parse_grant(data: Any) -> dict[str, Any]:
         value = data.get(field)
         if not isinstance(value, str) or not value.strip():
             raise GrantError(f"{field}: is required and must be a non-empty string", field)
+        if not is_unicode(value):
+            raise GrantError(f"{field}: is not valid Unicode (it holds a lone surrogate)", field)
+        if field in TEXT_LIMITS and len(value.strip()) > TEXT_LIMITS[field]:
+            raise GrantError(f"{field}: is longer than {TEXT_LIMITS[field]} characters", field)
         out[field] = value.strip()
     if not GRANT_ID.match(out["id"]):
         raise GrantError("id: must be 1-64 letters, digits, '.', '_' or '-'", "id")
@@ -125,9 +129,20 @@ def parse_member(value: Any, field: str = "members") -> tuple[str, str]:
     role = value.get("role", "member")
     if not isinstance(user, str):
         raise GrantError(f"{field}: a member's user must be a string, got {user!r}", field)
+    if not is_unicode(user):
+        raise GrantError(f"{field}: a member's user is not valid Unicode (it holds a lone surrogate)", field)
     if role not in ROLES:
         raise GrantError(f"{field}: role must be one of {', '.join(ROLES)}, got {role!r}", field)
     return _user(user.strip(), field), role
+
+
+# What the ledger's columns hold (ledger/models.py: String(200), the title as text; the id has its pattern).
+TEXT_LIMITS = {"award_number": 200, "funder": 200, "pi": 200, "title": 1000}
+
+
+def is_unicode(text: str) -> bool:
+    """False for text no database can store: half of a UTF-16 pair (JSON's "\\ud800")."""
+    return not any("\ud800" <= c <= "\udfff" for c in text)
 
 
 def parse_policies(data: Mapping) -> dict[str, Any]:

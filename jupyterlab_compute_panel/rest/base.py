@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import posixpath
+import re
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from tornado import web
 
-from ..errors import BadRequest, ComputePanelError, Conflict, Forbidden, Invalid, NotFound, Unavailable
+from ..errors import BadRequest, ComputePanelError, Conflict, Forbidden, Invalid, NotFound, TooLarge, Unavailable
 from ..metering.service import MeteringService
 
 STATUS: dict[type[ComputePanelError], int] = {
@@ -28,9 +29,14 @@ STATUS: dict[type[ComputePanelError], int] = {
     NotFound: 404,
     Conflict: 409,
     Invalid: 422,
+    TooLarge: 413,
     Unavailable: 503,
 }
 ID = r"[^/]+"
+# The largest body any route takes is a grant (a few KB); notebooks never travel here.
+MAX_BODY_BYTES = 256 * 1024
+# How deep a body's objects and lists may nest (a grant's is 2).
+MAX_DEPTH = 16
 
 
 def status_of(error: ComputePanelError) -> int:
@@ -72,12 +78,20 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
 
     # -- reading requests ----------------------------------------------------------
     def json_body(self) -> dict[str, Any]:
+        """The body as a JSON object: 413 when too large, 400 when not JSON, nested too
+        deeply or holding text that is not valid Unicode; nothing else reaches a route."""
+        raw = self.request.body or b"null"
+        if len(raw) > MAX_BODY_BYTES:
+            raise TooLarge(f"The request body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted")
         try:
-            body = json.loads(self.request.body or b"null")
+            body = json.loads(raw)
+        except RecursionError:
+            raise BadRequest(f"The request body is nested more than {MAX_DEPTH} levels deep") from None
         except ValueError as e:
             raise BadRequest(f"The request body is not valid JSON ({e})") from None
         if not isinstance(body, dict):
             raise BadRequest("The request body must be a JSON object")
+        check_plain(body)
         return body
 
     def fields(self, body: dict[str, Any], known: tuple[str, ...], what: str = "a field here") -> None:
@@ -102,6 +116,40 @@ class BaseHandler(ExtensionHandlerMixin, APIHandler):
 
 
 # -- values ---------------------------------------------------------------------------
+def _has_surrogate(text: str) -> bool:
+    # JSON may escape half of a UTF-16 pair ("\\ud800"): Python keeps it, no database can store it.
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def check_plain(body: Any) -> None:
+    """400 for a body nested more than MAX_DEPTH levels, or with a key or a string that is
+    not valid Unicode (a lone surrogate), naming the field where it is."""
+
+    def field(where: str) -> str | None:
+        return re.split(r"[.\[]", where)[0] or None
+
+    stack: list[tuple[Any, str, int]] = [(body, "", 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise BadRequest(f"The request body is nested more than {MAX_DEPTH} levels deep", field(where))
+        if isinstance(value, str):
+            if _has_surrogate(value):
+                raise BadRequest(
+                    f"{where or 'The body'} is not valid Unicode (it holds a lone surrogate)",
+                    field(where),
+                )
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if _has_surrogate(key):
+                    raise BadRequest(
+                        "A field name in the request body is not valid Unicode (it holds a lone surrogate)"
+                    )
+                stack.append((item, f"{where}.{key}" if where else key, depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]", depth + 1) for i, item in enumerate(value))
+
+
 def notebook_path(value: Any, field: str = "path") -> str:
     if not isinstance(value, str) or not value.strip():
         raise Invalid(f"{field} must be a notebook path relative to the server root", field)
