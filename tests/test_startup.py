@@ -54,6 +54,15 @@ CASES = {
         ["--ComputePanel.db_url=notaurl"],
         re.escape("ComputePanel.db_url: 'notaurl' is not a database URL (e.g. sqlite:////path/ledger.sqlite)"),
     ),
+    # jupyter_server's gateway client configured: its kernels are the gateway's, not ours to meter
+    # (the kernelspec manager is async there; loading used to raise an AttributeError).
+    "gateway-mode": (
+        ["--GatewayClient.url=http://127.0.0.1:9"],
+        re.escape(
+            "this server sends its kernels to a gateway (GatewayClient.url = http://127.0.0.1:9), so it meters "
+            "none of them; tiers are offered by the lab's compute gateway (docs/deployment.md)"
+        ),
+    ),
     # Not a number at all: traitlets refuses it while jupyter_server links the extension.
     "bad-type": (["--ComputePanel.heartbeat_interval=fast"], r"ComputePanel\.heartbeat_interval: .*'fast'.*"),
 }
@@ -146,7 +155,7 @@ def _wait_until_up(server: Server, timeout: float = 90.0) -> None:
                 f"{server.name}: jupyter_server exited with {server.process.returncode}:\n{server.stderr()}"
             )
         try:
-            status, _ = server.request("api/status")
+            status, _ = server.request("api/contents")  # api/status asks a gateway, when one is configured
             if status == 200:
                 return
         except (urllib.error.URLError, ConnectionError, TimeoutError):

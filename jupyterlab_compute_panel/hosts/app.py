@@ -55,6 +55,12 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
         try:
             if self._link_error:
                 raise ConfigError(self._link_error)
+            gateway = getattr(serverapp, "gateway_config", None)
+            if gateway is not None and gateway.gateway_enabled:
+                raise ConfigError(
+                    f"this server sends its kernels to a gateway (GatewayClient.url = {gateway.url}), so it "
+                    "meters none of them; tiers are offered by the lab's compute gateway (docs/deployment.md)"
+                )
             serverapp.event_logger.register_event_schema(RUN_EVENT_SCHEMA)
             serverapp.event_logger.register_event_schema(BUDGET_EVENT_SCHEMA)
             service = self.build_service(
@@ -67,9 +73,17 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
             )
             service.recover()
         except (CatalogError, ConfigError, LedgerError, KernelspecError) as e:
-            self.log.error("jupyterlab-compute-panel is disabled: %s", e)
-            kernels.attach(serverapp.kernel_manager, e)
-            self.settings.update(compute_panel_service=None, compute_panel_error=str(e))
+            self._disable(e)
+            return
+        except Exception as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+            self._disable(
+                RuntimeError(
+                    f"unexpected error while loading ({type(e).__name__}{': ' + first if first else ''}); "
+                    "the server runs without compute tiers"
+                )
+            )
+            self.log.debug("compute-panel: the error while loading", exc_info=True)
             return
         kernels.attach(serverapp.kernel_manager, service)
         self.settings.update(compute_panel_service=service, compute_panel_error=None)
@@ -82,6 +96,11 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
             service.ledger_location,
             service.owner,
         )
+
+    def _disable(self, error: Exception) -> None:
+        self.log.error("jupyterlab-compute-panel is disabled: %s", error)
+        kernels.attach(self.serverapp.kernel_manager, error)
+        self.settings.update(compute_panel_service=None, compute_panel_error=str(error))
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(rest_handlers())
