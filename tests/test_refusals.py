@@ -1,0 +1,40 @@
+"""Refused starts leave nothing behind: a real server exits on the first SIGTERM."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+
+from servers import Server
+
+H200 = "compute-panel-h200-python3"
+
+
+def test_the_server_exits_on_the_first_sigterm_after_refused_starts(tmp_path):
+    # No grant is chosen and there is no default: every start on a paid tier is refused.
+    server = Server(tmp_path, {"db_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}", "owner": "alice"}).start()
+    try:
+        for _ in range(5):
+            status, body = server.request("POST", "/api/kernels", {"name": H200})
+            assert status == 403, body
+            assert "no grant is chosen" in body["message"], body
+        for i in range(3):  # opening a notebook on the tier: the sessions API's path to the same start
+            session = {"path": f"nb{i}.ipynb", "type": "notebook", "name": "", "kernel": {"name": H200}}
+            status, body = server.request("POST", "/api/sessions", session)
+            assert status >= 400 and "no grant is chosen" in body["message"], body
+        status, body = server.request("POST", "/api/kernels", {"name": "python3"})
+        assert status == 201, body
+        started = time.monotonic()
+        server.proc.send_signal(signal.SIGTERM)
+        try:
+            code = server.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                "the server still runs 30 s after one SIGTERM:\n" + server.log.read_text()[-3000:]
+            ) from None
+        assert code == 0, server.log.read_text()[-3000:]
+        assert time.monotonic() - started < 20
+        assert "Kernel does not exist" not in server.log.read_text()
+    finally:
+        server.close()
