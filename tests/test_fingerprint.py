@@ -497,6 +497,7 @@ def short_timeout(jp_server_config):
     return jp_server_config
 
 
+@pytest.mark.slow
 async def test_a_busy_kernel_gets_a_partial_record_then_the_whole_one(
     short_timeout, jp_fetch, jp_serverapp, api, service
 ):

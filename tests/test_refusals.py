@@ -6,11 +6,13 @@ import signal
 import subprocess
 import time
 
+import pytest
 from servers import Server
 
 H200 = "compute-panel-h200-python3"
 
 
+@pytest.mark.slow
 def test_the_server_exits_on_the_first_sigterm_after_refused_starts(tmp_path):
     # No grant is chosen and there is no default: every start on a paid tier is refused.
     server = Server(tmp_path, {"db_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}", "owner": "alice"}).start()
