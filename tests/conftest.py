@@ -174,6 +174,42 @@ def api(jp_fetch):
     return call
 
 
+def assert_error(status: int, body: dict, expected_status: int, field: str | None = None, contains: str = ""):
+    """Every refusal is JSON with a one-line message, and names the field at fault."""
+    assert status == expected_status, body
+    assert isinstance(body.get("message"), str) and body["message"], body
+    assert "\n" not in body["message"]
+    assert "Traceback" not in body["message"]
+    assert body.get("field") == field, body
+    assert contains in body["message"], body
+
+
+@pytest.fixture
+def raw(jp_serverapp, http_server_client, jp_base_url, jp_auth_header):
+    """A request with a hand-written path and query (repeated parameters), and chosen headers."""
+
+    async def call(method: str, path_and_query: str, body=None, headers=None, auth: bool = True):
+        all_headers = dict(jp_auth_header) if auth else {}
+        all_headers.update(headers or {})
+        if body is None and method in ("PUT", "POST", "PATCH"):
+            body = ""
+        response = await http_server_client.fetch(
+            jp_base_url + path_and_query,
+            method=method,
+            body=body,
+            headers=all_headers,
+            raise_error=False,
+            follow_redirects=False,
+        )
+        try:
+            payload = json.loads(response.body or b"null")
+        except ValueError:
+            payload = response.body
+        return response.code, response.headers, payload
+
+    return call
+
+
 async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     """Poll an (async or sync) predicate until it returns something truthy."""
     deadline = time.monotonic() + timeout
