@@ -69,6 +69,9 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError("\n".join(unmarked))
 
 
+_missing_counts: dict[str, int] = {}  # marker -> tests it skipped or failed this session
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item):
     """Before any fixture: a test marked with a prerequisite that is missing is skipped (or failed)."""
@@ -76,7 +79,20 @@ def pytest_runtest_setup(item):
         if item.get_closest_marker(marker) is not None:
             sentence = check()
             if sentence is not None:
+                _missing_counts[marker] = _missing_counts.get(marker, 0) + 1
                 missing_prerequisite(item.config, sentence)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Each missing prerequisite once, at the end, with how many tests it took out."""
+    if not _missing_counts:
+        return
+    done = "failed" if require_all(config) else "skipped"
+    terminalreporter.section("missing prerequisites")
+    for marker, count in _missing_counts.items():
+        terminalreporter.write_line(f"{marker} ({count} {done}): {prerequisites.CHECKS[marker]()}")
+    if not require_all(config):
+        terminalreporter.write_line(f"`make test` (--require-all, or {REQUIRE_ALL_ENV}=1) fails these instead.")
 
 
 GRANT_A = {
