@@ -22,7 +22,8 @@ def test_the_server_exits_on_the_first_sigterm_after_refused_starts(tmp_path):
         for i in range(3):  # opening a notebook on the tier: the sessions API's path to the same start
             session = {"path": f"nb{i}.ipynb", "type": "notebook", "name": "", "kernel": {"name": H200}}
             status, body = server.request("POST", "/api/sessions", session)
-            assert status >= 400 and "no grant is chosen" in body["message"], body
+            assert status == 403, body
+            assert body["reason"] == "refused" and "no grant is chosen" in body["message"], body
         status, body = server.request("POST", "/api/kernels", {"name": "python3"})
         assert status == 201, body
         started = time.monotonic()
@@ -36,5 +37,28 @@ def test_the_server_exits_on_the_first_sigterm_after_refused_starts(tmp_path):
         assert code == 0, server.log.read_text()[-3000:]
         assert time.monotonic() - started < 20
         assert "Kernel does not exist" not in server.log.read_text()
+    finally:
+        server.close()
+
+
+def test_a_refused_kernel_change_is_a_403_and_the_notebook_keeps_its_kernel(tmp_path):
+    server = Server(tmp_path, {"db_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}", "owner": "alice"}).start()
+    try:
+        session = {"path": "nb.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+        status, created = server.request("POST", "/api/sessions", session)
+        assert status == 201, created
+        before = created["kernel"]["id"]
+        # JupyterLab's *Change kernel*: jupyter_server answered 501 with our sentence quoted in its own.
+        status, body = server.request("PATCH", f"/api/sessions/{created['id']}", {"kernel": {"name": H200}})
+        assert status == 403, body
+        assert body["reason"] == "refused" and body["message"].startswith("H200"), body
+        assert "could not be started" not in body["message"]
+        status, now = server.request("GET", f"/api/sessions/{created['id']}")
+        assert status == 200 and now["kernel"]["id"] == before, now
+        status, kernel = server.request("GET", f"/api/kernels/{before}")
+        assert status == 200, kernel
+        # Anything that is not a refusal is still jupyter_server's own answer.
+        status, body = server.request("PATCH", f"/api/sessions/{created['id']}", {"kernel": {"name": "no-such"}})
+        assert status == 501, body
     finally:
         server.close()
