@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import time
 
+import pytest
+from conftest import GRANT_A
 from servers import Server
+from tornado.httpclient import HTTPClientError
+
+from jupyterlab_compute_panel.domain.grants import parse_grant
 
 H200 = "compute-panel-h200-python3"
 
@@ -62,3 +68,25 @@ def test_a_refused_kernel_change_is_a_403_and_the_notebook_keeps_its_kernel(tmp_
         assert status == 501, body
     finally:
         server.close()
+
+
+async def test_a_refused_restart_is_a_403_with_the_sentence(jp_fetch, service):
+
+    service.ledger.upsert_grant(parse_grant(GRANT_A))
+    service.default_grant = GRANT_A["id"]
+    started = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": H200}))
+    kernel_id = json.loads(started.body)["id"]
+    try:
+        # The PI makes alice a viewer while her kernel runs: its restart is a new start, refused.
+        service.ledger.upsert_grant(parse_grant({**GRANT_A, "pi": "someone-else", "members": ["alice:viewer"]}))
+        with pytest.raises(HTTPClientError) as refused:
+            await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body="{}")
+        assert refused.value.code == 403  # jupyter_server answered 500 "Exception restarting kernel"
+        body = json.loads(refused.value.response.body)
+        assert body["reason"] == "refused", body
+        assert body["message"].startswith("You can view grant NSF CNS-2401234 but not charge it"), body
+    finally:
+        try:
+            await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+        except HTTPClientError:
+            pass
