@@ -2,7 +2,7 @@
 
 A typo in a backend setting must stop the server at start-up with one line naming the
 tier and the field, not fail every kernel start later. Our SSH provisioner's settings
-are checked in full (``ssh.parse_settings``). Any other installed provisioner (the
+are checked in full (``ssh_settings.parse_settings``). Any other installed provisioner (the
 Kubernetes one of gateway_provisioners, a Slurm one) is checked the way jupyter_client
 will use the config: every key must be a configurable trait of its class, and each
 value must be accepted by that trait.
@@ -47,7 +47,7 @@ def check_backend_config(provisioner: str, config: Mapping[str, Any]) -> None:
     """Raise BackendConfigError for a config ``provisioner`` would refuse or ignore."""
     if provisioner == "local-provisioner" and not config:
         return
-    from .ssh import PROVISIONER_NAME, SshConfigError, parse_settings
+    from .ssh_settings import PROVISIONER_NAME, SshConfigError, parse_settings
 
     if provisioner == PROVISIONER_NAME:
         try:

@@ -19,7 +19,8 @@ from typing import Any
 
 from ...domain.catalog import Catalog, Tier
 from ...ledger import iso, utcnow
-from .ssh import PROVISIONER_NAME, SshSettings, parse_settings, probe, unavailable_sentence
+from .ssh_node import probe, unavailable_sentence
+from .ssh_settings import PROVISIONER_NAME, SshSettings, parse_settings
 
 
 def checked_tiers(tiers: Iterable[Tier]) -> dict[str, SshSettings]:
