@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
 import shlex
 import signal
@@ -36,7 +35,6 @@ from typing import Any
 
 from jupyter_client.provisioning import KernelProvisionerBase
 from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
-from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
 # What the tests and other modules import from here; reach and count are looked up in
 # this module by the provisioner, so that a test can replace them.
@@ -73,34 +71,14 @@ PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port
 ENV_PREFIXES = ("COMPUTE_PANEL_", "JPY_SESSION_NAME")
 
 
-class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
-    """Starts the kernel on one of ``hosts`` over SSH; see the module docstring."""
+class SshProvisioner(KernelProvisionerBase, SshSettings):  # type: ignore[misc]
+    """Starts the kernel on one of ``hosts`` over SSH; see the module docstring.
 
-    hosts = List(Unicode(), help="Hosts that can run this tier's kernels: 'name' or 'name:port'.").tag(config=True)
-    user = Unicode(help="Login on the hosts. Default: the server's user.").tag(config=True)
-
-    key_file = Unicode(None, allow_none=True, help="Private key file of the login.").tag(config=True)
-    known_hosts = Unicode("~/.ssh/known_hosts", help="known_hosts file with the hosts' keys.").tag(config=True)
-    python = Unicode("python3", help="Python with ipykernel on the hosts.").tag(config=True)
-    kernel_cmd = List(Unicode(), help="Kernel command on the hosts, with {connection_file}.").tag(config=True)
-    cwd = Unicode("", help="Working directory on the host. Default: the login's home.").tag(config=True)
-    env = Dict(help="Extra environment of the kernel on the host.").tag(config=True)
-    max_kernels = Int(0, help="Kernels a host runs at most (0: no limit).").tag(config=True)
-    tunnel = Bool(True, help="Reach the kernel's ports through the SSH connection.").tag(config=True)
-    connect_timeout = Float(10.0, help="Seconds to reach a host.").tag(config=True)
-    launch_timeout = Float(60.0, help="Seconds for the agent to start the kernel.").tag(config=True)
-    keepalive_interval = Float(5.0, help="Seconds between keepalives on the connection.").tag(config=True)
-    orphan_timeout = Float(30.0, help="Seconds of silence after which the node stops the kernel.").tag(config=True)
-
-    @default("user")
-    def _default_user(self) -> str:
-        # A static default ('') would count as set (traitlets stores it at once) and be
-        # refused as empty: a tier without `user` could not start a kernel.
-        return getpass.getuser()
+    Its settings are the traits it inherits from ``SshSettings``: jupyter_client passes
+    the tier's ``backend.config`` to them, and they check it as the catalog did."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.settings = parse_settings({k: getattr(self, k) for k in FIELDS if self.trait_has_value(k)})
         self.host: Host | None = None
         self.remote_pid: int | None = None
         self.remote_hostname: str | None = None
@@ -112,6 +90,11 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         self._ports: dict[str, int] = {}
         self._statuses: list[HostStatus] = []
         self._candidates: list[tuple[HostStatus, Any]] = []  # reached hosts, connected, best first
+
+    @property
+    def settings(self) -> SshSettings:
+        """This provisioner's settings: its own traits."""
+        return self
 
     # -- launch -------------------------------------------------------------------
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:

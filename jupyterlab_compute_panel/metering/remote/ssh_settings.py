@@ -1,8 +1,17 @@
-"""The settings of an SSH tier (its ``backend.config``) and how they are checked.
+"""The settings of an SSH tier (its ``backend.config``), declared once.
 
-Checked when the catalog is read, so that a typo is a start-up error naming the tier and
-the field, not a failed kernel; the provisioner (``ssh.py``) and the availability check
-(``health.py``) use the checked settings.
+``SshSettings`` is a traitlets ``Configurable``: each setting is one trait, with its
+default, its help and its check, and a refused value is one line, ``<setting>:
+<problem>`` (``SshConfigError``; the catalog prefixes ``tier '<id>': backend.config.``).
+Everything else derives from these traits:
+
+- the provisioner (``ssh.SshProvisioner``) inherits them: jupyter_client hands it the
+  tier's ``backend.config`` as traits, checked here;
+- the catalog's backend check (``backends.py``) and the availability check
+  (``health.py``) build the settings of a tier with ``SshSettings.from_config``, so that
+  a typo is a start-up error naming the tier and the field, not a failed kernel.
+
+To add a setting: one trait below, and its line in docs/configuration.md.
 """
 
 from __future__ import annotations
@@ -10,10 +19,17 @@ from __future__ import annotations
 import getpass
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from traitlets import Bool, Dict, Float, Int, TraitError, TraitType, Unicode, default, validate
+from traitlets.config import Configurable
 
 PROVISIONER_NAME = "compute-panel-ssh"
+
+
+class SshConfigError(TraitError, ValueError):
+    """``<setting>: problem``; the catalog prefixes the tier."""
 
 
 @dataclass(frozen=True)
@@ -24,53 +40,6 @@ class Host:
     @property
     def label(self) -> str:
         return self.address if self.port == 22 else f"{self.address}:{self.port}"
-
-
-@dataclass(frozen=True)
-class SshSettings:
-    """The checked ``backend.config`` of an SSH tier."""
-
-    hosts: tuple[Host, ...]
-    user: str
-    key_file: str | None
-    known_hosts: str
-    python: str = "python3"
-    kernel_cmd: tuple[str, ...] = ()
-    cwd: str = ""
-    env: Mapping[str, str] = field(default_factory=dict)
-    max_kernels: int = 0
-    tunnel: bool = True
-    connect_timeout: float = 10.0
-    launch_timeout: float = 60.0
-    keepalive_interval: float = 5.0
-    orphan_timeout: float = 30.0
-
-    def argv(self) -> list[str]:
-        if self.kernel_cmd:
-            return list(self.kernel_cmd)
-        return [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-
-
-FIELDS = (
-    "hosts",
-    "user",
-    "key_file",
-    "known_hosts",
-    "python",
-    "kernel_cmd",
-    "cwd",
-    "env",
-    "max_kernels",
-    "tunnel",
-    "connect_timeout",
-    "launch_timeout",
-    "keepalive_interval",
-    "orphan_timeout",
-)
-
-
-class SshConfigError(ValueError):
-    """``backend.config.<field>: problem``; the catalog prefixes the tier."""
 
 
 def parse_host(text: Any) -> Host:
@@ -92,70 +61,181 @@ def parse_host(text: Any) -> Host:
     return Host(address, port)
 
 
-def parse_settings(config: Mapping[str, Any]) -> SshSettings:
-    """Check an SSH tier's ``backend.config``; SshConfigError names the field."""
-    unknown = sorted(set(config) - set(FIELDS))
-    if unknown:
-        raise SshConfigError(f"{unknown[0]}: is not a setting of {PROVISIONER_NAME} (known: {', '.join(FIELDS)})")
-    hosts = config.get("hosts")
-    if isinstance(hosts, str):
-        hosts = [hosts]
-    if not isinstance(hosts, (list, tuple)) or not hosts:
-        raise SshConfigError("hosts: list at least one host ('name' or 'name:port')")
-    parsed = tuple(parse_host(h) for h in hosts)
-    if len(set(parsed)) != len(parsed):
-        twice = next(h for i, h in enumerate(parsed) if h in parsed[:i])
-        raise SshConfigError(f"hosts: a host is listed twice: {twice.label}; list each once")
+# -- the kinds of setting: each checks (and normalizes) its value, and names itself in a refusal
 
-    def text(name: str, default: str | None, required: bool = False) -> str | None:
-        value = config.get(name, default)
-        if value is None and not required:
-            return None
+
+def _refuse(trait: TraitType, problem: str) -> NoReturn:
+    raise SshConfigError(f"{trait.name}: {problem}")
+
+
+class Hosts(TraitType):
+    """``name``, ``name:port`` or ``[v6 address]:port``, or a list of them: a tuple of Host."""
+
+    default_value = ()
+    info_text = "a list of hosts ('name' or 'name:port')"
+
+    def validate(self, obj: Any, value: Any) -> tuple[Host, ...]:
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, (list, tuple)) or not value:
+            _refuse(self, "list at least one host ('name' or 'name:port')")
+        hosts = tuple(h if isinstance(h, Host) else parse_host(h) for h in value)
+        if len(set(hosts)) != len(hosts):
+            twice = next(h for i, h in enumerate(hosts) if h in hosts[:i])
+            _refuse(self, f"a host is listed twice: {twice.label}; list each once")
+        return hosts
+
+
+class Text(Unicode):
+    """A non-empty string, stripped; with ``path``, ``~`` is expanded."""
+
+    def __init__(self, default_value: Any = "", path: bool = False, **kwargs: Any) -> None:
+        super().__init__(default_value, **kwargs)
+        self.path = path
+
+    def validate(self, obj: Any, value: Any) -> str:
         if not isinstance(value, str) or not value.strip():
-            raise SshConfigError(f"{name}: must be a non-empty string, got {value!r}")
-        return value.strip()
+            _refuse(self, f"must be a non-empty string, got {value!r}")
+        value = value.strip()
+        return os.path.expanduser(value) if self.path else value
 
-    def number(name: str, default: float, low: float, high: float) -> float:
-        value = config.get(name, default)
+
+class Directory(Unicode):
+    """A directory on the node, as given; empty (or none): the login's home."""
+
+    def validate(self, obj: Any, value: Any) -> str:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            _refuse(self, f"must be a directory on the node (a string), got {value!r}")
+        return value
+
+
+class Command(TraitType):
+    """A kernel command: a list of strings that passes ``{connection_file}``; none: the default."""
+
+    default_value = ()
+    info_text = "a list of strings with {connection_file}"
+
+    def validate(self, obj: Any, value: Any) -> tuple[str, ...]:
+        value = value or ()
+        if not isinstance(value, (list, tuple)) or not all(isinstance(a, str) for a in value):
+            _refuse(self, f"must be a list of strings, got {value!r}")
+        if value and not any("{connection_file}" in a for a in value):
+            _refuse(self, "must pass the kernel its connection file as {connection_file}")
+        return tuple(value)
+
+
+class Environment(Dict):
+    """Names mapped to strings; none: empty."""
+
+    def validate(self, obj: Any, value: Any) -> dict[str, str]:
+        value = value or {}
+        if not isinstance(value, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
+            _refuse(self, f"must map names to strings, got {value!r}")
+        return dict(value)
+
+
+class Count(Int):
+    """A whole number, 0 or more (0: no limit)."""
+
+    def validate(self, obj: Any, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            _refuse(self, f"must be a whole number (0: no limit), got {value!r}")
+        return value
+
+
+class Flag(Bool):
+    """``true`` or ``false``, nothing that merely looks like one."""
+
+    def validate(self, obj: Any, value: Any) -> bool:
+        if not isinstance(value, bool):
+            _refuse(self, f"must be true or false, got {value!r}")
+        return value
+
+
+class Seconds(Float):
+    """A number of seconds between ``min`` and ``max``."""
+
+    def validate(self, obj: Any, value: Any) -> float:
+        low, high = self.min, self.max
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise SshConfigError(f"{name}: must be a number of seconds between {low:g} and {high:g}, got {value!r}")
+            _refuse(self, f"must be a number of seconds between {low:g} and {high:g}, got {value!r}")
         return float(value)
 
-    kernel_cmd = config.get("kernel_cmd") or ()
-    if not isinstance(kernel_cmd, (list, tuple)) or not all(isinstance(a, str) for a in kernel_cmd):
-        raise SshConfigError(f"kernel_cmd: must be a list of strings, got {kernel_cmd!r}")
-    if kernel_cmd and not any("{connection_file}" in a for a in kernel_cmd):
-        raise SshConfigError("kernel_cmd: must pass the kernel its connection file as {connection_file}")
-    env = config.get("env") or {}
-    if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
-        raise SshConfigError(f"env: must map names to strings, got {env!r}")
-    max_kernels = config.get("max_kernels", 0)
-    if isinstance(max_kernels, bool) or not isinstance(max_kernels, int) or max_kernels < 0:
-        raise SshConfigError(f"max_kernels: must be a whole number (0: no limit), got {max_kernels!r}")
-    tunnel = config.get("tunnel", True)
-    if not isinstance(tunnel, bool):
-        raise SshConfigError(f"tunnel: must be true or false, got {tunnel!r}")
-    known_hosts = text("known_hosts", "~/.ssh/known_hosts", required=True)
-    key_file = text("key_file", None)
-    keepalive = number("keepalive_interval", 5.0, 1, 600)
-    orphan = number("orphan_timeout", 30.0, 0, 86400)
-    if orphan and orphan < 2 * keepalive:
-        raise SshConfigError(
-            f"orphan_timeout: must be 0 (off) or at least twice keepalive_interval ({2 * keepalive:g} s), got {orphan:g}"
-        )
-    return SshSettings(
-        hosts=parsed,
-        user=text("user", getpass.getuser(), required=True) or "",
-        key_file=os.path.expanduser(key_file) if key_file else None,
-        known_hosts=os.path.expanduser(known_hosts or ""),
-        python=text("python", "python3", required=True) or "python3",
-        kernel_cmd=tuple(kernel_cmd),
-        cwd=config.get("cwd") or "",
-        env=dict(env),
-        max_kernels=max_kernels,
-        tunnel=tunnel,
-        connect_timeout=number("connect_timeout", 10.0, 0.5, 600),
-        launch_timeout=number("launch_timeout", 60.0, 1, 3600),
-        keepalive_interval=keepalive,
-        orphan_timeout=orphan,
+
+# -- the settings --------------------------------------------------------------------
+
+
+class SshSettings(Configurable):
+    """The checked ``backend.config`` of an SSH tier; see the module docstring."""
+
+    hosts = Hosts(help="Hosts that can run this tier's kernels: 'name' or 'name:port'.").tag(config=True)
+    user = Text(help="Login on the hosts. Default: the server's user.").tag(config=True)
+    key_file = Text(None, allow_none=True, path=True, help="Private key file of the login.").tag(config=True)
+    known_hosts = Text("~/.ssh/known_hosts", path=True, help="known_hosts file with the hosts' keys.").tag(config=True)
+    python = Text("python3", help="Python with ipykernel on the hosts.").tag(config=True)
+    kernel_cmd = Command(help="Kernel command on the hosts, with {connection_file}.").tag(config=True)
+    cwd = Directory("", help="Working directory on the host. Default: the login's home.").tag(config=True)
+    env = Environment(help="Extra environment of the kernel on the host.").tag(config=True)
+    max_kernels = Count(0, help="Kernels a host runs at most (0: no limit).").tag(config=True)
+    tunnel = Flag(True, help="Reach the kernel's ports through the SSH connection.").tag(config=True)
+    connect_timeout = Seconds(10.0, min=0.5, max=600, help="Seconds to reach a host.").tag(config=True)
+    launch_timeout = Seconds(60.0, min=1, max=3600, help="Seconds for the agent to start the kernel.").tag(config=True)
+    keepalive_interval = Seconds(5.0, min=1, max=600, help="Seconds between keepalives on the connection.").tag(
+        config=True
     )
+    orphan_timeout = Seconds(
+        30.0, min=0, max=86400, help="Seconds of silence after which the node stops the kernel (0: never)."
+    ).tag(config=True)
+
+    @default("user")
+    def _default_user(self) -> str:
+        # A static default ('') would be refused as empty: a tier without `user` could
+        # not start a kernel.
+        return getpass.getuser()
+
+    @validate("keepalive_interval", "orphan_timeout")
+    def _orphan_timeout_outlasts_keepalives(self, proposal: Any) -> float:
+        keepalive, orphan = self.keepalive_interval, self.orphan_timeout
+        if proposal.trait.name == "keepalive_interval":
+            keepalive = proposal.value
+        else:
+            orphan = proposal.value
+        if orphan and orphan < 2 * keepalive:
+            raise SshConfigError(
+                "orphan_timeout: must be 0 (off) or at least twice keepalive_interval "
+                f"({2 * keepalive:g} s), got {orphan:g}"
+            )
+        return proposal.value
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not self.trait_has_value("hosts"):
+            raise SshConfigError("hosts: list at least one host ('name' or 'name:port')")
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> SshSettings:
+        """The checked settings of a tier's ``backend.config``; SshConfigError names the setting.
+
+        Checked in the order the settings are declared, ``hosts`` first."""
+        unknown = sorted(set(config) - set(FIELDS))
+        if unknown:
+            raise SshConfigError(f"{unknown[0]}: is not a setting of {PROVISIONER_NAME} (known: {', '.join(FIELDS)})")
+        return cls(hosts=config.get("hosts"), **{name: config[name] for name in FIELDS[1:] if name in config})
+
+    def argv(self) -> list[str]:
+        if self.kernel_cmd:
+            return list(self.kernel_cmd)
+        return [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+
+
+# The settings' names, in the order they are declared (the order of the docs' table).
+FIELDS = tuple(name for name, trait in vars(SshSettings).items() if isinstance(trait, TraitType))
+
+
+def parse_settings(config: Mapping[str, Any]) -> SshSettings:
+    """``SshSettings.from_config``: check an SSH tier's ``backend.config``."""
+    return SshSettings.from_config(config)
