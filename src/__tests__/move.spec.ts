@@ -4,7 +4,7 @@ import { acceptDialog, waitForDialog } from '@jupyterlab/testing';
 
 import { ComputePanelError } from '../api';
 import { ComputePanelModel } from '../model';
-import { moveToTier } from '../move';
+import { moveToTier } from '../panel/move';
 import { METADATA_KEY } from '../tokens';
 import { makeFakeClient } from './fixtures';
 
@@ -63,7 +63,7 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     const { panel, metadata } = makeNotebook(changeKernel);
     model.setNotebook(panel);
 
-    expect(await moveToTier({ model, tierId: 'h200' })).toBe(true);
+    expect(await moveToTier({ model, panel, tierId: 'h200' })).toBe(true);
     expect(client.putBinding).toHaveBeenCalledWith({
       path: 'a.ipynb',
       grant_id: 'nsf-1',
@@ -87,7 +87,7 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     model.setNotebook(panel);
     const notify = jest.spyOn(Notification, 'error');
 
-    expect(await moveToTier({ model, tierId: 'h200' })).toBe(false);
+    expect(await moveToTier({ model, panel, tierId: 'h200' })).toBe(false);
     expect(notify).toHaveBeenCalledWith(
       expect.stringContaining(sentence),
       expect.anything()
@@ -106,7 +106,7 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     const changeKernel = jest.fn();
     const { panel, metadata } = makeNotebook(changeKernel);
     model.setNotebook(panel);
-    const moved = moveToTier({ model, tierId: 'h200' });
+    const moved = moveToTier({ model, panel, tierId: 'h200' });
     await waitForDialog();
     const dialog = document.body.querySelector('.jp-Dialog')!;
     expect(dialog.textContent).toContain('The grant NSF-1 has ended.');
