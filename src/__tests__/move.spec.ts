@@ -78,6 +78,24 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     });
   });
 
+  it('moves the notebook it is given, not the one the model follows', async () => {
+    const followed = makeNotebook(jest.fn().mockResolvedValue({}));
+    model.setNotebook(followed.panel);
+    const changeKernel = jest.fn().mockResolvedValue({});
+    const { panel, metadata } = makeNotebook(changeKernel);
+
+    expect(await moveToTier({ model, panel, tierId: 'h200' })).toBe(true);
+    expect(changeKernel).toHaveBeenCalledWith({
+      name: 'compute-panel-h200-python3'
+    });
+    expect(metadata.get(METADATA_KEY)).toEqual({
+      tier: 'h200',
+      grant: 'nsf-1'
+    });
+    expect(followed.sessionContext.changeKernel).not.toHaveBeenCalled();
+    expect(followed.metadata.has(METADATA_KEY)).toBe(false);
+  });
+
   it('stays put and shows the server sentence when the start is refused', async () => {
     const sentence =
       'Grant NSF-1 has 0.20 USD left, less than 10 minutes on H200 training.';
