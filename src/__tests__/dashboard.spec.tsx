@@ -22,7 +22,7 @@ import {
   newGrantBody,
   emptyNewGrant,
   NewGrantForm
-} from '../dashboard/GrantForms';
+} from '../dashboard/grants';
 import { DashboardMarks, DashboardModel } from '../dashboard/model';
 import { formatExactMicros, sumMicros } from '../money';
 import { makeDashboard, makeFakeClient, makeGrant, makeRun } from './fixtures';

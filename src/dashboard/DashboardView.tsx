@@ -9,7 +9,7 @@ import { UseSignal } from '@jupyterlab/ui-components';
 
 import { ComputePanelAPI } from '../api';
 import { BreakdownChart, BurnDownChart, MonthChart } from './Charts';
-import { GrantEditForm, MembersEditor } from './GrantForms';
+import { GrantEditForm, MembersEditor } from './grants';
 import { DashboardModel } from './model';
 import { RunsPanel } from './RunsPanel';
 import { BreakdownTable, BurnDownTable, MonthTable } from './Tables';
