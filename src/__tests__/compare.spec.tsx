@@ -5,14 +5,10 @@ import { createRoot, Root } from 'react-dom/client';
 import { nullTranslator } from '@jupyterlab/translation';
 
 import { ComputePanelAPI, ComputePanelError } from '../api';
-import {
-  cellVerdictLabel,
-  CompareView,
-  FIRST_ROWS,
-  formatRel,
-  MAX_OUTPUT_CHARS,
-  ROWS_PER_FRAME
-} from '../compare/CompareView';
+import { MAX_OUTPUT_CHARS } from '../compare/CellRows';
+import { CompareView } from '../compare/CompareView';
+import { cellVerdictLabel, formatRel } from '../compare/labels';
+import { FIRST_ROWS, ROWS_PER_FRAME } from '../compare/progressive';
 import { cellDiffers, CompareModel, parseRtol } from '../compare/model';
 import { compareOrder, pickProblem } from '../compare/RunPicker';
 import { CompareWidget } from '../compare/widget';
