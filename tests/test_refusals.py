@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
+import os
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
+import nbformat
 import pytest
+from conftest import GRANT_A
 from servers import Server
+from tornado.httpclient import HTTPClientError
+
+from jupyterlab_compute_panel.domain.grants import parse_grant
 
 H200 = "compute-panel-h200-python3"
 
@@ -24,7 +33,8 @@ def test_the_server_exits_on_the_first_sigterm_after_refused_starts(tmp_path):
         for i in range(3):  # opening a notebook on the tier: the sessions API's path to the same start
             session = {"path": f"nb{i}.ipynb", "type": "notebook", "name": "", "kernel": {"name": H200}}
             status, body = server.request("POST", "/api/sessions", session)
-            assert status >= 400 and "no grant is chosen" in body["message"], body
+            assert status == 403, body
+            assert body["reason"] == "refused" and "no grant is chosen" in body["message"], body
         status, body = server.request("POST", "/api/kernels", {"name": "python3"})
         assert status == 201, body
         started = time.monotonic()
@@ -40,3 +50,80 @@ def test_the_server_exits_on_the_first_sigterm_after_refused_starts(tmp_path):
         assert "Kernel does not exist" not in server.log.read_text()
     finally:
         server.close()
+
+
+def test_a_refused_kernel_change_is_a_403_and_the_notebook_keeps_its_kernel(tmp_path):
+    server = Server(tmp_path, {"db_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}", "owner": "alice"}).start()
+    try:
+        session = {"path": "nb.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}}
+        status, created = server.request("POST", "/api/sessions", session)
+        assert status == 201, created
+        before = created["kernel"]["id"]
+        # JupyterLab's *Change kernel*: jupyter_server answered 501 with our sentence quoted in its own.
+        status, body = server.request("PATCH", f"/api/sessions/{created['id']}", {"kernel": {"name": H200}})
+        assert status == 403, body
+        assert body["reason"] == "refused" and body["message"].startswith("H200"), body
+        assert "could not be started" not in body["message"]
+        status, now = server.request("GET", f"/api/sessions/{created['id']}")
+        assert status == 200 and now["kernel"]["id"] == before, now
+        status, kernel = server.request("GET", f"/api/kernels/{before}")
+        assert status == 200, kernel
+        # Anything that is not a refusal is still jupyter_server's own answer.
+        status, body = server.request("PATCH", f"/api/sessions/{created['id']}", {"kernel": {"name": "no-such"}})
+        assert status == 501, body
+    finally:
+        server.close()
+
+
+async def test_a_refused_restart_is_a_403_with_the_sentence(jp_fetch, service):
+
+    service.ledger.upsert_grant(parse_grant(GRANT_A))
+    service.default_grant = GRANT_A["id"]
+    started = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": H200}))
+    kernel_id = json.loads(started.body)["id"]
+    try:
+        # The PI makes alice a viewer while her kernel runs: its restart is a new start, refused.
+        service.ledger.upsert_grant(parse_grant({**GRANT_A, "pi": "someone-else", "members": ["alice:viewer"]}))
+        with pytest.raises(HTTPClientError) as refused:
+            await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body="{}")
+        assert refused.value.code == 403  # jupyter_server answered 500 "Exception restarting kernel"
+        body = json.loads(refused.value.response.body)
+        assert body["reason"] == "refused", body
+        assert body["message"].startswith("You can view grant NSF CNS-2401234 but not charge it"), body
+    finally:
+        try:
+            await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+        except HTTPClientError:
+            pass
+
+
+@pytest.mark.parametrize("tool", ["papermill", "jupyter execute"])
+def test_papermill_and_jupyter_execute_say_a_refusal_in_one_line(
+    tool, jp_config_dir, jp_root_dir, db_url, jp_serverapp
+):
+    """Outside a server the refusal ends the run with its sentence on stderr, once, and no traceback."""
+    (jp_config_dir / "jupyter_server_config.json").write_text(
+        json.dumps({"ComputePanel": {"db_url": db_url, "owner": "alice"}})
+    )
+    source = jp_root_dir / "refused.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(1)")]
+    nb.metadata["kernelspec"] = {"name": H200, "display_name": "H200", "language": "python"}
+    nbformat.write(nb, source)
+    command = {
+        "papermill": [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(source),
+            str(jp_root_dir / "out.ipynb"),
+            "--no-progress-bar",
+        ],
+        "jupyter execute": [str(Path(sys.executable).with_name("jupyter-execute")), str(source)],
+    }[tool]
+    env = {k: v for k, v in os.environ.items() if k != "COMPUTE_PANEL_GRANT"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0, done
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("no grant is chosen for this kernel") == 1, done.stderr
+    assert "alembic" not in done.stderr, done.stderr

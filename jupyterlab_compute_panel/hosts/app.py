@@ -26,7 +26,7 @@ from ..metering.kernelspecs import KernelspecError
 from ..metering.remote.backends import installed_provisioners
 from ..metering.service import RUN_EVENT_SCHEMA
 from ..rest import handlers as rest_handlers
-from . import kernels
+from . import kernels, sessions
 
 __all__ = ["ComputePanel", "ConfigError", "frontend_mismatch", "installed_provisioners"]
 
@@ -104,6 +104,9 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(rest_handlers())
+        if self.settings.get("compute_panel_service") is not None:
+            # Mounted before jupyter_server's own handlers of these routes: a refused start is a 403 there too.
+            self.handlers.extend(sessions.handlers)
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         service = self.settings.get("compute_panel_service")

@@ -20,6 +20,7 @@ from tornado import web
 from ..errors import LaunchRefused
 from ..metering import hosting
 from ..metering.ending import ending, metered_provisioner
+from .sessions import REFUSED
 
 _MARK = "_compute_panel"
 
@@ -54,6 +55,7 @@ def _translate_refusals(kernel_manager: Any, name: str) -> None:
             return await method(*args, **kwargs)
         except LaunchRefused as e:
             _forget_failed_starts(kernel_manager, pending)
+            REFUSED.set(e)  # for the sessions and restart routes, which answer 500 and 501
             if isinstance(e, RefusedStart):
                 raise
             raise RefusedStart(e.sentence) from None

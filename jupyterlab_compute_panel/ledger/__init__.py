@@ -5,25 +5,14 @@ service, and through it the REST layer and the CLI); ``ledger.models`` is the
 schema that migrations and seeds write.
 """
 
+from .alerts import AlertView, BudgetStatus
+from .engine import MIGRATIONS, LedgerError, day_of, duration_ms, iso, utcnow
+from .grants import GrantView
+from .ledger import Ledger
 from .reruns import RerunView, close_abandoned, create_rerun, get_rerun, list_reruns, rerun_for_run, update_rerun
 from .rollups import NO_NOTEBOOK, burn_down, grant_rollup, spend_by, spend_by_month, spent_micros
-from .store import (
-    HOST,
-    MIGRATIONS,
-    RUN_SORTS,
-    AlertView,
-    BudgetExhausted,
-    BudgetStatus,
-    GrantView,
-    Ledger,
-    LedgerError,
-    RunFilter,
-    RunView,
-    day_of,
-    duration_ms,
-    iso,
-    utcnow,
-)
+from .run_queries import RUN_SORTS, RunFilter
+from .runs import HOST, BudgetExhausted, RunView
 
 __all__ = [
     "HOST",

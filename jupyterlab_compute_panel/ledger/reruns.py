@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from .engine import LedgerError, iso, utcnow
+from .ledger import Ledger
 from .models import Rerun
-from .store import Ledger, LedgerError, iso, utcnow
 
 
 @dataclass(frozen=True)

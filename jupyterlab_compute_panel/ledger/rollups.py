@@ -1,7 +1,7 @@
 """A grant's dashboard figures: spent and remaining, burn rates, forecast, breakdowns, burn-down.
 
 Every amount is integer micro-units of the grant's currency. A run's cost is what
-``store.RunView.cost_micros`` says: the stored cost of a closed run, and for an open run
+``runs.RunView.cost_micros`` says: the stored cost of a closed run, and for an open run
 its cost from its start up to ``now`` (``money.cost_micros``: rate times milliseconds,
 rounded half-up).
 
@@ -51,8 +51,10 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..domain.money import cost_micros
+from .engine import LedgerError, duration_ms
+from .ledger import Ledger
 from .models import NO_NOTEBOOK_KEY, Grant, GrantDaySpend, GrantNotebookSpend, Run, TierRow
-from .store import Ledger, LedgerError, RunView, duration_ms
+from .runs import RunView
 
 DIMENSIONS = ("tier", "user", "notebook")
 NO_NOTEBOOK = "(no notebook)"

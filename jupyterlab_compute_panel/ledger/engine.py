@@ -1,0 +1,147 @@
+"""The ledger's engine and sessions, its schema upgrade, and the helpers every part shares.
+
+Synchronous ledger operations. Callers off the event loop only (see service.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Date, Engine, cast, create_engine, event, func
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session, sessionmaker
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+class LedgerError(Exception):
+    """A ledger operation that cannot be done; the message says why."""
+
+
+def utcnow() -> dt.datetime:
+    """Now in naive UTC, to the millisecond: the precision the API publishes, so that a
+    run's published start and end determine its cost exactly."""
+    now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def iso(value: dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def duration_ms(start: dt.datetime, end: dt.datetime) -> int:
+    return max(0, (end - start) // dt.timedelta(milliseconds=1))
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise LedgerError(
+            f"ComputePanel.db_url: {url!r} is not a database URL (e.g. sqlite:////path/ledger.sqlite)"
+        ) from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    try:
+        return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except Exception as e:  # noqa: BLE001 - a missing driver is a config problem
+        raise LedgerError(f"ComputePanel.db_url: cannot use {parsed.get_backend_name()!r} ({e})") from None
+
+
+class _Borrowed:
+    """The snapshot's session, lent to a ``with ledger.session() as s`` block that must not close it."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __enter__(self) -> Session:
+        return self.session
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+def day_of(dialect: str, column):
+    """The UTC date of a datetime column in SQL, as the ``Date`` type stores it. SQLite keeps
+    datetimes as ISO text, whose date() is the 'YYYY-MM-DD' text a ``Date`` is stored as."""
+    if dialect == "sqlite":
+        return func.date(column)
+    return cast(column, Date)
+
+
+class LedgerBase:
+    """The database of a ``Ledger``: its engine, its sessions and snapshots, its schema.
+
+    Every part of the ``Ledger`` (``ledger.py``) derives from it and works through
+    ``session()`` and ``engine``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._local = threading.local()
+
+    def session(self) -> Session:
+        snapshot = getattr(self._local, "snapshot", None)
+        if snapshot is not None:
+            return _Borrowed(snapshot)  # type: ignore[return-value]
+        return self._session()
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Reads in this block (on this thread) see one consistent state of the ledger, so
+        figures computed by several queries (a dashboard's summary and its breakdowns) add up
+        even while runs close: REPEATABLE READ on PostgreSQL, one read transaction on SQLite
+        (its driver opens none for SELECTs by itself). Read-only: nothing is committed."""
+        if getattr(self._local, "snapshot", None) is not None:
+            yield
+            return
+        s = self._session()
+        try:
+            if self.engine.dialect.name == "sqlite":
+                s.connection().exec_driver_sql("BEGIN")
+            else:
+                s.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+            self._local.snapshot = s
+            yield
+        finally:
+            self._local.snapshot = None
+            s.rollback()
+            s.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    def migrate(self) -> None:
+        # Alembic logs its set-up and progress at INFO, even on import: no line for a
+        # papermill or CLI run to show, so it is imported here, quieted first.
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger("alembic").level))
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
