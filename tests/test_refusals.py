@@ -97,6 +97,7 @@ async def test_a_refused_restart_is_a_403_with_the_sentence(jp_fetch, service):
             pass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", ["papermill", "jupyter execute"])
 def test_papermill_and_jupyter_execute_say_a_refusal_in_one_line(
     tool, jp_config_dir, jp_root_dir, db_url, jp_serverapp

@@ -7,7 +7,7 @@ import { RunHistoryModel } from '../history/model';
 import { makeRun } from './fixtures';
 
 /**
- * A fingerprint shaped like the server's (fingerprint/parse.py `assemble`).
+ * A fingerprint shaped like the server's (metering/environment/parse.py `assemble`).
  */
 export function makeEnvironment(
   runId: string,
