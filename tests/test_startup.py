@@ -133,6 +133,7 @@ def _start(name: str, root: Path) -> Server:
         "-m",
         "jupyter_server",
         f"--port={port}",
+        "--ServerApp.port_retries=0",
         "--ip=127.0.0.1",
         "--no-browser",
         "--allow-root",
