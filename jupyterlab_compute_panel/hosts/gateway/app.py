@@ -16,7 +16,7 @@ from typing import Any
 
 from jupyter_core.paths import jupyter_data_dir
 from kernel_gateway.gatewayapp import KernelGatewayApp
-from traitlets import TraitError, Unicode, default
+from traitlets import Bool, TraitError, Unicode, default
 
 from ...domain.catalog import CatalogError
 from ...errors import ConfigError
@@ -29,6 +29,7 @@ from .auth import HubIdentityProvider, OwnerAuthorizer
 from .kernels import GatewayKernelManager
 
 NAME = "jupyterlab_compute_panel"
+LOCAL_PROVISIONERS = frozenset({"local-provisioner", "compute-panel-provisioner"})
 
 
 class ComputeGatewayApp(KernelGatewayApp):
@@ -36,6 +37,15 @@ class ComputeGatewayApp(KernelGatewayApp):
     description = "The lab's compute gateway: metered tier kernels for every user of a JupyterHub."
 
     state_dir = Unicode(help="Folder (mode 700) of the gateway's record of running kernels.").tag(config=True)
+    allow_local_tiers = Bool(
+        False,
+        help="Let tiers run kernels on the gateway's own machine, as the gateway's account. Such a kernel "
+        "runs a student's code beside the gateway's secrets: for a trial or a test only.",
+    ).tag(config=True)
+
+    @default("list_kernels")
+    def _default_list_kernels(self) -> bool:
+        return True  # each user's own kernels (OwnKernelsHandler): their server lists them
 
     @default("state_dir")
     def _default_state_dir(self) -> str:
@@ -61,6 +71,14 @@ class ComputeGatewayApp(KernelGatewayApp):
         super().init_configurables()
         self.kernel_manager.state_dir = self.state_dir
         settings = ComputePanelSettings.from_server_config(self.config)
+        if not self.allow_local_tiers:
+            local = [t.id for t in settings.load_catalog() if t.backend.provisioner in LOCAL_PROVISIONERS]
+            if local:
+                raise ConfigError(
+                    f"tier {local[0]!r} runs its kernels on the gateway's own machine, as the gateway's account, "
+                    "beside its secrets: give it an SSH or Kubernetes backend "
+                    "(or set ComputeGatewayApp.allow_local_tiers = True for a trial)"
+                )
         self.service = settings.build_service(
             self.kernel_spec_manager, None, kernel_manager=self.kernel_manager, log=self.log
         )

@@ -19,8 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.auth.authorizer import Authorizer
-from jupyter_server.auth.identity import IdentityProvider, User
+from jupyter_server.auth.identity import User
 from jupyterhub.services.auth import HubAuth
+from kernel_gateway.auth.identity import GatewayIdentityProvider
 from traitlets import Instance, List, Unicode, default
 
 from ...metering.identity import ACTING_ADMIN, ACTING_USER
@@ -36,7 +37,7 @@ def token_of(handler: Any) -> str | None:
     return None
 
 
-class HubIdentityProvider(IdentityProvider):
+class HubIdentityProvider(GatewayIdentityProvider):
     """A request's user is the owner of the Hub API token it carries (and nobody else)."""
 
     service_name = Unicode(
