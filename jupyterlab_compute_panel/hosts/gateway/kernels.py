@@ -4,8 +4,8 @@ environment, and a record of its processes that outlives a ``kill -9`` of the ga
 Client environment: Kernel Gateway copies every ``KERNEL_*`` variable of a start's body
 into the kernel's environment, and backends turn such variables into the image, uid,
 GPU count, namespace or node (gateway_provisioners' pod templates). Here only
-``client_env`` (by default the notebook's path, which picks one of the user's *own*
-bindings, checked like any charge) survives; everything else a client sends is dropped.
+``client_env`` (by default the notebook's path as the user's server names it, which picks
+one of the user's *own* bindings, checked like any charge) survives; everything else a client sends is dropped.
 A tier's launch settings come from the catalog alone.
 
 State: ``kernels.json`` in the gateway's state folder (mode 600) lists each running
@@ -38,7 +38,7 @@ STATE_FILE = "kernels.json"
 class GatewayKernelManager(SeedingMappingKernelManager):
     client_env = List(
         Unicode(),
-        default_value=["JPY_SESSION_NAME", "COMPUTE_PANEL_NOTEBOOK"],
+        default_value=["COMPUTE_PANEL_NOTEBOOK"],
         help="Variables of a start request's env that reach the kernel; every other one is dropped.",
     ).tag(config=True)
     state_dir = Unicode(help="Folder of the gateway's record of running kernels (set by the app).").tag(config=True)
@@ -151,7 +151,12 @@ def _kill(pid: int) -> bool:
 
 
 class OwnKernelsHandler(KGMainKernelHandler):
-    """``GET /api/kernels``: only the asking user's kernels."""
+    """``GET /api/kernels``: only the asking user's kernels; ``POST``: the client's env
+    reaches the kernel manager through one allow-list, its ``client_env``."""
+
+    @property
+    def env_whitelist(self) -> list[str]:
+        return list(self.kernel_manager.client_env)
 
     @web.authenticated
     async def get(self) -> None:
