@@ -75,7 +75,11 @@ class GatewayProcess:
         }
         if os.environ.get("PYTHONPATH"):  # a worktree tested against the checkout's environment
             env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        command = [str(Path(sys.executable).with_name("jupyter-compute-panel")), "gateway", f"--config={self.config_file}"]
+        command = [
+            str(Path(sys.executable).with_name("jupyter-compute-panel")),
+            "gateway",
+            f"--config={self.config_file}",
+        ]
         log = self.log.open("ab")
         self.proc = subprocess.Popen(
             ["runuser", "-u", GATEWAY_USER, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *command],

@@ -79,10 +79,12 @@ class GatewayKernelManager(SeedingMappingKernelManager):
         km = self._kernels.get(kernel_id)
         provisioner = getattr(km, "provisioner", None)
         inner = getattr(provisioner, "inner", provisioner)
+        pid = getattr(inner, "pid", None)
         return {
             "user": self.owners.get(kernel_id),
             "run_id": getattr(provisioner, "run_id", None),
-            "pid": getattr(inner, "pid", None),
+            "pid": pid,
+            "pid_started": _started(pid) if isinstance(pid, int) else None,
         }
 
     def _save_state(self) -> None:
@@ -108,7 +110,9 @@ class GatewayKernelManager(SeedingMappingKernelManager):
         stopped = []
         for kernel_id, entry in left.items():
             pid = entry.get("pid")
-            if isinstance(pid, int) and pid > 1 and _kill(pid):
+            # The same process, not one that took its number since: its start time matches.
+            same = isinstance(pid, int) and pid > 1 and _started(pid) == entry.get("pid_started") is not None
+            if same and _kill(pid):
                 self.log.info(
                     "compute-gateway: stopped kernel %s of %s (pid %d) left running by a stopped gateway",
                     kernel_id,
@@ -119,6 +123,15 @@ class GatewayKernelManager(SeedingMappingKernelManager):
         self._state_path().unlink(missing_ok=True)
         self._save_state()
         return stopped
+
+
+def _started(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, /proc/PID/stat), None if gone."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _alive(pid: int) -> bool:
