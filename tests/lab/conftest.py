@@ -17,6 +17,8 @@ from .hub import Hub
 from .users import GATEWAY_USER, PI, STUDENTS, ensure_lab_users
 
 GRANT = {**GRANT_A, "id": "nsf-lab", "pi": PI, "members": [f"{s}:member" for s in STUDENTS]}
+# Five starts' worth: each start reserves 15 minutes of the tier's 3.60 USD/h (0.90).
+RACE_GRANT = {**GRANT, "id": "nsf-race", "award_number": "NSF RACE-1", "budget": "4.50"}
 # Paid tiers on the gateway's machine (allow_local_tiers): the tests of identity, authorization
 # and restarts need kernels, not a node; the SSH tier's test uses the node.
 TIERS = [
@@ -46,7 +48,8 @@ def lab_db(lab_users):
     url = f"sqlite:///{folder / 'ledger.sqlite'}"
     ledger = Ledger(url)
     ledger.migrate()
-    ledger.upsert_grant(parse_grant(GRANT))
+    for grant in (GRANT, RACE_GRANT):
+        ledger.upsert_grant(parse_grant(grant))
     ledger.dispose()
     for path in (folder, *folder.iterdir()):
         os.chown(path, account.pw_uid, account.pw_gid)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,54 @@ def test_a_kernel_id_chosen_by_the_client_is_refused(gateway, tokens, alices_ker
     assert status in (400, 403, 409)
     status, listed = gateway.request("GET", "/api/kernels", token=tokens["alice"])
     assert [k["id"] for k in listed].count(alices_kernel["id"]) == 1
+
+
+def test_carol_sees_both_students_spend_and_a_member_only_her_own(gateway, tokens, alices_kernel):
+    bind(gateway, tokens["bob"], "bob/fgsm.ipynb")
+    bobs = start_kernel(gateway, tokens["bob"], "bob/fgsm.ipynb")
+    try:
+        status, runs = gateway.request("GET", "/compute-panel/runs?grant=nsf-lab", token=tokens["carol"])
+        assert status == 200 and {"alice", "bob"} <= {r["user"] for r in runs["runs"]}
+        status, board = gateway.request("GET", "/compute-panel/grants/nsf-lab/dashboard", token=tokens["carol"])
+        assert status == 200, board
+        assert board["summary"]["open_runs"] >= 2
+        for student, other in (("alice", "bob"), ("bob", "alice")):
+            status, runs = gateway.request("GET", "/compute-panel/runs?grant=nsf-lab", token=tokens[student])
+            assert status == 200 and {r["user"] for r in runs["runs"]} == {student}
+            status, body = gateway.request(
+                "GET", f"/compute-panel/runs?grant=nsf-lab&user={other}", token=tokens[student]
+            )
+            assert status in (200, 403) and not (status == 200 and body["runs"]), body
+            status, _ = gateway.request("GET", "/compute-panel/grants/nsf-lab/dashboard", token=tokens[student])
+            assert status == 403
+    finally:
+        gateway.request("DELETE", f"/api/kernels/{bobs['id']}", token=tokens["bob"])
+
+
+def test_twenty_starts_from_two_students_start_exactly_what_the_budget_covers(gateway, tokens):
+    for student in ("alice", "bob"):
+        status, _ = gateway.request(
+            "PUT",
+            "/compute-panel/bindings",
+            {"path": "race.ipynb", "grant_id": "nsf-race", "tier_id": "h200"},
+            token=tokens[student],
+        )
+        assert status == 200
+    body = {"name": KERNEL, "env": {"COMPUTE_PANEL_NOTEBOOK": "race.ipynb"}}
+
+    def start(student: str) -> tuple[str, int, object]:
+        return (student, *gateway.request("POST", "/api/kernels", body, token=tokens[student]))
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        results = list(pool.map(start, ["alice", "bob"] * 10))
+    started = [(s, k["id"]) for s, status, k in results if status == 201]
+    refused = [k["message"] for _, status, k in results if status == 403]
+    try:
+        assert (len(started), len(refused)) == (5, 15), results
+        assert all(m.startswith("Grant NSF RACE-1 has ") for m in refused), refused
+        status, runs = gateway.request("GET", "/compute-panel/runs?grant=nsf-race&status=open", token=tokens["carol"])
+        assert status == 200 and runs["count"] == 5
+        assert sorted(r["user"] for r in runs["runs"]) == sorted(s for s, _ in started)
+    finally:
+        for student, kernel_id in started:
+            gateway.request("DELETE", f"/api/kernels/{kernel_id}", token=tokens[student])
