@@ -35,7 +35,7 @@ class GatewayProcess:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.account = pwd.getpwnam(GATEWAY_USER)
-        self.home = gateway_home() / f"gw-{port}"
+        self.home = self.home_for(port)
         self.state_dir = self.home / "state"
         config = {
             "ComputeGatewayApp": {
@@ -63,6 +63,15 @@ class GatewayProcess:
             os.chown(self.home / sub, self.account.pw_uid, self.account.pw_gid)
         self.log = self.home.parent / f"gateway-{port}.log"
         self.proc: subprocess.Popen | None = None
+
+    @staticmethod
+    def home_for(port: int) -> Path:
+        return gateway_home() / f"gw-{port}"
+
+    def pid(self) -> int:
+        """The gateway's own process (runuser's child)."""
+        assert self.proc is not None
+        return _child_of(self.proc.pid) or self.proc.pid
 
     def start(self, timeout: float = 60) -> GatewayProcess:
         env = {
@@ -125,8 +134,7 @@ class GatewayProcess:
         """SIGKILL, as an OOM killer or a crash would: nothing of the gateway runs its shutdown."""
         assert self.proc is not None
         # runuser forwards signals to its child, but SIGKILL cannot be forwarded: kill the gateway itself.
-        child = _child_of(self.proc.pid)
-        os.kill(child or self.proc.pid, signal.SIGKILL)
+        os.kill(self.pid(), signal.SIGKILL)
         self.proc.wait(timeout=30)
 
     def stop(self) -> None:
