@@ -123,6 +123,46 @@ class Hub:
             text = e.read().decode()
             return e.code, json.loads(text) if text.startswith("{") else text
 
+    def spawn(self, user: str, timeout: float = 90) -> None:
+        """Start ``user``'s server (as that Unix user) and wait until the hub says it is ready."""
+        status, body = self.api("POST", f"/users/{user}/server")
+        assert status in (201, 202, 400), (status, body)  # 400: already running
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, model = self.api("GET", f"/users/{user}")
+            server = (model.get("servers") or {}).get("") if isinstance(model, dict) else None
+            if server and server.get("ready"):
+                return
+            time.sleep(0.5)
+        raise AssertionError(f"{user}'s server did not start: {self.log.read_text()[-3000:]}")
+
+    def stop_server(self, user: str) -> None:
+        self.api("DELETE", f"/users/{user}/server")
+
+    def server_request(
+        self, user: str, token: str | None, method: str, path: str, body: object = None
+    ) -> tuple[int, object]:
+        """A request to ``user``'s server through the hub's proxy, as a browser's API call."""
+        headers = {"Content-Type": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"token {token}"
+        request = urllib.request.Request(
+            f"{self.url}/user/{user}{path}",
+            data=None if body is None else json.dumps(body).encode(),
+            method=method,
+            headers=headers,
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=90) as response:
+                text = response.read().decode()
+                return response.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as e:
+            text = e.read().decode()
+            try:
+                return e.code, json.loads(text)
+            except ValueError:
+                return e.code, text
+
     def token_for(self, user: str, scopes: list[str] | None = None) -> str:
         """A new API token of ``user`` with the scopes of a lab server's token (or ``scopes``)."""
         status, body = self.api(
