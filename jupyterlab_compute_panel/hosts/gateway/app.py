@@ -71,6 +71,7 @@ class ComputeGatewayApp(KernelGatewayApp):
         super().init_configurables()
         self.kernel_manager.state_dir = self.state_dir
         settings = ComputePanelSettings.from_server_config(self.config)
+        settings.check_settings()
         if not self.allow_local_tiers:
             local = [t.id for t in settings.load_catalog() if t.backend.provisioner in LOCAL_PROVISIONERS]
             if local:
@@ -114,7 +115,9 @@ class ComputeGatewayApp(KernelGatewayApp):
 def main(argv: list[str] | None = None) -> int:
     try:
         app = ComputeGatewayApp.instance()
-        app.initialize(argv)
+        # traitlets' catch_config_error would log a bad setting and exit 1: ours is one line, exit 2.
+        initialize = getattr(ComputeGatewayApp.initialize, "__wrapped__", ComputeGatewayApp.initialize)
+        initialize(app, argv)
     except (CatalogError, ConfigError, LedgerError, KernelspecError) as e:
         print(f"jupyter compute-panel gateway: {e}", file=sys.stderr)
         return 2
