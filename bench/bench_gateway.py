@@ -228,7 +228,17 @@ def latencies(db, repeat: int, trips: int) -> dict[str, list[float]]:
     port, bare_port = free_port(), free_port()
     hub = Hub(work / "hub", f"http://127.0.0.1:{port}", users=["alice"]).start()
     bare_token = secrets.token_hex(16)
-    extra = {"ComputePanel": {"capture_environment": False, "default_grant": GRANT["id"]}}
+    # A lab's settings, not the lab tests' quick ones: the default heartbeat and reconcile
+    # intervals, and HubAuth's token cache at its default (the tests ask the hub every time).
+    extra = {
+        "ComputePanel": {
+            "capture_environment": False,
+            "default_grant": GRANT["id"],
+            "heartbeat_interval": 15.0,
+            "reconcile_interval": 60.0,
+        },
+        "HubAuth": {"cache_max_age": 300},
+    }
     gateway = bare = metered = plain = None
     times: dict[str, list[float]] = {"tier_move": [], "bare_move": [], "tier_trip": [], "local_trip": []}
     try:
