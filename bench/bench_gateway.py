@@ -81,7 +81,9 @@ async def open_channels(server, kernel_id: str):
     from tornado import httpclient, websocket
 
     request = httpclient.HTTPRequest(ws_url(server, kernel_id), headers={"Authorization": f"token {server.token}"})
-    return await websocket.websocket_connect(request)
+    conn = await websocket.websocket_connect(request)
+    conn.protocol.set_nodelay(True)  # as a browser's socket: no Nagle delay on small messages
+    return conn
 
 
 async def execute(conn, code: str = "1", timeout: float = 60) -> None:
