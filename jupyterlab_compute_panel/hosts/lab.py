@@ -68,6 +68,48 @@ class LabSessionManager(SessionManager):
 
 
 _KERNEL_PATH = re.compile(r"^kernels/([^/]+)(/.*)?$")
+LOCAL_DESCRIPTION = "The CPU of your own server, beside your files. Free, and not metered by the lab's gateway."
+
+
+def local_tier(kernelspecs: list[str], running: int) -> dict[str, Any]:
+    """This server's own Local CPU, as ``GET /compute-panel/tiers`` describes a tier: the
+    demo catalog's free local tier, on this server's own kernelspecs."""
+    from ..domain.catalog import DEMO_CATALOG, read_catalog_file
+
+    tier = read_catalog_file(DEMO_CATALOG).get("local-cpu")
+    assert tier is not None
+    return {
+        "id": tier.id,
+        "label": tier.label,
+        "description": LOCAL_DESCRIPTION,
+        "hardware": tier.hardware.to_json(),
+        "price": {**tier.price_json(), "source": "Runs in your own server; no charge."},
+        "free": True,
+        "reliability": tier.reliability,
+        "simulated": False,
+        "sensitive_data_allowed": tier.sensitive_data_allowed,
+        "idle_timeout_s": None,
+        "backend": {"provisioner": tier.backend.provisioner},
+        "kernelspecs": {name: name for name in kernelspecs},
+        "running": running,
+        "availability": None,
+        "price_list": None,
+    }
+
+
+def with_local_tier(body: bytes, kernelspecs: list[str], running: int) -> bytes:
+    """The gateway's tiers with this server's Local CPU first: the gateway offers paid tiers
+    only (a tier on its own machine would run students' code beside its secrets), and Local
+    CPU stays in the user's own server, with the user's files."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    tiers = data.get("tiers") if isinstance(data, dict) else None
+    if not isinstance(tiers, list) or not kernelspecs or any(t.get("reliability") == "local" for t in tiers):
+        return body
+    data["tiers"] = [local_tier(kernelspecs, running), *tiers]
+    return json.dumps(data).encode()
 
 
 def gateway_kernel_ids(kernel_manager: Any) -> dict[str, str]:
@@ -187,7 +229,18 @@ class GatewayProxyHandler(ExtensionHandlerMixin, APIHandler):
         body = response.body or b""
         if "json" in (response.headers.get("Content-Type") or ""):
             body = from_gateway(body, ids)
+            if path == "tiers" and self.request.method == "GET" and response.code == 200:
+                body = with_local_tier(body, *self._local_kernels())
         self.finish(body)
+
+    def _local_kernels(self) -> tuple[list[str], int]:
+        """This server's own kernelspecs (kernels-mixer's local ones) and its running local kernels."""
+        specs = self.kernel_spec_manager
+        local = getattr(specs, "local_manager", specs)
+        names = sorted(local.find_kernel_specs())
+        remote = set(gateway_kernel_ids(self.kernel_manager))
+        running = sum(1 for kid in getattr(self.kernel_manager, "_kernels", {}) if kid not in remote)
+        return names, running
 
     @web.authenticated
     async def get(self, path: str) -> None:

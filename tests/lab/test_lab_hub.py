@@ -83,7 +83,9 @@ def test_alice_moves_a_notebook_to_the_paid_tier_and_the_gateway_meters_it(hub, 
     status, specs = hub.server_request("alice", alice, "GET", "/api/kernelspecs")
     assert status == 200 and {"python3", KERNEL} <= set(specs["kernelspecs"]), specs
     status, tiers = hub.server_request("alice", alice, "GET", "/compute-panel/tiers")
-    assert status == 200 and [t["id"] for t in tiers["tiers"]] == ["h200"]
+    # The gateway's paid tier, after this server's own Local CPU (its kernels stay here).
+    assert status == 200 and [t["id"] for t in tiers["tiers"]] == ["local-cpu", "h200"]
+    assert tiers["tiers"][0]["kernelspecs"] == {"python3": "python3"} and tiers["tiers"][0]["free"]
     binding = {"path": "pgd.ipynb", "grant_id": GRANT["id"], "tier_id": "h200"}
     status, body = hub.server_request("alice", alice, "PUT", "/compute-panel/bindings", binding)
     assert status == 200, body
