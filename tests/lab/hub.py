@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from conftest import free_port
 from prerequisites import configurable_http_proxy
+
+from jupyterlab_compute_panel.hosts.lab import GATEWAY_CLIENT_CONFIG, MIXER_CONFIG
 
 GATEWAY_SERVICE = "compute-gateway"
 ACCESS_SCOPE = f"access:services!service={GATEWAY_SERVICE}"
@@ -49,6 +52,7 @@ class Hub:
         self.singleuser_cmd = [str(Path(sys.executable).with_name("jupyterhub-singleuser"))]
         self.log = root / "hub.log"
         self.proc: subprocess.Popen | None = None
+        self.spawned: set[str] = set()
 
     def config(self) -> str:
         lines = {
@@ -127,6 +131,7 @@ class Hub:
         """Start ``user``'s server (as that Unix user) and wait until the hub says it is ready."""
         status, body = self.api("POST", f"/users/{user}/server")
         assert status in (201, 202, 400), (status, body)  # 400: already running
+        self.spawned.add(user)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             _, model = self.api("GET", f"/users/{user}")
@@ -136,8 +141,16 @@ class Hub:
             time.sleep(0.5)
         raise AssertionError(f"{user}'s server did not start: {self.log.read_text()[-3000:]}")
 
-    def stop_server(self, user: str) -> None:
+    def stop_server(self, user: str, timeout: float = 30) -> None:
+        """Stop ``user``'s server and wait until the hub says it is gone."""
         self.api("DELETE", f"/users/{user}/server")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            _, model = self.api("GET", f"/users/{user}")
+            if not isinstance(model, dict) or not model.get("servers"):
+                break
+            time.sleep(0.3)
+        self.spawned.discard(user)
 
     def server_request(
         self, user: str, token: str | None, method: str, path: str, body: object = None
@@ -172,10 +185,34 @@ class Hub:
         return body["token"]
 
     def close(self) -> None:
+        """Stop the users' servers, the hub, and its proxy.
+
+        A hub stopped before it finished starting (it waits for its services for a while)
+        exits without stopping its proxy: the proxy is stopped here by its pid file then."""
         if self.proc is not None and self.proc.poll() is None:
+            for user in sorted(self.spawned):
+                self.stop_server(user)
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        try:
+            pid = int((self.root / "proxy.pid").read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+
+
+def user_server_config(gateway_url: str) -> str:
+    """The single-user image's config in lab mode, as docs/deployment.md gives it."""
+    lines = [
+        "import os",
+        "c.ComputePanel.lab_mode = True",
+        f"c.GatewayClient.url = {gateway_url!r}",
+        'c.GatewayClient.auth_token = os.environ["JUPYTERHUB_API_TOKEN"]',
+        *(f"c.GatewayClient.{k} = {v!r}" for k, v in GATEWAY_CLIENT_CONFIG.items()),
+        *(f"c.ServerApp.{k} = {v!r}" for k, v in MIXER_CONFIG.items()),
+    ]
+    return "\n".join(lines) + "\n"

@@ -15,10 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from jupyterlab_compute_panel.hosts.lab import GATEWAY_CLIENT_CONFIG, MIXER_CONFIG
-
 from .conftest import GRANT
-from .hub import Hub
+from .hub import Hub, user_server_config
 from .kernel_client import execute
 from .test_gateway import INJECTED, KERNEL
 from .users import PI, STUDENTS
@@ -26,19 +24,6 @@ from .users import PI, STUDENTS
 pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-
-
-def user_server_config(gateway_url: str) -> str:
-    """The single-user image's config in lab mode, as docs/deployment.md gives it."""
-    lines = [
-        "import os",
-        "c.ComputePanel.lab_mode = True",
-        f"c.GatewayClient.url = {gateway_url!r}",
-        'c.GatewayClient.auth_token = os.environ["JUPYTERHUB_API_TOKEN"]',
-        *(f"c.GatewayClient.{k} = {v!r}" for k, v in GATEWAY_CLIENT_CONFIG.items()),
-        *(f"c.ServerApp.{k} = {v!r}" for k, v in MIXER_CONFIG.items()),
-    ]
-    return "\n".join(lines) + "\n"
 
 
 @pytest.fixture(scope="module")
@@ -61,8 +46,6 @@ def hub(tmp_path_factory, lab_users, gateway_port, image_config):
         hub.spawner_environment["PYTHONPATH"] = os.environ["PYTHONPATH"]
     hub.start()
     yield hub
-    for user in STUDENTS:
-        hub.stop_server(user)
     hub.close()
 
 
