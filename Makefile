@@ -93,6 +93,8 @@ check-wheel: setup
 
 galata: setup $(STAMP)/ui-tests
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test
+	# The lab (a real JupyterHub, the gateway, alice and bob; needs root and PostgreSQL, as tests/lab/).
+	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.lab.config.js
 
 test: lint jest pytest check-auth check-wheel galata
 	@echo "All test layers passed."

@@ -86,9 +86,11 @@ def main() -> int:
         while not stop:
             time.sleep(0.5)
     finally:
+        # Each part stopped whatever happened to the others (Playwright signals the group).
         if hub is not None:
             hub.spawned.update(STUDENTS)  # spawned at their logins, by the browser
             hub.close()
+            shutil.rmtree(hub.root, ignore_errors=True)
         if gateway is not None:
             gateway.stop()
             shutil.rmtree(gateway.home, ignore_errors=True)

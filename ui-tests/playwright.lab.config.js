@@ -19,6 +19,8 @@ module.exports = {
     url: `http://127.0.0.1:${port}/hub/login`,
     timeout: 180 * 1000,
     reuseExistingServer: false,
+    // SIGTERM lets lab_server.py stop the users' servers, the hub, its proxy and the gateway.
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 60 * 1000 },
     env: { ...process.env, UI_LAB_PORT: port, COMPUTE_PANEL_LAB_INFO: info }
   }
 };

@@ -37,7 +37,7 @@ MIXER_CONFIG = {
     "kernel_spec_manager_class": "kernels_mixer.kernelspecs.MixingKernelSpecManager",
     "kernel_manager_class": "kernels_mixer.kernels.MixingMappingKernelManager",
     "session_manager_class": "jupyterlab_compute_panel.hosts.lab.LabSessionManager",
-    "kernel_websocket_connection_class": "kernels_mixer.websockets.DelegatingWebsocketConnection",
+    "kernel_websocket_connection_class": "jupyterlab_compute_panel.hosts.lab_websocket.LabWebsocketConnection",
 }
 
 

@@ -191,7 +191,10 @@ class Hub:
         exits without stopping its proxy: the proxy is stopped here by its pid file then."""
         if self.proc is not None and self.proc.poll() is None:
             for user in sorted(self.spawned):
-                self.stop_server(user)
+                try:
+                    self.stop_server(user)
+                except OSError:  # the hub is going already (a signal to the whole group)
+                    break
             self.proc.terminate()
             try:
                 self.proc.wait(timeout=30)
@@ -214,5 +217,6 @@ def user_server_config(gateway_url: str) -> str:
         'c.GatewayClient.auth_token = os.environ["JUPYTERHUB_API_TOKEN"]',
         *(f"c.GatewayClient.{k} = {v!r}" for k, v in GATEWAY_CLIENT_CONFIG.items()),
         *(f"c.ServerApp.{k} = {v!r}" for k, v in MIXER_CONFIG.items()),
+        'c.MixingKernelSpecManager.remote_display_name_suffix = ""  # the tier labels say where they run',
     ]
     return "\n".join(lines) + "\n"

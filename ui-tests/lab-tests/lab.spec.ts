@@ -39,7 +39,11 @@ function notebook(source: string): object {
     nbformat: 4,
     nbformat_minor: 5,
     metadata: {
-      kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' }
+      kernelspec: {
+        name: 'python3',
+        display_name: 'Python 3',
+        language: 'python'
+      }
     },
     cells: [
       {
@@ -74,7 +78,10 @@ test('alice moves a notebook to the gateway H200 tier and sees the cost tick; bo
   await compute.waitForKernel('python3');
   await compute.open(2);
   // Her own server's Local CPU (its kernel runs here, as alice), then the gateway's tiers.
-  await expect(compute.card('local-cpu')).toHaveAttribute('aria-current', 'true');
+  await expect(compute.card('local-cpu')).toHaveAttribute(
+    'aria-current',
+    'true'
+  );
   await page.notebook.runCell(0);
   expect(await page.notebook.getCellTextOutput(0)).toEqual(['None alice\n']);
 
@@ -114,7 +121,9 @@ test('alice moves a notebook to the gateway H200 tier and sees the cost tick; bo
     await bobs.waitForFunction(() => (window as any).jupyterapp?.started);
     const kernels = await bob.request.get(`${info.hub}/user/bob/api/kernels`);
     expect(await kernels.json()).toEqual([]);
-    const theirs = await bob.request.get(`${info.hub}/user/bob/compute-panel/runs`);
+    const theirs = await bob.request.get(
+      `${info.hub}/user/bob/compute-panel/runs`
+    );
     expect((await theirs.json()).runs).toEqual([]);
     const hers = await bob.request.get(`${info.hub}/user/alice/api/kernels`, {
       maxRedirects: 0

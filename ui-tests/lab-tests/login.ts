@@ -36,7 +36,9 @@ export default async function login(config: FullConfig): Promise<void> {
       await page.locator('#password_input').fill(info.password);
       await page.locator('#login_submit').click();
       // The hub spawns the user's server (as that Unix user), then sends the browser to it.
-      await page.waitForURL(new RegExp(`/user/${user}/lab`), { timeout: 120_000 });
+      await page.waitForURL(new RegExp(`/user/${user}/lab`), {
+        timeout: 120_000
+      });
       await context.storageState({ path: storageStateOf(user) });
       await context.close();
     }
