@@ -138,8 +138,25 @@ def lab() -> str | None:
     if importlib.util.find_spec("jupyterhub") is None:
         missing.append("the Python package jupyterhub (pip install -e '.[test]')")
     if not missing:
+        unreachable = _blocked_for_others(Path(sys.executable).resolve(), Path(__file__).resolve().parents[1])
+        if unreachable:
+            missing.append(
+                f"a Python and a checkout other users can reach ({unreachable} is closed to them: "
+                f"chmod o+x {unreachable}, as .ci/run does)"
+            )
+    if not missing:
         return None
     return f"The lab tests make real Unix users and a real JupyterHub, and this machine lacks {'; '.join(missing)}."
+
+
+def _blocked_for_others(*paths: Path) -> Path | None:
+    """The first folder above ``paths`` that other users cannot enter (the lab's users run
+    this Python and this checkout's code), or None."""
+    for path in paths:
+        for folder in reversed(path.parents):
+            if not folder.stat().st_mode & 0o001:
+                return folder
+    return None
 
 
 # The markers conftest.py acts on, and the check each one needs.

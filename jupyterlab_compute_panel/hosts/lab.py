@@ -15,11 +15,15 @@ no ledger URL, node key or catalog. Instead:
 
 from __future__ import annotations
 
+import json
 import os
+import re
 from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
+from jupyter_server.services.sessions.sessionmanager import SessionManager
 from tornado import httpclient, web
 
 GATEWAY_AWAY = (
@@ -32,9 +36,125 @@ _HOP_HEADERS = {"content-length", "transfer-encoding", "connection", "content-en
 MIXER_CONFIG = {
     "kernel_spec_manager_class": "kernels_mixer.kernelspecs.MixingKernelSpecManager",
     "kernel_manager_class": "kernels_mixer.kernels.MixingMappingKernelManager",
-    "session_manager_class": "jupyter_server.services.sessions.sessionmanager.SessionManager",
-    "kernel_websocket_connection_class": "kernels_mixer.websockets.DelegatingWebsocketConnection",
+    "session_manager_class": "jupyterlab_compute_panel.hosts.lab.LabSessionManager",
+    "kernel_websocket_connection_class": "jupyterlab_compute_panel.hosts.lab_websocket.LabWebsocketConnection",
 }
+
+
+# What a user's server sends the gateway with a kernel start (besides KERNEL_*, which the
+# gateway drops): the notebook, as the user's bindings name it.
+NOTEBOOK_ENV = "COMPUTE_PANEL_NOTEBOOK"
+GATEWAY_CLIENT_CONFIG = {"allowed_envs": NOTEBOOK_ENV}
+
+
+class LabSessionManager(SessionManager):
+    """Sessions whose kernels learn their notebook's path as the contents API names it.
+
+    jupyter_server tells a kernel its notebook as an absolute path of this server
+    (``JPY_SESSION_NAME``), which means nothing on the gateway; the user's grant bindings
+    name notebooks relative to the user's root, so that path travels as
+    ``COMPUTE_PANEL_NOTEBOOK`` (``GatewayClient.allowed_envs``).
+    """
+
+    def get_kernel_env(self, path: str | None, name: Any = None) -> dict[str, str]:
+        env = super().get_kernel_env(path, name)
+        root = os.path.realpath(getattr(self.contents_manager, "root_dir", "") or os.getcwd())
+        real = os.path.realpath(env["JPY_SESSION_NAME"])
+        if real.startswith(root + os.sep):
+            env[NOTEBOOK_ENV] = os.path.relpath(real, root).replace(os.sep, "/")
+        else:
+            env.pop(NOTEBOOK_ENV, None)
+        return env
+
+
+_KERNEL_PATH = re.compile(r"^kernels/([^/]+)(/.*)?$")
+LOCAL_DESCRIPTION = "The CPU of your own server, beside your files. Free, and not metered by the lab's gateway."
+
+
+def local_tier(kernelspecs: list[str], running: int) -> dict[str, Any]:
+    """This server's own Local CPU, as ``GET /compute-panel/tiers`` describes a tier: the
+    demo catalog's free local tier, on this server's own kernelspecs."""
+    from ..domain.catalog import DEMO_CATALOG, read_catalog_file
+
+    tier = read_catalog_file(DEMO_CATALOG).get("local-cpu")
+    assert tier is not None
+    return {
+        "id": tier.id,
+        "label": tier.label,
+        "description": LOCAL_DESCRIPTION,
+        "hardware": tier.hardware.to_json(),
+        "price": {**tier.price_json(), "source": "Runs in your own server; no charge."},
+        "free": True,
+        "reliability": tier.reliability,
+        "simulated": False,
+        "sensitive_data_allowed": tier.sensitive_data_allowed,
+        "idle_timeout_s": None,
+        "backend": {"provisioner": tier.backend.provisioner},
+        "kernelspecs": {name: name for name in kernelspecs},
+        "running": running,
+        "availability": None,
+        "price_list": None,
+    }
+
+
+def with_local_tier(body: bytes, kernelspecs: list[str], running: int) -> bytes:
+    """The gateway's tiers with this server's Local CPU first: the gateway offers paid tiers
+    only (a tier on its own machine would run students' code beside its secrets), and Local
+    CPU stays in the user's own server, with the user's files."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return body
+    tiers = data.get("tiers") if isinstance(data, dict) else None
+    if not isinstance(tiers, list) or not kernelspecs or any(t.get("reliability") == "local" for t in tiers):
+        return body
+    data["tiers"] = [local_tier(kernelspecs, running), *tiers]
+    return json.dumps(data).encode()
+
+
+def gateway_kernel_ids(kernel_manager: Any) -> dict[str, str]:
+    """This server's kernels that run on the gateway: this server's kernel id -> the gateway's.
+
+    kernels-mixer registers every kernel under an id of this server (the one JupyterLab
+    knows) and keeps the gateway's own id of a remote kernel beside it; the gateway's
+    ledger knows the gateway's. The proxy translates between the two.
+    """
+    ids: dict[str, str] = {}
+    for local_id, km in list(getattr(kernel_manager, "_kernels", {}).items()):
+        delegate = getattr(km, "delegate_kernel_id", None) if getattr(km, "is_remote", False) else None
+        if delegate:
+            ids[local_id] = delegate
+    return ids
+
+
+def to_gateway(path: str, query: str, ids: dict[str, str]) -> tuple[str, str]:
+    """The path and query of a ``/compute-panel/*`` call with this server's kernel ids as the gateway's."""
+    found = _KERNEL_PATH.match(path)
+    if found and unquote(found.group(1)) in ids:
+        path = f"kernels/{quote(ids[unquote(found.group(1))], safe='')}{found.group(2) or ''}"
+    if "kernel=" in query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, ids.get(v, v) if k == "kernel" else v) for k, v in pairs])
+    return path, query
+
+
+def from_gateway(body: bytes, ids: dict[str, str]) -> bytes:
+    """The gateway's JSON answer with its kernel ids of this server's kernels as this server's."""
+    back = {gateway: local for local, gateway in ids.items()}
+    if not back or not any(gateway.encode() in body for gateway in back):
+        return body
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: back.get(v, v) if k == "kernel_id" and isinstance(v, str) else walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    try:
+        return json.dumps(walk(json.loads(body))).encode()
+    except ValueError:
+        return body
 
 
 def gateway_url(serverapp: Any) -> str | None:
@@ -70,7 +190,9 @@ class GatewayProxyHandler(ExtensionHandlerMixin, APIHandler):
 
     async def _forward(self, path: str) -> None:
         base = self.settings["compute_panel_gateway_url"]
-        query = f"?{self.request.query}" if self.request.query else ""
+        ids = gateway_kernel_ids(self.kernel_manager)
+        path, query = to_gateway(path, self.request.query, ids)
+        query = f"?{query}" if query else ""
         headers = {"Authorization": f"token {user_token()}", "Accept": self.request.headers.get("Accept", "*/*")}
         content_type = self.request.headers.get("Content-Type")
         if content_type:
@@ -104,7 +226,21 @@ class GatewayProxyHandler(ExtensionHandlerMixin, APIHandler):
         if response.code in (204, 304):
             self.finish()
             return
-        self.finish(response.body or b"")
+        body = response.body or b""
+        if "json" in (response.headers.get("Content-Type") or ""):
+            body = from_gateway(body, ids)
+            if path == "tiers" and self.request.method == "GET" and response.code == 200:
+                body = with_local_tier(body, *self._local_kernels())
+        self.finish(body)
+
+    def _local_kernels(self) -> tuple[list[str], int]:
+        """This server's own kernelspecs (kernels-mixer's local ones) and its running local kernels."""
+        specs = self.kernel_spec_manager
+        local = getattr(specs, "local_manager", specs)
+        names = sorted(local.find_kernel_specs())
+        remote = set(gateway_kernel_ids(self.kernel_manager))
+        running = sum(1 for kid in getattr(self.kernel_manager, "_kernels", {}) if kid not in remote)
+        return names, running
 
     @web.authenticated
     async def get(self, path: str) -> None:

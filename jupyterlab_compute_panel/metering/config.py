@@ -290,8 +290,11 @@ class ComputePanelSettings(Configurable):
 def trait_error_line(error: TraitError) -> str:
     """'ComputePanel.heartbeat_interval: The ... expected a float, not the str 'fast'.'"""
     text = str(error).strip().splitlines()[0]
-    match = re.search(r"The '(\w+)' trait", text)
-    return f"ComputePanel.{match.group(1)}: {text}" if match else f"ComputePanel: {text}"
+    match = re.search(r"The '(\w+)' trait(?: of an? (\w+) instance)?", text)
+    if not match:
+        return f"ComputePanel: {text}"
+    owner = match.group(2) if match.group(2) and match.group(2) != "ComputePanelSettings" else "ComputePanel"
+    return f"{owner}.{match.group(1)}: {text}"
 
 
 class ServerConfigReader(JupyterApp):

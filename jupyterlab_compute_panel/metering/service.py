@@ -29,6 +29,7 @@ from .admin import AdminMixin
 from .budget import BudgetEnforcer
 from .dashboards import DashboardsMixin
 from .grant_api import GrantsMixin
+from .identity import ACTING_ADMIN, ACTING_USER, acting_user
 from .lifecycle import Lifecycle
 from .meter import MISSED, MeterMixin, _Live
 from .reproduction import ReproductionMixin
@@ -91,7 +92,8 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
         self.catalog = catalog
         self.root_dir = os.path.realpath(root_dir) if root_dir else None
         self.ledger = ledger
-        self.owner = owner
+        # The configured owner; ``owner`` is whoever the current request acts as (identity.py).
+        self.configured_owner = owner
         self.heartbeat_interval = settings.heartbeat_interval
         self.default_grant = default_grant
         self.admins = admins or set()
@@ -227,8 +229,17 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
 
     # -- roles ----------------------------------------------------------------
     @property
+    def owner(self) -> str:
+        """Who is asking (or launching): the host's acting user, else the configured owner."""
+        return acting_user(self.configured_owner)
+
+    @owner.setter
+    def owner(self, user: str) -> None:
+        self.configured_owner = user
+
+    @property
     def is_admin(self) -> bool:
-        return self.owner in self.admins
+        return self.owner in self.admins or (ACTING_USER.get() is not None and ACTING_ADMIN.get())
 
     def may_see_grant(self, grant: GrantView) -> bool:
         return policy.may_see_grant(grant, self.owner, self.is_admin)

@@ -19,11 +19,11 @@ export class ComputePanelHelper {
     return this.panel.locator(`.jp-ComputePanel-card[data-tier="${tierId}"]`);
   }
 
-  async open(): Promise<void> {
+  async open(tiers = 3): Promise<void> {
     if (!(await this.panel.isVisible())) {
       await this.page.getByRole('tab', { name: 'Compute', exact: true }).click();
     }
-    await expect(this.panel.locator('.jp-ComputePanel-card')).toHaveCount(3);
+    await expect(this.panel.locator('.jp-ComputePanel-card')).toHaveCount(tiers);
   }
 
   /**
