@@ -72,8 +72,10 @@ lint: setup
 jest: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" COMPUTE_PANEL_PYTHON="$(CURDIR)/$(BIN)/python" npm test -- --ci
 
+# Every layer, and --require-all: a test whose prerequisite (PostgreSQL, the SSH test host) is
+# missing fails naming it, where a plain `pytest` skips it (README, Development).
 pytest: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --require-all
 
 check-auth: setup
 	$(BIN)/python scripts/check_auth.py

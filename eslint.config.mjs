@@ -18,7 +18,9 @@ export default defineConfig([
       'tests',
       'ui-tests',
       'docs',
-      '.ci'
+      '.ci',
+      // Written by openapi-typescript (npm run build:api) from openapi.yaml.
+      'src/api/generated.ts'
     ]
   },
   js.configs.recommended,

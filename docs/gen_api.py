@@ -59,8 +59,12 @@ def anchor(name: str) -> str:
 def type_of(spec: Spec, node: dict[str, Any]) -> str:
     """A short human type: `string (date-time)`, `array of [Run](#run)`, `string or null`..."""
     name, _ = spec.resolve(node)
+    if name is None and len(node.get("allOf", [])) == 1:
+        # OpenAPI 3.0 ignores the siblings of a $ref: a nullable reference is `allOf: [$ref]` + `nullable`.
+        name, _ = spec.resolve(node["allOf"][0])
     if name is not None:
-        return f"[{name}](#{anchor(name)})"
+        link = f"[{name}](#{anchor(name)})"
+        return f"{link} or null" if node.get("nullable") else link
     kind = node.get("type", "object" if "properties" in node else "any")
     if kind == "array":
         text = f"array of {type_of(spec, node.get('items', {}))}"

@@ -4,7 +4,12 @@ import { ISignal } from '@lumino/signaling';
 
 import type { NotebookPanel } from '@jupyterlab/notebook';
 
-import { ComputePanelAPI, IComputePanelClient } from './api';
+import type {
+  ComputePanelAPI,
+  IBudgetClient,
+  IComputePanelClient,
+  IReproduceClient
+} from './api';
 
 /**
  * The npm package name, prefix of every plugin id.
@@ -27,6 +32,11 @@ export const METADATA_KEY = 'jupyterlab_compute_panel';
 export const PANEL_ID = 'jp-compute-panel';
 
 /**
+ * The command palette category of every command.
+ */
+export const PALETTE_CATEGORY = 'Compute';
+
+/**
  * Command ids.
  */
 export namespace CommandIDs {
@@ -39,6 +49,28 @@ export namespace CommandIDs {
   export const rerunRun = 'compute-panel:rerun-run';
   export const compareRuns = 'compute-panel:compare-runs';
 }
+
+/**
+ * The one client of the REST API, shared by every plugin: every endpoint, the
+ * XSRF header, errors as `ComputePanelError`. Its consumers ask for the part
+ * they use (`IComputePanelClient`, `IBudgetClient`, `IReproduceClient`), so
+ * tests can give them fakes.
+ */
+export interface IApiClient
+  extends IComputePanelClient, IBudgetClient, IReproduceClient {
+  /**
+   * The API root, e.g. `http://host/lab-base/compute-panel`.
+   */
+  readonly baseUrl: string;
+}
+
+/**
+ * The API client token.
+ */
+export const IApiClient = new Token<IApiClient>(
+  'jupyterlab-compute-panel:IApiClient',
+  'The client of the compute-panel REST API (tiers, grants, runs, budgets, re-runs and compare), shared by the compute-panel plugins.'
+);
 
 /**
  * The user settings (schema/panel.json).

@@ -1,4 +1,11 @@
-"""Fixtures: a real in-process Jupyter server with the extension, real kernels, real databases."""
+"""Fixtures: a real in-process Jupyter server with the extension, real kernels, real databases.
+
+The markers (registered in pyproject.toml) say what a test needs beyond the Python
+environment: ``postgres`` a PostgreSQL server of its own, ``netns`` the SSH tier's second
+host; ``slow`` marks the tests of 2 s or more. A test whose prerequisite is missing is
+skipped with the sentence of tests/prerequisites.py that names it; with ``--require-all``
+or COMPUTE_PANEL_REQUIRE_ALL=1 (``make test``, CI) it fails with that sentence instead.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,7 @@ import time
 import uuid
 from pathlib import Path
 
+import prerequisites
 import pytest
 
 from jupyterlab_compute_panel.domain.grants import parse_grant
@@ -21,6 +29,71 @@ from jupyterlab_compute_panel.ledger import Ledger
 pytest_plugins = ("pytest_jupyter.jupyter_server",)
 
 HEARTBEAT = 1.0
+
+REQUIRE_ALL_ENV = "COMPUTE_PANEL_REQUIRE_ALL"
+# Fixtures that need a prerequisite, and the marker every test using them must carry.
+PREREQUISITE_FIXTURES = {"postgres_url": "postgres", "node": "netns"}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--require-all",
+        action="store_true",
+        default=False,
+        help="fail, rather than skip, a test whose prerequisite (PostgreSQL, the SSH test host) is missing; "
+        f"also set by {REQUIRE_ALL_ENV}=1. `make test` and CI pass it.",
+    )
+
+
+def require_all(config) -> bool:
+    env = os.environ.get(REQUIRE_ALL_ENV, "").strip().lower()
+    return config.getoption("--require-all") or env in ("1", "true", "yes")
+
+
+def missing_prerequisite(config, sentence: str):
+    """Skip the test with the sentence naming what is missing, or fail it with it under --require-all."""
+    if require_all(config):
+        pytest.fail(f"{sentence} [a failure, not a skip: --require-all or {REQUIRE_ALL_ENV}=1]", pytrace=False)
+    pytest.skip(sentence)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test that uses a prerequisite's fixture must carry its marker, so that `-m` selects it truly."""
+    unmarked = [
+        f"{item.nodeid} uses the fixture {fixture} but is not marked @pytest.mark.{marker}"
+        for item in items
+        for fixture, marker in PREREQUISITE_FIXTURES.items()
+        if fixture in getattr(item, "fixturenames", ()) and item.get_closest_marker(marker) is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("\n".join(unmarked))
+
+
+_missing_counts: dict[str, int] = {}  # marker -> tests it skipped or failed this session
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Before any fixture: a test marked with a prerequisite that is missing is skipped (or failed)."""
+    for marker, check in prerequisites.CHECKS.items():
+        if item.get_closest_marker(marker) is not None:
+            sentence = check()
+            if sentence is not None:
+                _missing_counts[marker] = _missing_counts.get(marker, 0) + 1
+                missing_prerequisite(item.config, sentence)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Each missing prerequisite once, at the end, with how many tests it took out."""
+    if not _missing_counts:
+        return
+    done = "failed" if require_all(config) else "skipped"
+    terminalreporter.section("missing prerequisites")
+    for marker, count in _missing_counts.items():
+        terminalreporter.write_line(f"{marker} ({count} {done}): {prerequisites.CHECKS[marker]()}")
+    if not require_all(config):
+        terminalreporter.write_line(f"`make test` (--require-all, or {REQUIRE_ALL_ENV}=1) fails these instead.")
+
 
 GRANT_A = {
     "id": "nsf-cns-2401234",
@@ -117,6 +190,42 @@ def api(jp_fetch):
     return call
 
 
+def assert_error(status: int, body: dict, expected_status: int, field: str | None = None, contains: str = ""):
+    """Every refusal is JSON with a one-line message, and names the field at fault."""
+    assert status == expected_status, body
+    assert isinstance(body.get("message"), str) and body["message"], body
+    assert "\n" not in body["message"]
+    assert "Traceback" not in body["message"]
+    assert body.get("field") == field, body
+    assert contains in body["message"], body
+
+
+@pytest.fixture
+def raw(jp_serverapp, http_server_client, jp_base_url, jp_auth_header):
+    """A request with a hand-written path and query (repeated parameters), and chosen headers."""
+
+    async def call(method: str, path_and_query: str, body=None, headers=None, auth: bool = True):
+        all_headers = dict(jp_auth_header) if auth else {}
+        all_headers.update(headers or {})
+        if body is None and method in ("PUT", "POST", "PATCH"):
+            body = ""
+        response = await http_server_client.fetch(
+            jp_base_url + path_and_query,
+            method=method,
+            body=body,
+            headers=all_headers,
+            raise_error=False,
+            follow_redirects=False,
+        )
+        try:
+            payload = json.loads(response.body or b"null")
+        except ValueError:
+            payload = response.body
+        return response.code, response.headers, payload
+
+    return call
+
+
 async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
     """Poll an (async or sync) predicate until it returns something truthy."""
     deadline = time.monotonic() + timeout
@@ -137,20 +246,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _pg_bin() -> Path | None:
-    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
-        if (candidate / "initdb").exists():
-            return candidate
-    found = shutil.which("initdb")
-    return Path(found).resolve().parent if found else None
-
-
 @pytest.fixture(scope="session")
-def postgres_url():
-    """A real PostgreSQL server in a temporary folder, on a free port, for this test session."""
-    bindir = _pg_bin()
-    if bindir is None:
-        pytest.fail("PostgreSQL is not installed (Debian package 'postgresql'); .ci/run installs it")
+def postgres_url(request):
+    """A real PostgreSQL server in a temporary folder, on a free port, for this test session
+    (tests using it are marked ``postgres``)."""
+    sentence = prerequisites.postgres()
+    if sentence is not None:
+        missing_prerequisite(request.config, sentence)
+    bindir = prerequisites.postgres_bindir()
     root = Path(tempfile.mkdtemp(prefix="compute-panel-pg-"))
     data = root / "data"
     user_args: list[str] = []
@@ -213,9 +316,10 @@ def new_postgres_database(postgres_url: str) -> str:
     return postgres_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def any_db_url(request, tmp_path) -> str:
-    """A fresh ledger URL: SQLite, then a real PostgreSQL; tests using it run on both."""
+    """A fresh ledger URL: SQLite, then a real PostgreSQL; tests using it run on both (the
+    PostgreSQL case is marked ``postgres``)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'any-ledger.sqlite'}"
     return new_postgres_database(request.getfixturevalue("postgres_url"))

@@ -7,8 +7,10 @@ only. Kernels started there run the project's virtual environment's Python (the
 filesystem is shared; the network is not, which is what the tests check by asking the
 kernel for its address). Everything is torn down at the end.
 
-When the namespace cannot be made (no root, no iproute2, no sshd), the fixture fails
-with the reason: these tests never skip silently.
+What the node needs (root, iproute2, sshd) is checked by tests/prerequisites.py: the
+tests marked ``netns`` are skipped with its sentence when something is missing, and fail
+with it under ``--require-all`` (``make test``, CI); make_node raises NodeError with the
+same sentence, and with the reason when making the node fails on a machine that has it all.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SSHD = "/usr/sbin/sshd"
+import prerequisites
+from prerequisites import SSHD
 
 
 class NodeError(RuntimeError):
@@ -150,13 +153,9 @@ def _subnet() -> int:
 
 def make_node() -> RemoteNode:
     """Create the namespace, the link, the keys and sshd; NodeError says what failed."""
-    if os.geteuid() != 0:
-        raise NodeError("the SSH tier tests need root to create a network namespace (ip netns add)")
-    for tool in ("ip", "ssh-keygen", SSHD):
-        if not shutil.which(tool):
-            raise NodeError(
-                f"{tool} is not installed (Debian packages iproute2, openssh-server); .ci/run installs them"
-            )
+    missing = prerequisites.netns()
+    if missing is not None:
+        raise NodeError(missing)
     tag = f"{os.getpid() % 100000:05d}"
     octet = _subnet()
     folder = Path(tempfile.mkdtemp(prefix="compute-panel-node-"))

@@ -77,3 +77,18 @@ def test_other_provisioners_get_only_their_own_settings():
         str(error.value)
         == "tier 'node': backend.config.partition: is not a setting of local-provisioner (its settings: none)"
     )
+
+
+def test_the_provisioner_has_the_settings_the_catalog_checks_and_refuses_alike():
+    from jupyter_client.kernelspec import KernelSpec
+
+    from jupyterlab_compute_panel.metering.remote.ssh import SshProvisioner
+    from jupyterlab_compute_panel.metering.remote.ssh_settings import FIELDS, SshConfigError
+
+    assert set(SshProvisioner.class_traits(config=True)) == set(FIELDS)
+    spec = KernelSpec(argv=["python"], display_name="x", language="python")
+    with pytest.raises(SshConfigError) as error:
+        SshProvisioner(kernel_id="k", kernel_spec=spec, hosts=["a"], keepalive_interval=10, orphan_timeout=15)
+    assert str(error.value) == "orphan_timeout: must be 0 (off) or at least twice keepalive_interval (20 s), got 15"
+    with pytest.raises(SshConfigError, match=r"^hosts: list at least one host"):
+        SshProvisioner(kernel_id="k", kernel_spec=spec)

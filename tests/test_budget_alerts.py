@@ -292,6 +292,7 @@ async def test_alerts_are_listed_for_their_recipient_and_marked_delivered(api, s
     assert status == 400 and error["field"] == "grant"
 
 
+@pytest.mark.slow
 async def test_hard_stop_counts_down_then_stops_the_kernel_within_one_heartbeat(jp_fetch, api, service, events):
     # 0.05 USD at 0.01 USD a second: about 5 seconds of kernel, the last 3 counted down.
     grant = server_grant(service, "0.05")
@@ -359,6 +360,7 @@ async def test_a_budget_lowered_below_the_spend_stops_at_the_next_heartbeat(jp_f
     assert "stopped without a countdown (this happens when a budget is lowered below what was spent)" in stop["message"]
 
 
+@pytest.mark.slow
 async def test_without_hard_stop_a_spent_grant_only_alerts(jp_fetch, api, service):
     grant = server_grant(service, "0.02", hard_stop=False)  # 2 seconds of kernel
     kernel_id = await start_kernel(jp_fetch)

@@ -66,6 +66,7 @@ def of(events: list[dict], kernel_id: str, action: str) -> list[dict]:
     return [e for e in events if e["kernel_id"] == kernel_id and e["action"] == action]
 
 
+@pytest.mark.slow
 async def test_an_idle_paid_kernel_is_warned_then_culled(jp_fetch, jp_serverapp, api, grants, service, events):
     kernel_id = await start_h200(jp_fetch, jp_serverapp, service, grants)
     [warning] = await wait_for(lambda: of(events, kernel_id, "idle_warning"), timeout=TIMEOUT + 5)
@@ -86,6 +87,7 @@ async def test_an_idle_paid_kernel_is_warned_then_culled(jp_fetch, jp_serverapp,
     assert_grant_spend_matches_runs(service.ledger)  # the cull's close added its cost
 
 
+@pytest.mark.slow
 async def test_keep_it_postpones_the_shutdown(jp_fetch, jp_serverapp, api, grants, service, events):
     kernel_id = await start_h200(jp_fetch, jp_serverapp, service, grants)
     [warning] = await wait_for(lambda: of(events, kernel_id, "idle_warning"), timeout=TIMEOUT + 5)
@@ -110,6 +112,7 @@ async def test_keep_it_postpones_the_shutdown(jp_fetch, jp_serverapp, api, grant
     assert parse_iso(run["ended"]) >= new_deadline - dt.timedelta(milliseconds=100)
 
 
+@pytest.mark.slow
 async def test_a_busy_kernel_is_never_culled(jp_fetch, jp_serverapp, api, grants, service, events):
     kernel_id = await start_h200(jp_fetch, jp_serverapp, service, grants)
     kernel = jp_serverapp.kernel_manager.get_kernel(kernel_id)

@@ -54,6 +54,7 @@ async def start_session(jp_fetch, path: str, kernel: str) -> dict:
     return json.loads(response.body)
 
 
+@pytest.mark.slow
 async def test_session_on_paid_tier_records_tier_grant_times_and_cost(jp_fetch, jp_root_dir, api, grants, service):
     (jp_root_dir / "lab").mkdir()
     status, _ = await api("PUT", "compute-panel/bindings", {"path": "lab/robust.ipynb", "grant_id": grants[0]})
@@ -171,6 +172,7 @@ async def test_heartbeats_advance_while_the_kernel_lives(jp_fetch, api, grants, 
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")
 
 
+@pytest.mark.slow
 async def test_kernel_killed_behind_the_servers_back(jp_fetch, jp_serverapp, api, grants, service):
     service.default_grant = grants[0]
     response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": H200}))
@@ -220,6 +222,7 @@ async def test_nbclient_through_the_kernelspec_is_metered(jp_config_dir, jp_root
     assert_cost_exact(run)
 
 
+@pytest.mark.slow
 async def test_papermill_through_the_kernelspec_is_metered(jp_config_dir, jp_root_dir, db_url, api, grants):
     (jp_config_dir / "jupyter_server_config.json").write_text(
         json.dumps({"ComputePanel": {"db_url": db_url, "owner": "alice"}})
@@ -285,6 +288,7 @@ def db_url_on_postgres(pg_db_url, panel_config):
     return pg_db_url
 
 
+@pytest.mark.postgres
 async def test_metering_on_postgresql(db_url_on_postgres, jp_fetch, api, service):
     from conftest import GRANT_A
 
@@ -317,6 +321,7 @@ def culling(jp_server_config):
     return jp_server_config
 
 
+@pytest.mark.slow
 async def test_the_servers_idle_culler_is_recorded_as_culled(culling, jp_fetch, api, grants):
     session = await start_session(jp_fetch, "idle.ipynb", LOCAL)
     kernel_id = session["kernel"]["id"]

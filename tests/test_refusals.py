@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
+import sys
 import time
+from pathlib import Path
 
+import nbformat
 import pytest
 from conftest import GRANT_A
 from servers import Server
@@ -17,6 +21,7 @@ from jupyterlab_compute_panel.domain.grants import parse_grant
 H200 = "compute-panel-h200-python3"
 
 
+@pytest.mark.slow
 def test_the_server_exits_on_the_first_sigterm_after_refused_starts(tmp_path):
     # No grant is chosen and there is no default: every start on a paid tier is refused.
     server = Server(tmp_path, {"db_url": f"sqlite:///{tmp_path / 'ledger.sqlite'}", "owner": "alice"}).start()
@@ -90,3 +95,36 @@ async def test_a_refused_restart_is_a_403_with_the_sentence(jp_fetch, service):
             await jp_fetch("api", "kernels", kernel_id, method="DELETE")
         except HTTPClientError:
             pass
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tool", ["papermill", "jupyter execute"])
+def test_papermill_and_jupyter_execute_say_a_refusal_in_one_line(
+    tool, jp_config_dir, jp_root_dir, db_url, jp_serverapp
+):
+    """Outside a server the refusal ends the run with its sentence on stderr, once, and no traceback."""
+    (jp_config_dir / "jupyter_server_config.json").write_text(
+        json.dumps({"ComputePanel": {"db_url": db_url, "owner": "alice"}})
+    )
+    source = jp_root_dir / "refused.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("print(1)")]
+    nb.metadata["kernelspec"] = {"name": H200, "display_name": "H200", "language": "python"}
+    nbformat.write(nb, source)
+    command = {
+        "papermill": [
+            sys.executable,
+            "-m",
+            "papermill",
+            str(source),
+            str(jp_root_dir / "out.ipynb"),
+            "--no-progress-bar",
+        ],
+        "jupyter execute": [str(Path(sys.executable).with_name("jupyter-execute")), str(source)],
+    }[tool]
+    env = {k: v for k, v in os.environ.items() if k != "COMPUTE_PANEL_GRANT"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0, done
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.count("no grant is chosen for this kernel") == 1, done.stderr
+    assert "alembic" not in done.stderr, done.stderr

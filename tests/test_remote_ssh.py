@@ -22,6 +22,9 @@ from tornado.httpclient import HTTPClientError
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
 
+# Every test here runs against the node: root, a network namespace and sshd (tests/prerequisites.py).
+pytestmark = pytest.mark.netns
+
 LOCAL = "compute-panel-local-cpu-python3"
 NODE = "compute-panel-rtx-node-python3"
 ADDRESS_CELL = (
@@ -34,6 +37,8 @@ ADDRESS_CELL = (
 
 @pytest.fixture(scope="module")
 def node():
+    # A missing prerequisite was skipped (or failed, --require-all) before this, by the marker;
+    # what fails here is making the node on a machine that has everything it needs.
     try:
         made = make_node()
     except NodeError as e:
@@ -148,6 +153,7 @@ async def test_move_from_local_cpu_to_the_node_runs_the_cell_there(jp_fetch, jp_
     assert node.wait_no_kernels(10), "the kernel stopped on the node"
 
 
+@pytest.mark.slow
 async def test_a_cut_connection_closes_the_run_and_leaves_no_kernel(jp_fetch, jp_serverapp, api, grants, node):
     response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": NODE}))
     kernel_id = json.loads(response.body)["id"]
@@ -166,6 +172,7 @@ async def test_a_cut_connection_closes_the_run_and_leaves_no_kernel(jp_fetch, jp
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")
 
 
+@pytest.mark.slow
 async def test_a_network_partition_closes_the_run_and_the_node_stops_the_kernel(
     jp_fetch, jp_serverapp, api, grants, node
 ):
@@ -266,6 +273,7 @@ def seeded(db_url):
     ledger.dispose()
 
 
+@pytest.mark.slow
 def test_server_killed_mid_run_leaves_no_orphan_and_the_run_closes_at_its_last_heartbeat(
     tmp_path, panel_config, seeded, node
 ):
@@ -293,6 +301,7 @@ def test_server_killed_mid_run_leaves_no_orphan_and_the_run_closes_at_its_last_h
         second.close()
 
 
+@pytest.mark.slow
 def test_server_stopped_shuts_its_remote_kernels_down(tmp_path, panel_config, seeded, node):
     server = Server(tmp_path / "graceful", panel_config).start()
     try:

@@ -131,6 +131,7 @@ async def test_cancel_stops_the_kernel_now(jp_root_dir, api, grants, service, jp
     assert status == 409 and "already ended" in again["message"]
 
 
+@pytest.mark.slow
 async def test_time_limit(jp_root_dir, api, grants):
     path = _write(jp_root_dir, "long.ipynb", _notebook("import time\ntime.sleep(60)"))
     status, body = await api("POST", "compute-panel/reruns", {"path": path, "tier_id": "local-cpu", "time_limit_s": 3})
@@ -277,6 +278,7 @@ async def test_two_hundred_cells_compare(jp_root_dir):
     assert len(result["cells"]) == 200 and result["verdict"] == "match"
 
 
+@pytest.mark.slow
 async def test_the_demo_notebook_reruns_on_two_tiers_and_matches(jp_root_dir, api, grants):
     """examples/adversarial-robustness.ipynb: seeded, so two tiers on one machine agree exactly."""
     from pathlib import Path

@@ -100,6 +100,7 @@ async def test_member_edits_are_checked(api, service, ledger):
     assert status == 200 and body["budget"] == "4000.00"
 
 
+@pytest.mark.slow
 def test_two_users_share_one_ledger(tmp_path, db_url):
     """Two servers (alice the PI, bob a member) on one ledger: the rules hold across them."""
     ledger = Ledger(db_url)

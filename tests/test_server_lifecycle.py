@@ -15,6 +15,9 @@ from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import cost_micros
 from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
 
+# Real server processes, killed and restarted, waiting out heartbeats: seconds each.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def home(tmp_path):

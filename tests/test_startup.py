@@ -25,6 +25,9 @@ from conftest import free_port
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.metering import kernelspecs
 
+# Every test shares the module's servers, whose start-up takes several seconds.
+pytestmark = pytest.mark.slow
+
 TOKEN = "secret"
 DISABLED = "jupyterlab-compute-panel is disabled:"
 

@@ -6,13 +6,12 @@ Synchronous ledger operations. Callers off the event loop only (see service.py).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Date, Engine, cast, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
@@ -220,6 +219,12 @@ class LedgerBase:
         self.engine.dispose()
 
     def migrate(self) -> None:
+        # Alembic logs its set-up and progress at INFO, even on import: no line for a
+        # papermill or CLI run to show, so it is imported here, quieted first.
+        logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger("alembic").level))
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         with self.engine.begin() as conn:

@@ -268,7 +268,7 @@ class RunEnvironment(Base):
 
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), primary_key=True)
     captured_at: Mapped[dt.datetime] = mapped_column(DateTime)
-    fingerprint: Mapped[str] = mapped_column(Text)  # JSON, schema in fingerprint/parse.py
+    fingerprint: Mapped[str] = mapped_column(Text)  # JSON, schema in metering/environment/parse.py
     # "sha256:<hex>" over the sorted name==version lines: compare environments with one index lookup.
     packages_hash: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     status: Mapped[str] = mapped_column(String(16))

@@ -6,18 +6,21 @@ the reason it has none, to its multi-kernel manager; each kernel's provisioner a
 no such parent runs outside any server (nbclient, papermill): it is metered by the
 process's standalone service, built once per process from the server's config files
 (so that every kernel of one notebook run shares one meter and one database pool), with
-the tier kernelspecs left as the server wrote them.
+the tier kernelspecs left as the server wrote them. Such a process (papermill, ``jupyter
+execute``, a script) reports a refused start as one line on stderr, not a traceback.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from typing import Any
 
 from traitlets import TraitError
 
 from ..domain.catalog import CatalogError
-from ..errors import ConfigError
+from ..errors import ConfigError, LaunchRefused
 from ..ledger import LedgerError
 
 ATTRIBUTE = "compute_panel_service"
@@ -55,4 +58,44 @@ def standalone_service() -> Any:
         except TraitError as e:
             return ConfigError(trait_error_line(e))
         _standalone[key] = service
+        _refusals_in_one_line()
     return _standalone[key]
+
+
+class RefusalsInOneLine(logging.Filter):
+    """jupyter_client logs every failed start with its traceback: a refused start is routine,
+    so its record keeps the sentence and loses the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, LaunchRefused):
+            record.exc_info = None
+            record.exc_text = None
+            error.logged = True  # type: ignore[attr-defined]
+        return True
+
+
+def refusals_in_one_line(log: logging.Logger | logging.LoggerAdapter) -> None:
+    """Add the filter to the logger of a kernel's manager (once)."""
+    logger = log.logger if isinstance(log, logging.LoggerAdapter) else log
+    if not any(isinstance(f, RefusalsInOneLine) for f in logger.filters):
+        logger.addFilter(RefusalsInOneLine())
+
+
+def _refusals_in_one_line() -> None:
+    """A refused start that nothing catches ends the process with its sentence on one line
+    (the exit status stays 1), unless the kernel manager's log already said it; any other
+    uncaught error is shown as before."""
+    previous = sys.excepthook
+    if getattr(previous, "compute_panel", False):
+        return
+
+    def excepthook(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+        if isinstance(error, LaunchRefused):
+            if not getattr(error, "logged", False):
+                sys.stderr.write(f"{error.sentence}\n")
+            return
+        previous(kind, error, tb)
+
+    excepthook.compute_panel = True  # type: ignore[attr-defined]
+    sys.excepthook = excepthook

@@ -20,7 +20,7 @@ from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
 from traitlets import Unicode
 
 from ..errors import LaunchRefused
-from .hosting import service_for
+from .hosting import refusals_in_one_line, service_for
 from .service import MeteringService
 
 
@@ -60,6 +60,7 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
 
     # -- the launch -----------------------------------------------------------
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:
+        refusals_in_one_line(self.parent.log)
         service = self._get_service()
         tier = service.catalog.get(self.tier)
         if tier is None:

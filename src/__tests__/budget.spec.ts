@@ -11,7 +11,7 @@ import {
   formatCountdown,
   secondsUntil,
   stopMessage
-} from '../budget';
+} from '../notifications/budget';
 import { ComputePanelModel, IEventEmission } from '../model';
 import { makeFakeClient } from './fixtures';
 

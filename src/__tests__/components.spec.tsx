@@ -11,7 +11,7 @@ import { MoveDialogView } from '../components/MoveDialog';
 import { statusText } from '../components/StatusItem';
 import { TierCard } from '../components/TierCard';
 import { ComputePanelModel } from '../model';
-import { preselectGrant } from '../move';
+import { preselectGrant } from '../panel/move';
 import { makeFakeClient, makeGrant, makeRun, TIERS } from './fixtures';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;

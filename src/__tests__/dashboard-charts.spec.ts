@@ -8,7 +8,7 @@ import {
   niceTicks,
   stackedBars,
   DEFAULT_FRAME
-} from '../dashboard/charts';
+} from '../dashboard/chartData';
 import { share } from '../dashboard/Tables';
 import { formatExactMicros, sumMicros } from '../money';
 import { makeDashboard } from './fixtures';

@@ -7,7 +7,7 @@ import { Signal } from '@lumino/signaling';
 
 import { ComputePanelAPI } from '../api';
 import { NotebookRuns } from '../components/NotebookRuns';
-import { NotebookRunsModel } from '../notebookRuns';
+import { NotebookRunsModel } from '../panel/notebookRuns';
 import { makeFakeClient, makeRun } from './fixtures';
 
 (globalThis as any).IS_REACT_ACT_ENVIRONMENT = true;

@@ -3,7 +3,7 @@ import { NotebookPanel } from '@jupyterlab/notebook';
 import { Signal } from '@lumino/signaling';
 
 import { ComputePanelAPI, ComputePanelError } from '../api';
-import { formatClock, IdleNotifier } from '../idle';
+import { formatClock, IdleNotifier } from '../notifications/idle';
 import { ComputePanelModel, IEventEmission } from '../model';
 import { makeFakeClient } from './fixtures';
 

@@ -4,7 +4,7 @@ import { acceptDialog, waitForDialog } from '@jupyterlab/testing';
 
 import { ComputePanelError } from '../api';
 import { ComputePanelModel } from '../model';
-import { moveToTier } from '../move';
+import { moveToTier } from '../panel/move';
 import { METADATA_KEY } from '../tokens';
 import { makeFakeClient } from './fixtures';
 
@@ -63,7 +63,7 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     const { panel, metadata } = makeNotebook(changeKernel);
     model.setNotebook(panel);
 
-    expect(await moveToTier({ model, tierId: 'h200' })).toBe(true);
+    expect(await moveToTier({ model, panel, tierId: 'h200' })).toBe(true);
     expect(client.putBinding).toHaveBeenCalledWith({
       path: 'a.ipynb',
       grant_id: 'nsf-1',
@@ -78,6 +78,24 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     });
   });
 
+  it('moves the notebook it is given, not the one the model follows', async () => {
+    const followed = makeNotebook(jest.fn().mockResolvedValue({}));
+    model.setNotebook(followed.panel);
+    const changeKernel = jest.fn().mockResolvedValue({});
+    const { panel, metadata } = makeNotebook(changeKernel);
+
+    expect(await moveToTier({ model, panel, tierId: 'h200' })).toBe(true);
+    expect(changeKernel).toHaveBeenCalledWith({
+      name: 'compute-panel-h200-python3'
+    });
+    expect(metadata.get(METADATA_KEY)).toEqual({
+      tier: 'h200',
+      grant: 'nsf-1'
+    });
+    expect(followed.sessionContext.changeKernel).not.toHaveBeenCalled();
+    expect(followed.metadata.has(METADATA_KEY)).toBe(false);
+  });
+
   it('stays put and shows the server sentence when the start is refused', async () => {
     const sentence =
       'Grant NSF-1 has 0.20 USD left, less than 10 minutes on H200 training.';
@@ -87,7 +105,7 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     model.setNotebook(panel);
     const notify = jest.spyOn(Notification, 'error');
 
-    expect(await moveToTier({ model, tierId: 'h200' })).toBe(false);
+    expect(await moveToTier({ model, panel, tierId: 'h200' })).toBe(false);
     expect(notify).toHaveBeenCalledWith(
       expect.stringContaining(sentence),
       expect.anything()
@@ -106,7 +124,7 @@ describe('moveToTier (no confirmation, bound grant)', () => {
     const changeKernel = jest.fn();
     const { panel, metadata } = makeNotebook(changeKernel);
     model.setNotebook(panel);
-    const moved = moveToTier({ model, tierId: 'h200' });
+    const moved = moveToTier({ model, panel, tierId: 'h200' });
     await waitForDialog();
     const dialog = document.body.querySelector('.jp-Dialog')!;
     expect(dialog.textContent).toContain('The grant NSF-1 has ended.');

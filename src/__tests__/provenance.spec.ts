@@ -7,7 +7,7 @@ import {
   buildProvenance,
   ProvenanceRecorder,
   withProvenance
-} from '../provenance';
+} from '../provenance/recorder';
 import { makeRun, TIERS } from './fixtures';
 
 const H200 = TIERS[2];

@@ -18,6 +18,21 @@ function withAvailability(
   return { ...TIERS[1], availability };
 }
 
+/**
+ * One host of an availability check, as the server lists it (at most one
+ * kernel per host).
+ */
+function node(host: string, reachable: boolean, kernels: number | null) {
+  return {
+    host,
+    reachable,
+    kernels,
+    max_kernels: 1,
+    free: reachable && (kernels ?? 0) < 1,
+    error: reachable ? null : 'Connection refused'
+  };
+}
+
 describe('TierCard availability', () => {
   let host: HTMLDivElement;
   let root: Root;
@@ -63,7 +78,12 @@ describe('TierCard availability', () => {
         reachable: 2,
         free: 1,
         reason: null,
-        checked: '2026-11-23T10:00:00Z'
+        checked: '2026-11-23T10:00:00Z',
+        hosts: [
+          node('gpu-1:22', true, 1),
+          node('gpu-2:22', true, 0),
+          node('gpu-3:22', false, null)
+        ]
       })
     );
     expect(
@@ -82,7 +102,8 @@ describe('TierCard availability', () => {
         reachable: 0,
         free: 0,
         reason,
-        checked: '2026-11-23T10:00:00Z'
+        checked: '2026-11-23T10:00:00Z',
+        hosts: [node('10.0.0.2:22', false, null)]
       })
     );
     expect(

@@ -5,8 +5,8 @@
  * Cookie login with XSRF checking on: the writes of our axios client are
  * accepted, the same write without `X-XSRFToken` is refused.
  *
- * Needs the Python package importable by COMPUTE_PANEL_PYTHON (default
- * `.venv/bin/python`).
+ * Needs a Python that imports jupyterlab_compute_panel: COMPUTE_PANEL_PYTHON,
+ * else the first python3 or python on PATH that does (see findPython).
  */
 import axios, { AxiosResponse } from 'axios';
 import { ChildProcess, execFileSync, spawn } from 'child_process';
@@ -21,8 +21,67 @@ import { ComputePanelClient } from '../api';
 jest.setTimeout(60000);
 
 const ROOT = path.resolve(__dirname, '..', '..');
-const PYTHON = process.env.COMPUTE_PANEL_PYTHON || '.venv/bin/python';
 const PASSWORD = 'pw';
+
+/**
+ * Whether `python` imports the server extension of this checkout (run from
+ * the checkout, as the server below is).
+ */
+function importsExtension(python: string): boolean {
+  try {
+    execFileSync(
+      python,
+      ['-c', 'import jupyter_server, jupyterlab_compute_panel'],
+      {
+        cwd: ROOT,
+        stdio: 'ignore',
+        timeout: 60000
+      }
+    );
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The project's Python: COMPUTE_PANEL_PYTHON (a path, relative to the
+ * checkout, or a command name), else the first python3 or python on PATH that
+ * imports jupyterlab_compute_panel; else an error saying how to provide one.
+ */
+function findPython(): string {
+  const given = process.env.COMPUTE_PANEL_PYTHON;
+  if (given) {
+    return given.includes(path.sep) ? path.resolve(ROOT, given) : given;
+  }
+  const tried: string[] = [];
+  const dirs = new Set<string>();
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    // One look per folder (/bin is often /usr/bin); a virtualenv's python is
+    // a link to the base one, so files are not followed.
+    const real = dir && fs.existsSync(dir) ? fs.realpathSync(dir) : '';
+    if (!real || dirs.has(real)) {
+      continue;
+    }
+    dirs.add(real);
+    for (const name of ['python3', 'python']) {
+      const candidate = path.join(dir, name);
+      if (!fs.existsSync(candidate)) {
+        continue;
+      }
+      tried.push(candidate);
+      if (importsExtension(candidate)) {
+        return candidate;
+      }
+    }
+  }
+  throw new Error(
+    'No Python found that imports jupyterlab_compute_panel and jupyter_server ' +
+      `(tried: ${tried.join(', ') || 'no python3 or python on PATH'}). ` +
+      "Set COMPUTE_PANEL_PYTHON to the project's Python (e.g. .venv/bin/python " +
+      "after 'make setup'), or put that Python first on PATH."
+  );
+}
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -83,7 +142,7 @@ describe('XSRF with cookie login (real jupyter_server)', () => {
     for (const dir of ['root', 'data', 'config', 'runtime']) {
       fs.mkdirSync(path.join(tmp, dir));
     }
-    const python = path.isAbsolute(PYTHON) ? PYTHON : path.join(ROOT, PYTHON);
+    const python = findPython();
     const hashed = execFileSync(
       python,
       [

@@ -4,7 +4,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { UseSignal } from '@jupyterlab/ui-components';
 
 import { IComputePanelModel, ILiveCost } from '../tokens';
-import { NotebookRunsModel } from '../notebookRuns';
+import { NotebookRunsModel } from '../panel/notebookRuns';
 import { GrantList } from './GrantList';
 import { NotebookRuns } from './NotebookRuns';
 import { TierCard } from './TierCard';

@@ -3,7 +3,7 @@ import * as React from 'react';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { UseSignal } from '@jupyterlab/ui-components';
 
-import { NotebookRunsModel } from '../notebookRuns';
+import { NotebookRunsModel } from '../panel/notebookRuns';
 import {
   explainEndReason,
   formatDuration,

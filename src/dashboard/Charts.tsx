@@ -17,7 +17,7 @@ import {
   IFrame,
   stackedBars,
   DEFAULT_FRAME
-} from './charts';
+} from './chartData';
 
 /**
  * The CSS class of the n-th series colour (8, then they repeat).

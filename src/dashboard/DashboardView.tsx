@@ -7,21 +7,19 @@ import * as React from 'react';
 import { TranslationBundle } from '@jupyterlab/translation';
 import { UseSignal } from '@jupyterlab/ui-components';
 
-import { ComputePanelAPI } from '../api';
 import { BreakdownChart, BurnDownChart, MonthChart } from './Charts';
-import { GrantEditForm, MembersEditor } from './GrantForms';
+import { GrantEditForm, MembersEditor } from './grants';
 import { DashboardModel } from './model';
 import { RunsPanel } from './RunsPanel';
+import { ExportButtons, ExportHandler, Section } from './Section';
+import { SummaryCards } from './SummaryCards';
 import { BreakdownTable, BurnDownTable, MonthTable } from './Tables';
 
 export namespace DashboardView {
   export interface IProps {
     model: DashboardModel;
     trans: TranslationBundle;
-    onExport: (
-      table: ComputePanelAPI.ExportTable,
-      format: ComputePanelAPI.ExportFormat
-    ) => Promise<void>;
+    onExport: ExportHandler;
     /**
      * Confirm the removal of a member (a dialog); true to go on.
      */
@@ -35,209 +33,6 @@ export function DashboardView(props: DashboardView.IProps): JSX.Element {
     <UseSignal signal={model.changed}>
       {() => <DashboardBody {...props} />}
     </UseSignal>
-  );
-}
-
-function Card(props: {
-  label: string;
-  value: string;
-  note?: string;
-  tone?: 'warning' | 'error';
-  name: string;
-}): JSX.Element {
-  return (
-    <div
-      className={`jp-ComputePanel-kpi${props.tone ? ` jp-mod-${props.tone}` : ''}`}
-      data-kpi={props.name}
-    >
-      <dt>{props.label}</dt>
-      <dd>
-        <span className="jp-ComputePanel-kpiValue">{props.value}</span>
-        {props.note ? (
-          <span className="jp-ComputePanel-kpiNote">{props.note}</span>
-        ) : null}
-      </dd>
-    </div>
-  );
-}
-
-export function SummaryCards(props: {
-  summary: ComputePanelAPI.IDashboardSummary;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { summary: s, trans } = props;
-  const money = (amount: string) => `${amount} ${s.currency}`;
-  const overspent = s.remaining.startsWith('-');
-  let forecast: string;
-  let note: string;
-  if (s.forecast_exhaustion === null) {
-    forecast = trans.__('Not in sight');
-    note = trans.__('no spend in the last 30 days');
-  } else {
-    forecast = s.forecast_exhaustion;
-    note = s.exhausts_before_end
-      ? trans.__('before the end date, %1', s.end_date)
-      : trans.__('after the end date, %1', s.end_date);
-  }
-  return (
-    <dl
-      className="jp-ComputePanel-kpis"
-      aria-label={trans.__('Budget summary')}
-    >
-      <Card name="budget" label={trans.__('Budget')} value={money(s.budget)} />
-      <Card name="spent" label={trans.__('Spent')} value={money(s.spent)} />
-      <Card
-        name="committed"
-        label={trans.__('Committed')}
-        value={money(s.committed)}
-        note={trans._n(
-          'by %1 running kernel',
-          'by %1 running kernels',
-          s.open_runs
-        )}
-      />
-      <Card
-        name="remaining"
-        label={trans.__('Remaining')}
-        value={money(s.remaining)}
-        tone={overspent ? 'error' : undefined}
-      />
-      <Card
-        name="burn7"
-        label={trans.__('Burn, last 7 days')}
-        value={trans.__('%1 / day', money(s.burn_7d_per_day))}
-        note={trans.__('%1 in 7 days', money(s.spent_7d))}
-      />
-      <Card
-        name="burn30"
-        label={trans.__('Burn, last 30 days')}
-        value={trans.__('%1 / day', money(s.burn_30d_per_day))}
-        note={trans.__('%1 in 30 days', money(s.spent_30d))}
-      />
-      <Card
-        name="forecast"
-        label={trans.__('Runs out (30-day rate)')}
-        value={forecast}
-        note={note}
-        tone={s.exhausts_before_end ? 'warning' : undefined}
-      />
-    </dl>
-  );
-}
-
-function ExportButtons(props: {
-  table: ComputePanelAPI.ExportTable;
-  what: string;
-  trans: TranslationBundle;
-  onExport: DashboardView.IProps['onExport'];
-}): JSX.Element {
-  const { trans } = props;
-  const [error, setError] = React.useState<string | null>(null);
-  const [busy, setBusy] = React.useState(false);
-  const go = async (format: ComputePanelAPI.ExportFormat) => {
-    setBusy(true);
-    setError(null);
-    try {
-      await props.onExport(props.table, format);
-    } catch (reason) {
-      setError(reason instanceof Error ? reason.message : String(reason));
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <span className="jp-ComputePanel-export">
-      {(['csv', 'json'] as const).map(format => (
-        <button
-          key={format}
-          type="button"
-          className="jp-Button jp-mod-styled jp-ComputePanel-small"
-          disabled={busy}
-          data-export={`${props.table}.${format}`}
-          aria-label={trans.__(
-            'Export %1 as %2',
-            props.what,
-            format.toUpperCase()
-          )}
-          onClick={() => void go(format)}
-        >
-          {format.toUpperCase()}
-        </button>
-      ))}
-      {error ? (
-        <span className="jp-ComputePanel-fieldError" role="alert">
-          {error}
-        </span>
-      ) : null}
-    </span>
-  );
-}
-
-/**
- * A dashboard section: a heading, a chart/table switch, exports.
- */
-function Section(props: {
-  id: string;
-  /**
-   * A stable name (data-section), for tests and styles.
-   */
-  name: string;
-  title: string;
-  trans: TranslationBundle;
-  chart?: () => React.ReactNode;
-  table: () => React.ReactNode;
-  exportTable?: ComputePanelAPI.ExportTable;
-  onExport: DashboardView.IProps['onExport'];
-  wide?: boolean;
-}): JSX.Element {
-  const { trans } = props;
-  const [view, setView] = React.useState<'chart' | 'table'>(
-    props.chart ? 'chart' : 'table'
-  );
-  const headingId = `${props.id}-heading`;
-  return (
-    <section
-      className={`jp-ComputePanel-section${props.wide ? ' jp-mod-wide' : ''}`}
-      aria-labelledby={headingId}
-      data-section={props.name}
-    >
-      <header className="jp-ComputePanel-sectionHeader">
-        <h2 id={headingId}>{props.title}</h2>
-        {props.chart ? (
-          <span
-            className="jp-ComputePanel-switch"
-            role="group"
-            aria-label={trans.__('Show %1 as', props.title)}
-          >
-            <button
-              type="button"
-              className="jp-Button jp-mod-styled jp-ComputePanel-small"
-              aria-pressed={view === 'chart'}
-              onClick={() => setView('chart')}
-            >
-              {trans.__('Chart')}
-            </button>
-            <button
-              type="button"
-              className="jp-Button jp-mod-styled jp-ComputePanel-small"
-              aria-pressed={view === 'table'}
-              onClick={() => setView('table')}
-            >
-              {trans.__('Table')}
-            </button>
-          </span>
-        ) : null}
-        {props.exportTable ? (
-          <ExportButtons
-            table={props.exportTable}
-            what={props.title}
-            trans={trans}
-            onExport={props.onExport}
-          />
-        ) : null}
-      </header>
-      {view === 'chart' && props.chart ? props.chart() : props.table()}
-    </section>
   );
 }
 

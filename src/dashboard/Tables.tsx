@@ -9,7 +9,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
 import { formatExactMicros, sumMicros } from '../money';
-import { micros } from './charts';
+import { micros } from './chartData';
 
 /**
  * A share as a percentage with one decimal, computed exactly ("12.5 %").

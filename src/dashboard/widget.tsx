@@ -21,7 +21,7 @@ import { ComputePanelAPI, IComputePanelClient } from '../api';
 import { computePanelIcon } from '../icons';
 import { TRANSLATION_DOMAIN } from '../tokens';
 import { DashboardView } from './DashboardView';
-import { NewGrantForm } from './GrantForms';
+import { NewGrantForm } from './grants';
 import { DashboardModel } from './model';
 
 /**

@@ -14,21 +14,17 @@ import { UseSignal } from '@jupyterlab/ui-components';
 
 import { ComputePanelAPI } from '../api';
 import {
-  explainEndReason,
-  formatDuration,
-  formatInstant
-} from '../components/format';
-import {
   ChoiceFilter,
   fieldBinder,
   runsCountText,
   SearchFilter,
   StatusAndDatesFilters
 } from '../table/RunFilters';
-import { runColumnSet } from '../table/runColumns';
-import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
-import { environmentLines } from './environment';
+import { ISort, VirtualTable } from '../table/VirtualTable';
+import { historyColumns } from './columns';
 import { IHistoryQuery, RunHistoryModel } from './model';
+import { RunDetails } from './RunDetails';
+import { SelectionBar } from './SelectionBar';
 
 export interface IOption {
   id: string;
@@ -58,52 +54,6 @@ export namespace HistoryView {
       runs: ReadonlyArray<ComputePanelAPI.IRun>
     ) => React.ReactNode;
   }
-}
-
-/**
- * The table's columns; the first is the selection checkbox.
- */
-export function historyColumns(
-  model: RunHistoryModel,
-  trans: TranslationBundle,
-  grantLabel: (grantId: string | null) => string
-): IColumn<ComputePanelAPI.IRun>[] {
-  const c = runColumnSet(trans);
-  return [
-    {
-      id: 'select',
-      label: trans.__('Select'),
-      width: '2.2em',
-      render: run => (
-        <input
-          type="checkbox"
-          className="jp-ComputePanel-historySelect"
-          checked={model.isSelected(run.id)}
-          aria-label={trans.__(
-            'Select the run of %1',
-            formatInstant(run.started)
-          )}
-          // The row's click shows the details; the box only selects.
-          onClick={event => event.stopPropagation()}
-          onChange={() => model.toggle(run)}
-        />
-      )
-    },
-    c.started,
-    c.notebook,
-    c.tier,
-    {
-      id: 'grant',
-      label: trans.__('Grant'),
-      width: 'minmax(6em, 1fr)',
-      render: run => grantLabel(run.grant_id),
-      text: run => run.grant_id ?? ''
-    },
-    c.user('minmax(5em, 0.8fr)'),
-    c.duration,
-    c.endReason,
-    c.cost
-  ];
 }
 
 export function HistoryView(props: HistoryView.IProps): JSX.Element {
@@ -228,7 +178,6 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
   // A filter preset that names something not in the lists still shows.
   const tiers = withCurrent(props.tiers, query.tier);
   const grants = withCurrent(props.grants, query.grant);
-  const selectedRuns = model.selectedRuns;
   const active = model.active;
 
   return (
@@ -289,39 +238,11 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
             query.user ? trans.__(' of %1', query.user) : ''
           )}
         </p>
-        <div
-          className="jp-ComputePanel-historySelection"
-          aria-live="polite"
-          data-selected={selectedRuns.length}
-        >
-          {selectedRuns.length ? (
-            <>
-              <span>
-                {trans._n(
-                  '%1 run selected',
-                  '%1 runs selected',
-                  selectedRuns.length
-                )}
-              </span>
-              <button
-                type="button"
-                className="jp-mod-styled jp-ComputePanel-linkButton"
-                onClick={() => model.clearSelection()}
-              >
-                {trans.__('Clear selection')}
-              </button>
-            </>
-          ) : (
-            <span className="jp-ComputePanel-hint">
-              {trans.__('Tick runs (or Ctrl-click, Space) to select several.')}
-            </span>
-          )}
-          {props.renderSelectionActions ? (
-            <span className="jp-ComputePanel-historyActions">
-              {props.renderSelectionActions(selectedRuns)}
-            </span>
-          ) : null}
-        </div>
+        <SelectionBar
+          model={model}
+          trans={trans}
+          renderSelectionActions={props.renderSelectionActions}
+        />
       </div>
       <div className="jp-ComputePanel-historyMain">
         <div className="jp-ComputePanel-historyTable" ref={tableRef}>
@@ -373,149 +294,4 @@ function withCurrent(
   return current && !options.some(o => o.id === current)
     ? [...options, { id: current, label: current }]
     : options;
-}
-
-/**
- * The details pane: times, rate and cost, the end in words, the grant, the
- * kernelspec, and the environment.
- */
-export function RunDetails(props: {
-  run: ComputePanelAPI.IRun | null;
-  model: RunHistoryModel;
-  trans: TranslationBundle;
-  grantLabel: (grantId: string | null) => string;
-  renderRunActions?: (run: ComputePanelAPI.IRun) => React.ReactNode;
-}): JSX.Element {
-  const { run, model, trans } = props;
-  if (!run) {
-    return (
-      <aside
-        className="jp-ComputePanel-historyDetails"
-        aria-label={trans.__('Run details')}
-      >
-        <p className="jp-ComputePanel-empty">
-          {trans.__('Choose a run to see its details and environment.')}
-        </p>
-      </aside>
-    );
-  }
-  const rows: [string, string, string][] = [
-    ['started', trans.__('Started'), formatInstant(run.started) + ' UTC'],
-    [
-      'ended',
-      trans.__('Ended'),
-      run.ended ? formatInstant(run.ended) + ' UTC' : trans.__('still running')
-    ],
-    [
-      'duration',
-      trans.__('Duration'),
-      formatDuration(run.duration_s) +
-        (run.status === 'open' ? trans.__(' so far') : '')
-    ],
-    [
-      'rate',
-      trans.__('Rate'),
-      trans.__('%1 %2/h', run.rate.amount, run.rate.currency)
-    ],
-    [
-      'cost',
-      trans.__('Cost'),
-      `${run.cost.amount} ${run.cost.currency}` +
-        (run.status === 'open' ? trans.__(' so far') : '')
-    ],
-    ['end', trans.__('End'), explainEndReason(run, trans)],
-    ['grant', trans.__('Grant'), props.grantLabel(run.grant_id)],
-    ['user', trans.__('User'), run.user],
-    ['kernelspec', trans.__('Kernelspec'), run.kernelspec],
-    ['run', trans.__('Run id'), run.id]
-  ];
-  return (
-    <aside
-      className="jp-ComputePanel-historyDetails"
-      aria-label={trans.__('Run details')}
-      data-run={run.id}
-    >
-      <h2 className="jp-ComputePanel-historyTitle">
-        {run.notebook ?? trans.__('(no notebook)')}
-      </h2>
-      <p className="jp-ComputePanel-grantMeta">
-        {run.tier_label ?? run.tier_id}
-        {run.status === 'open' ? ` · ${trans.__('running')}` : ''}
-      </p>
-      {props.renderRunActions ? (
-        <div className="jp-ComputePanel-historyActions">
-          {props.renderRunActions(run)}
-        </div>
-      ) : null}
-      <dl className="jp-ComputePanel-historyFacts">
-        {rows.map(([key, label, value]) => (
-          <div key={key} data-fact={key}>
-            <dt>{label}</dt>
-            <dd>{value}</dd>
-          </div>
-        ))}
-      </dl>
-      <h3>{trans.__('Environment')}</h3>
-      <EnvironmentDetails model={model} trans={trans} />
-    </aside>
-  );
-}
-
-function EnvironmentDetails(props: {
-  model: RunHistoryModel;
-  trans: TranslationBundle;
-}): JSX.Element {
-  const { model, trans } = props;
-  const state = model.environment;
-  if (!state || state.status === 'loading') {
-    return (
-      <p className="jp-ComputePanel-empty">
-        {trans.__('Loading the environment…')}
-      </p>
-    );
-  }
-  if (state.status === 'missing') {
-    return (
-      <p className="jp-ComputePanel-historyEnvMissing" data-env-state="missing">
-        {trans.__('Not captured: %1', state.message)}
-      </p>
-    );
-  }
-  if (state.status === 'error') {
-    return (
-      <p
-        className="jp-ComputePanel-banner jp-ComputePanel-banner-error"
-        role="alert"
-      >
-        {trans.__('The environment cannot be shown: %1', state.message)}
-      </p>
-    );
-  }
-  const environment = state.environment;
-  const lines = environmentLines(environment, trans);
-  const status =
-    environment.status === 'complete'
-      ? trans.__(
-          'Complete, captured %1 UTC',
-          formatInstant(environment.captured_at)
-        )
-      : environment.status === 'partial'
-        ? trans.__(
-            'Partial (some parts could not be gathered), captured %1 UTC',
-            formatInstant(environment.captured_at)
-          )
-        : trans.__('Capture failed: %1', environment.error ?? '');
-  return (
-    <div data-env-state={environment.status}>
-      <p className="jp-ComputePanel-grantMeta">{status}</p>
-      <dl className="jp-ComputePanel-historyFacts">
-        {lines.map(line => (
-          <div key={line.key} data-env={line.key}>
-            <dt>{line.label}</dt>
-            <dd>{line.value}</dd>
-          </div>
-        ))}
-      </dl>
-    </div>
-  );
 }

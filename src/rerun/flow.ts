@@ -13,7 +13,7 @@ import {
 
 import { ComputePanelAPI, ComputePanelError, IReproduceClient } from '../api';
 import { readComputeMetadata } from '../metadata';
-import { preselectGrant } from '../move';
+import { preselectGrant } from '../panel/move';
 import {
   IComputePanelModel,
   METADATA_KEY,

@@ -2,9 +2,9 @@
 
 A typo in a backend setting must stop the server at start-up with one line naming the
 tier and the field, not fail every kernel start later. Our SSH provisioner's settings
-are checked in full (``ssh.parse_settings``). Any other installed provisioner (the
-Kubernetes one of gateway_provisioners, a Slurm one) is checked the way jupyter_client
-will use the config: every key must be a configurable trait of its class, and each
+are checked in full by ``ssh_settings.SshSettings``, the traits the provisioner itself
+has. Any other installed provisioner (the Kubernetes one of gateway_provisioners, a
+Slurm one) is checked the way jupyter_client will use the config: every key must be a configurable trait of its class, and each
 value must be accepted by that trait.
 """
 
@@ -47,11 +47,11 @@ def check_backend_config(provisioner: str, config: Mapping[str, Any]) -> None:
     """Raise BackendConfigError for a config ``provisioner`` would refuse or ignore."""
     if provisioner == "local-provisioner" and not config:
         return
-    from .ssh import PROVISIONER_NAME, SshConfigError, parse_settings
+    from .ssh_settings import PROVISIONER_NAME, SshConfigError, SshSettings
 
     if provisioner == PROVISIONER_NAME:
         try:
-            parse_settings(config)
+            SshSettings.from_config(config)
         except SshConfigError as e:
             field, _, problem = str(e).partition(": ")
             raise BackendConfigError(f"config.{field}", problem) from None

@@ -19,11 +19,12 @@ from typing import Any
 
 from ...domain.catalog import Catalog, Tier
 from ...ledger import iso, utcnow
-from .ssh import PROVISIONER_NAME, SshSettings, parse_settings, probe, unavailable_sentence
+from .ssh_node import probe, unavailable_sentence
+from .ssh_settings import PROVISIONER_NAME, SshSettings
 
 
 def checked_tiers(tiers: Iterable[Tier]) -> dict[str, SshSettings]:
-    return {t.id: parse_settings(t.backend.config) for t in tiers if t.backend.provisioner == PROVISIONER_NAME}
+    return {t.id: SshSettings.from_config(t.backend.config) for t in tiers if t.backend.provisioner == PROVISIONER_NAME}
 
 
 class Availability:

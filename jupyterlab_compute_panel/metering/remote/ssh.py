@@ -17,359 +17,68 @@ tied to it:
 - ``poll()`` reports the kernel dead as soon as the channel closes, so the meter
   closes its run (end reason ``died``).
 
-Settings come from the tier's ``backend.config`` (see ``SshSettings``), checked when the
-catalog is read so that a typo is a start-up error, not a failed kernel.
+Settings come from the tier's ``backend.config`` (``ssh_settings.py``), checked when the
+catalog is read so that a typo is a start-up error, not a failed kernel; talking to a
+node (the connection, its kernel count) is ``ssh_node.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import getpass
 import json
-import os
 import shlex
 import signal
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import KernelProvisionerBase
 from jupyter_client.provisioning.provisioner_base import KernelConnectionInfo
-from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 
-from ...errors import LaunchRefused
+# What the tests and other modules import from here; reach and count are looked up in
+# this module by the provisioner, so that a test can replace them.
+from .ssh_node import (  # noqa: F401
+    AGENT_MARKER,
+    COUNT_COMMAND,
+    COUNT_MAX_AGE,
+    HostStatus,
+    RemoteRefused,
+    _counts,
+    connect,
+    count,
+    count_kernels,
+    last_count,
+    note_count,
+    probe,
+    reach,
+    unavailable_sentence,
+)
+from .ssh_settings import (  # noqa: F401
+    FIELDS,
+    PROVISIONER_NAME,
+    Host,
+    SshConfigError,
+    SshSettings,
+    parse_host,
+    parse_settings,
+)
 
-PROVISIONER_NAME = "compute-panel-ssh"
 AGENT_SOURCE = (Path(__file__).parent / "agent.py").read_text(encoding="utf-8")
-AGENT_MARKER = "compute-panel-node-agent"
-# `pgrep -f` with a bracket so that the shell running it does not count itself.
-COUNT_COMMAND = f"pgrep -fc '{AGENT_MARKER[:-1]}[{AGENT_MARKER[-1]}]' || true"
 PORT_NAMES = ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
 # What of the server's kernel environment goes to the node: ours, Jupyter's session name,
 # the kernelspec's env and the tier's env, never the server's whole environment.
 ENV_PREFIXES = ("COMPUTE_PANEL_", "JPY_SESSION_NAME")
 
 
-class RemoteRefused(LaunchRefused):
-    """A remote start refused or impossible; one sentence, shown by JupyterLab (403)."""
+class SshProvisioner(KernelProvisionerBase, SshSettings):  # type: ignore[misc]
+    """Starts the kernel on one of ``hosts`` over SSH; see the module docstring.
 
-
-@dataclass(frozen=True)
-class Host:
-    address: str
-    port: int = 22
-
-    @property
-    def label(self) -> str:
-        return self.address if self.port == 22 else f"{self.address}:{self.port}"
-
-
-@dataclass(frozen=True)
-class SshSettings:
-    """The checked ``backend.config`` of an SSH tier."""
-
-    hosts: tuple[Host, ...]
-    user: str
-    key_file: str | None
-    known_hosts: str
-    python: str = "python3"
-    kernel_cmd: tuple[str, ...] = ()
-    cwd: str = ""
-    env: Mapping[str, str] = field(default_factory=dict)
-    max_kernels: int = 0
-    tunnel: bool = True
-    connect_timeout: float = 10.0
-    launch_timeout: float = 60.0
-    keepalive_interval: float = 5.0
-    orphan_timeout: float = 30.0
-
-    def argv(self) -> list[str]:
-        if self.kernel_cmd:
-            return list(self.kernel_cmd)
-        return [self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-
-
-FIELDS = (
-    "hosts",
-    "user",
-    "key_file",
-    "known_hosts",
-    "python",
-    "kernel_cmd",
-    "cwd",
-    "env",
-    "max_kernels",
-    "tunnel",
-    "connect_timeout",
-    "launch_timeout",
-    "keepalive_interval",
-    "orphan_timeout",
-)
-
-
-class SshConfigError(ValueError):
-    """``backend.config.<field>: problem``; the catalog prefixes the tier."""
-
-
-def parse_host(text: Any) -> Host:
-    if not isinstance(text, str) or not text.strip() or any(c.isspace() for c in text.strip()):
-        raise SshConfigError(f"hosts: each host must be 'name' or 'name:port', got {text!r}")
-    text = text.strip()
-    if text.startswith("["):  # [v6 address]:port
-        address, _, rest = text[1:].partition("]")
-        port_text = rest[1:] if rest.startswith(":") else ""
-    elif text.count(":") == 1:
-        address, port_text = text.split(":")
-    else:
-        address, port_text = text, ""
-    port = 22
-    if port_text:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise SshConfigError(f"hosts: {text!r} has no valid port")
-        port = int(port_text)
-    return Host(address, port)
-
-
-def parse_settings(config: Mapping[str, Any]) -> SshSettings:
-    """Check an SSH tier's ``backend.config``; SshConfigError names the field."""
-    unknown = sorted(set(config) - set(FIELDS))
-    if unknown:
-        raise SshConfigError(f"{unknown[0]}: is not a setting of {PROVISIONER_NAME} (known: {', '.join(FIELDS)})")
-    hosts = config.get("hosts")
-    if isinstance(hosts, str):
-        hosts = [hosts]
-    if not isinstance(hosts, (list, tuple)) or not hosts:
-        raise SshConfigError("hosts: list at least one host ('name' or 'name:port')")
-    parsed = tuple(parse_host(h) for h in hosts)
-    if len(set(parsed)) != len(parsed):
-        twice = next(h for i, h in enumerate(parsed) if h in parsed[:i])
-        raise SshConfigError(f"hosts: a host is listed twice: {twice.label}; list each once")
-
-    def text(name: str, default: str | None, required: bool = False) -> str | None:
-        value = config.get(name, default)
-        if value is None and not required:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            raise SshConfigError(f"{name}: must be a non-empty string, got {value!r}")
-        return value.strip()
-
-    def number(name: str, default: float, low: float, high: float) -> float:
-        value = config.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-            raise SshConfigError(f"{name}: must be a number of seconds between {low:g} and {high:g}, got {value!r}")
-        return float(value)
-
-    kernel_cmd = config.get("kernel_cmd") or ()
-    if not isinstance(kernel_cmd, (list, tuple)) or not all(isinstance(a, str) for a in kernel_cmd):
-        raise SshConfigError(f"kernel_cmd: must be a list of strings, got {kernel_cmd!r}")
-    if kernel_cmd and not any("{connection_file}" in a for a in kernel_cmd):
-        raise SshConfigError("kernel_cmd: must pass the kernel its connection file as {connection_file}")
-    env = config.get("env") or {}
-    if not isinstance(env, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
-        raise SshConfigError(f"env: must map names to strings, got {env!r}")
-    max_kernels = config.get("max_kernels", 0)
-    if isinstance(max_kernels, bool) or not isinstance(max_kernels, int) or max_kernels < 0:
-        raise SshConfigError(f"max_kernels: must be a whole number (0: no limit), got {max_kernels!r}")
-    tunnel = config.get("tunnel", True)
-    if not isinstance(tunnel, bool):
-        raise SshConfigError(f"tunnel: must be true or false, got {tunnel!r}")
-    known_hosts = text("known_hosts", "~/.ssh/known_hosts", required=True)
-    key_file = text("key_file", None)
-    keepalive = number("keepalive_interval", 5.0, 1, 600)
-    orphan = number("orphan_timeout", 30.0, 0, 86400)
-    if orphan and orphan < 2 * keepalive:
-        raise SshConfigError(
-            f"orphan_timeout: must be 0 (off) or at least twice keepalive_interval ({2 * keepalive:g} s), got {orphan:g}"
-        )
-    return SshSettings(
-        hosts=parsed,
-        user=text("user", getpass.getuser(), required=True) or "",
-        key_file=os.path.expanduser(key_file) if key_file else None,
-        known_hosts=os.path.expanduser(known_hosts or ""),
-        python=text("python", "python3", required=True) or "python3",
-        kernel_cmd=tuple(kernel_cmd),
-        cwd=config.get("cwd") or "",
-        env=dict(env),
-        max_kernels=max_kernels,
-        tunnel=tunnel,
-        connect_timeout=number("connect_timeout", 10.0, 0.5, 600),
-        launch_timeout=number("launch_timeout", 60.0, 1, 3600),
-        keepalive_interval=keepalive,
-        orphan_timeout=orphan,
-    )
-
-
-# -- talking to a node -------------------------------------------------------------
-
-
-async def connect(settings: SshSettings, host: Host):
-    """An SSH connection to ``host``, host key checked strictly; RemoteRefused otherwise."""
-    import asyncssh
-
-    if not os.path.isfile(settings.known_hosts):
-        raise RemoteRefused(
-            f"The known_hosts file {settings.known_hosts} of this tier does not exist, so no host key of "
-            f"{host.label} can be checked: ask an admin to add the node's key to it."
-        )
-    try:
-        return await asyncssh.connect(
-            host.address,
-            port=host.port,
-            username=settings.user,
-            client_keys=[settings.key_file] if settings.key_file else (),
-            known_hosts=settings.known_hosts,
-            agent_path=None,
-            config=[],
-            connect_timeout=settings.connect_timeout,
-            keepalive_interval=settings.keepalive_interval,
-            keepalive_count_max=3,
-            password_auth=False,
-            kbdint_auth=False,
-        )
-    except asyncssh.HostKeyNotVerifiable:
-        raise RemoteRefused(
-            f"The SSH host key of {host.label} does not match the known_hosts file {settings.known_hosts} "
-            "(or is not in it), so no kernel was started there: check the node's key out of band before trusting it."
-        ) from None
-    except asyncssh.PermissionDenied:
-        raise RemoteRefused(
-            f"{host.label} refused the SSH login of {settings.user!r}"
-            f"{' with key ' + settings.key_file if settings.key_file else ''}: ask an admin to authorize the key."
-        ) from None
-    except (OSError, asyncio.TimeoutError, asyncssh.Error) as e:
-        reason = getattr(e, "reason", None) or getattr(e, "strerror", None) or str(e) or type(e).__name__
-        raise RemoteRefused(f"{host.label} cannot be reached over SSH ({reason}).") from None
-
-
-async def count_kernels(conn) -> int:
-    """How many kernels (agents) the node runs, whoever started them."""
-    result = await conn.run(COUNT_COMMAND, check=False, timeout=10)
-    try:
-        return int(str(result.stdout).strip() or 0)
-    except ValueError:
-        return 0
-
-
-# The kernels each node ran at its last count in this process (an availability check, or
-# the agent of a start, which counts on the node), so that a start on a tier of several
-# nodes can prefer the least loaded one without one more SSH session first. Only a
-# preference: whether a node has room is decided by the agent, on the node, at the start.
-COUNT_MAX_AGE = 120.0
-_counts: dict[Host, tuple[int, float]] = {}
-
-
-def note_count(host: Host, kernels: int) -> None:
-    _counts[host] = (kernels, time.monotonic())
-
-
-def last_count(host: Host) -> int | None:
-    """The node's last count if it is at most COUNT_MAX_AGE seconds old, else None."""
-    entry = _counts.get(host)
-    if entry is None or time.monotonic() - entry[1] > COUNT_MAX_AGE:
-        return None
-    return entry[0]
-
-
-@dataclass
-class HostStatus:
-    host: Host
-    reachable: bool
-    kernels: int | None = None
-    error: str | None = None
-
-    def free(self, max_kernels: int) -> bool:
-        return self.reachable and (not max_kernels or (self.kernels or 0) < max_kernels)
-
-    def to_json(self, max_kernels: int) -> dict[str, Any]:
-        return {
-            "host": self.host.label,
-            "reachable": self.reachable,
-            "kernels": self.kernels,
-            "max_kernels": max_kernels or None,
-            "free": self.free(max_kernels),
-            "error": self.error,
-        }
-
-
-async def reach(settings: SshSettings, host: Host) -> tuple[HostStatus, Any]:
-    """Reach ``host`` and check its key. Returns its status (with its last count, if
-    recent) and the open connection, or None when it cannot be reached."""
-    try:
-        conn = await connect(settings, host)
-    except RemoteRefused as e:
-        return HostStatus(host, False, error=e.sentence), None
-    return HostStatus(host, True, last_count(host)), conn
-
-
-async def count(status: HostStatus, conn: Any) -> bool:
-    """Count the kernels of a reached node into ``status``; False (and the connection
-    closed, the node marked down) when it answers SSH but cannot run commands."""
-    try:
-        status.kernels = await count_kernels(conn)
-    except Exception as e:  # noqa: BLE001 - a node that answers SSH but not commands is down
-        conn.close()
-        status.reachable, status.error = False, f"{status.host.label} answers SSH but cannot run commands ({e})."
-        return False
-    note_count(status.host, status.kernels)
-    return True
-
-
-async def probe(settings: SshSettings, host: Host) -> HostStatus:
-    """Reach ``host``, check its key, count its kernels (the availability check)."""
-    status, conn = await reach(settings, host)
-    if conn is not None and await count(status, conn):
-        conn.close()
-    return status
-
-
-def unavailable_sentence(statuses: list[HostStatus], max_kernels: int) -> str:
-    """Why none of a tier's nodes can take a kernel (one sentence)."""
-    down = [s for s in statuses if not s.reachable]
-    if len(down) == len(statuses):
-        if len(statuses) == 1:
-            return f"Its node is down: {down[0].error}"
-        return f"All {len(statuses)} of its nodes are down: " + " ".join(s.error or "" for s in down)
-    busy = [s for s in statuses if s.reachable]
-    return (
-        f"All its reachable nodes are busy ({', '.join(f'{s.host.label}: {s.kernels} of {max_kernels}' for s in busy)} "
-        "kernels): try again later or choose another tier."
-    )
-
-
-# -- the provisioner ---------------------------------------------------------------
-
-
-class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
-    """Starts the kernel on one of ``hosts`` over SSH; see the module docstring."""
-
-    hosts = List(Unicode(), help="Hosts that can run this tier's kernels: 'name' or 'name:port'.").tag(config=True)
-    user = Unicode(help="Login on the hosts. Default: the server's user.").tag(config=True)
-
-    key_file = Unicode(None, allow_none=True, help="Private key file of the login.").tag(config=True)
-    known_hosts = Unicode("~/.ssh/known_hosts", help="known_hosts file with the hosts' keys.").tag(config=True)
-    python = Unicode("python3", help="Python with ipykernel on the hosts.").tag(config=True)
-    kernel_cmd = List(Unicode(), help="Kernel command on the hosts, with {connection_file}.").tag(config=True)
-    cwd = Unicode("", help="Working directory on the host. Default: the login's home.").tag(config=True)
-    env = Dict(help="Extra environment of the kernel on the host.").tag(config=True)
-    max_kernels = Int(0, help="Kernels a host runs at most (0: no limit).").tag(config=True)
-    tunnel = Bool(True, help="Reach the kernel's ports through the SSH connection.").tag(config=True)
-    connect_timeout = Float(10.0, help="Seconds to reach a host.").tag(config=True)
-    launch_timeout = Float(60.0, help="Seconds for the agent to start the kernel.").tag(config=True)
-    keepalive_interval = Float(5.0, help="Seconds between keepalives on the connection.").tag(config=True)
-    orphan_timeout = Float(30.0, help="Seconds of silence after which the node stops the kernel.").tag(config=True)
-
-    @default("user")
-    def _default_user(self) -> str:
-        # A static default ('') would count as set (traitlets stores it at once) and be
-        # refused as empty: a tier without `user` could not start a kernel.
-        return getpass.getuser()
+    Its settings are the traits it inherits from ``SshSettings``: jupyter_client passes
+    the tier's ``backend.config`` to them, and they check it as the catalog did."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.settings = parse_settings({k: getattr(self, k) for k in FIELDS if self.trait_has_value(k)})
         self.host: Host | None = None
         self.remote_pid: int | None = None
         self.remote_hostname: str | None = None
@@ -381,6 +90,11 @@ class SshProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         self._ports: dict[str, int] = {}
         self._statuses: list[HostStatus] = []
         self._candidates: list[tuple[HostStatus, Any]] = []  # reached hosts, connected, best first
+
+    @property
+    def settings(self) -> SshSettings:
+        """This provisioner's settings: its own traits."""
+        return self
 
     # -- launch -------------------------------------------------------------------
     async def pre_launch(self, **kwargs: Any) -> dict[str, Any]:

@@ -19,9 +19,9 @@ import {
   ComputePanelError,
   IComputePanelClient,
   IReproduceClient
-} from './api';
-import { IProvenance } from './metadata';
-import { METADATA_KEY } from './tokens';
+} from '../api';
+import { IProvenance } from '../metadata';
+import { METADATA_KEY } from '../tokens';
 
 /**
  * The provenance block of `run`: the shape re-runs write (same field names),

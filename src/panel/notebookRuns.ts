@@ -5,9 +5,9 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ComputePanelAPI, ComputePanelError } from './api';
-import { BurstRefresh, runStartedOrEnded } from './runEvents';
-import { IComputePanelModel } from './tokens';
+import { ComputePanelAPI, ComputePanelError } from '../api';
+import { BurstRefresh, runStartedOrEnded } from '../runEvents';
+import { IComputePanelModel } from '../tokens';
 
 export class NotebookRunsModel implements IDisposable {
   constructor(options: NotebookRunsModel.IOptions) {

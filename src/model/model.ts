@@ -8,9 +8,13 @@ import {
   TranslationBundle
 } from '@jupyterlab/translation';
 
-import { ComputePanelAPI, ComputePanelError, IComputePanelClient } from './api';
-import { readComputeMetadata } from './metadata';
-import { costMicros, formatMicros, parseMicros } from './money';
+import {
+  ComputePanelAPI,
+  ComputePanelError,
+  IComputePanelClient
+} from '../api';
+import { readComputeMetadata } from '../metadata';
+import { parseMicros } from '../money';
 import {
   DEFAULT_SETTINGS,
   IComputePanelModel,
@@ -19,8 +23,11 @@ import {
   ILiveCost,
   METADATA_KEY,
   TRANSLATION_DOMAIN
-} from './tokens';
-import { VERSION } from './version';
+} from '../tokens';
+import { checkVersion } from './handshake';
+import { pickKernelspec, tierForKernel } from './kernelspecs';
+import { liveCostOf } from './liveCost';
+import { mergeSettings } from './settings';
 
 /**
  * An emission of the server's event stream (`Event.Emission`).
@@ -28,48 +35,6 @@ import { VERSION } from './version';
 export interface IEventEmission {
   readonly schema_id: string;
   readonly [key: string]: unknown;
-}
-
-/**
- * The base kernel of `kernelName`: the key of the tier map that names it,
- * else the kernel name itself.
- */
-export function baseKernelName(
-  tiers: ReadonlyArray<ComputePanelAPI.ITier>,
-  kernelName: string | null | undefined
-): string | null {
-  if (!kernelName) {
-    return null;
-  }
-  for (const tier of tiers) {
-    for (const [base, spec] of Object.entries(tier.kernelspecs)) {
-      if (spec === kernelName) {
-        return base;
-      }
-    }
-  }
-  return kernelName;
-}
-
-/**
- * The kernelspec of `tier` for a notebook whose kernel is `kernelName`:
- * the same base kernel, else python3, else the tier's first kernelspec.
- */
-export function pickKernelspec(
-  tiers: ReadonlyArray<ComputePanelAPI.ITier>,
-  tier: ComputePanelAPI.ITier,
-  kernelName: string | null | undefined
-): string | null {
-  const base = baseKernelName(tiers, kernelName);
-  const specs = tier.kernelspecs ?? {};
-  if (base && specs[base]) {
-    return specs[base];
-  }
-  if (specs['python3']) {
-    return specs['python3'];
-  }
-  const first = Object.values(specs)[0];
-  return first ?? null;
 }
 
 /**
@@ -145,50 +110,16 @@ export class ComputePanelModel implements IComputePanelModel {
   }
 
   /**
-   * The cost of the current run so far.
-   *
-   * Anchored on the server's cost at the last fetch, plus the run's rate times
-   * the local time elapsed since (integer micro-units). A closed run shows
-   * exactly the server's figure.
+   * The cost of the current run so far (see `liveCostOf`).
    */
   get liveCost(): ILiveCost | null {
-    const run = this._run;
-    if (!run) {
-      return null;
-    }
-    const serverMicros = parseMicros(run.cost.amount) ?? BigInt(0);
-    if (run.status === 'closed' || this._rateMicros === null) {
-      return {
-        micros: serverMicros,
-        amount: run.cost.amount,
-        currency: run.cost.currency,
-        exact: run.status === 'closed'
-      };
-    }
-    const micros =
-      serverMicros + costMicros(this._rateMicros, Date.now() - this._fetchedAt);
-    return {
-      micros,
-      amount: formatMicros(micros),
-      currency: run.cost.currency || run.rate.currency,
-      exact: false
-    };
+    return this._run
+      ? liveCostOf(this._run, this._rateMicros, Date.now() - this._fetchedAt)
+      : null;
   }
 
   setSettings(settings: Partial<IComputePanelSettings>): void {
-    const next = { ...this._settings };
-    for (const key of Object.keys(DEFAULT_SETTINGS) as Array<
-      keyof IComputePanelSettings
-    >) {
-      const value = settings[key];
-      if (
-        value !== undefined &&
-        typeof value === typeof DEFAULT_SETTINGS[key]
-      ) {
-        (next as Record<string, unknown>)[key] = value;
-      }
-    }
-    next.refreshInterval = Math.max(1, Number(next.refreshInterval) || 10);
+    const next = mergeSettings(this._settings, settings);
     const intervalChanged =
       next.refreshInterval !== this._settings.refreshInterval;
     this._settings = next;
@@ -205,14 +136,7 @@ export class ComputePanelModel implements IComputePanelModel {
   tierForKernel(
     kernelName: string | null | undefined
   ): ComputePanelAPI.ITier | null {
-    if (!kernelName) {
-      return null;
-    }
-    return (
-      this._tiers.find(tier =>
-        Object.values(tier.kernelspecs ?? {}).includes(kernelName)
-      ) ?? null
-    );
+    return tierForKernel(this._tiers, kernelName);
   }
 
   kernelspecFor(tier: ComputePanelAPI.ITier): string | null {
@@ -340,56 +264,7 @@ export class ComputePanelModel implements IComputePanelModel {
   }
 
   private async _checkVersion(): Promise<void> {
-    const trans = this._trans;
-    let server: ComputePanelAPI.IVersion;
-    try {
-      server = await this.client.version();
-    } catch (error) {
-      const err = ComputePanelError.fromAxios(error);
-      if (err.status === 404) {
-        this._handshake = {
-          status: 'missing',
-          server: null,
-          message: trans.__(
-            'The compute panel server extension is not installed or not enabled, so tiers and costs cannot be shown. Install the Python package jupyterlab_compute_panel in the Jupyter server environment, then restart the server.'
-          )
-        };
-      } else {
-        this._handshake = {
-          status: 'error',
-          server: null,
-          message: trans.__(
-            'Cannot check the compute panel server extension: %1',
-            err.message
-          )
-        };
-      }
-      this._stateChanged.emit();
-      return;
-    }
-    if (server.api !== ComputePanelAPI.API_VERSION) {
-      this._handshake = {
-        status: 'mismatch',
-        server,
-        message: trans.__(
-          'The compute panel server extension speaks API %1 but this front end needs API %2. Install the same version of jupyterlab_compute_panel on both sides and restart JupyterLab.',
-          String(server.api),
-          String(ComputePanelAPI.API_VERSION)
-        )
-      };
-    } else if (server.version !== VERSION) {
-      this._handshake = {
-        status: 'mismatch',
-        server,
-        message: trans.__(
-          'The compute panel server extension is version %1 but the front end is version %2. Reinstall jupyterlab_compute_panel and restart JupyterLab.',
-          server.version,
-          VERSION
-        )
-      };
-    } else {
-      this._handshake = { status: 'ok', server, message: null };
-    }
+    this._handshake = await checkVersion(this.client, this._trans);
     this._stateChanged.emit();
   }
 

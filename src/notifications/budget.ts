@@ -9,10 +9,10 @@ import { IDisposable } from '@lumino/disposable';
 import { IPoll, Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ComputePanelAPI, IBudgetClient } from './api';
+import { ComputePanelAPI, IBudgetClient } from '../api';
 import type { IIdleNotebook } from './idle';
-import type { IEventEmission } from './model';
-import { IComputePanelModel, TRANSLATION_DOMAIN } from './tokens';
+import type { IEventEmission } from '../model';
+import { IComputePanelModel, TRANSLATION_DOMAIN } from '../tokens';
 
 /**
  * How often the alerts are polled: every 15 s, every 2 s while a countdown runs.

@@ -7,16 +7,16 @@ import {
 } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
 
-import { ComputePanelView } from './components/ComputePanelView';
-import { ComputeStatus } from './components/StatusItem';
-import { computePanelIcon } from './icons';
+import { ComputePanelView } from '../components/ComputePanelView';
+import { ComputeStatus } from '../components/StatusItem';
+import { computePanelIcon } from '../icons';
 import { NotebookRunsModel } from './notebookRuns';
 import {
   IComputePanelModel,
   ILiveCost,
   PANEL_ID,
   TRANSLATION_DOMAIN
-} from './tokens';
+} from '../tokens';
 
 /**
  * The sidebar panel.

@@ -4,17 +4,22 @@ import {
   showDialog,
   showErrorMessage
 } from '@jupyterlab/apputils';
-import { NotebookActions } from '@jupyterlab/notebook';
+import { NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import {
   ITranslator,
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
 
-import { ComputePanelAPI } from './api';
-import { IMoveChoice, MoveDialogBody } from './components/MoveDialog';
-import { INotebookComputeMetadata, readComputeMetadata } from './metadata';
-import { IComputePanelModel, METADATA_KEY, TRANSLATION_DOMAIN } from './tokens';
+import { ComputePanelAPI } from '../api';
+import { IMoveChoice, MoveDialogBody } from '../components/MoveDialog';
+import { INotebookComputeMetadata, readComputeMetadata } from '../metadata';
+import { pickKernelspec } from '../model/kernelspecs';
+import {
+  IComputePanelModel,
+  METADATA_KEY,
+  TRANSLATION_DOMAIN
+} from '../tokens';
 
 /**
  * The grant to preselect: the notebook's binding, else the default-grant
@@ -48,17 +53,24 @@ function messageOf(error: unknown): string {
 }
 
 /**
- * Move the model's notebook to a tier: confirm, bind the grant (checked on
- * the server), write the notebook metadata, change the kernel, re-run.
+ * Move a notebook to a tier: confirm, bind the grant (checked on the
+ * server), write the notebook metadata, change the kernel, re-run.
  *
  * Resolves true when the notebook now runs on the tier.
  */
 export async function moveToTier(options: {
+  /**
+   * The tiers, the grants, the settings and the client.
+   */
   model: IComputePanelModel;
+  /**
+   * The notebook to move (null: none is open, which is said).
+   */
+  panel: NotebookPanel | null;
   tierId: string;
   translator?: ITranslator;
 }): Promise<boolean> {
-  const { model, tierId } = options;
+  const { model, panel, tierId } = options;
   const trans: TranslationBundle = (options.translator ?? nullTranslator).load(
     TRANSLATION_DOMAIN
   );
@@ -71,7 +83,6 @@ export async function moveToTier(options: {
     );
     return false;
   }
-  const panel = model.notebook;
   if (!panel) {
     await showErrorMessage(
       trans.__('No notebook'),
@@ -79,10 +90,11 @@ export async function moveToTier(options: {
     );
     return false;
   }
-  if (model.currentTier?.id === tier.id) {
+  const kernelName = panel.sessionContext.session?.kernel?.name;
+  if (model.tierForKernel(kernelName)?.id === tier.id) {
     return true;
   }
-  const kernelspec = model.kernelspecFor(tier);
+  const kernelspec = pickKernelspec(model.tiers, tier, kernelName);
   if (!kernelspec) {
     await showErrorMessage(
       trans.__('No kernel on this tier'),

@@ -8,9 +8,9 @@ import {
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ComputePanelAPI, ComputePanelError } from './api';
-import type { IEventEmission } from './model';
-import { IComputePanelModel, TRANSLATION_DOMAIN } from './tokens';
+import { ComputePanelAPI, ComputePanelError } from '../api';
+import type { IEventEmission } from '../model';
+import { IComputePanelModel, TRANSLATION_DOMAIN } from '../tokens';
 
 /**
  * An open notebook whose kernel is `kernelId`, as the notifier names it.

@@ -1,0 +1,128 @@
+"""What the test layers need from this machine beyond the Python environment.
+
+Each check looks (without changing anything) for one prerequisite and returns None when
+it is there, or one sentence naming what is missing and how to get it on Debian. The
+sentence is what a test sees: conftest.py skips a test marked ``postgres`` or ``netns``
+with it, or fails the test with it under ``--require-all`` (``make test``, CI).
+
+    python tests/prerequisites.py    # what this machine lacks, layer by layer
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+SSHD = "/usr/sbin/sshd"  # the path tests/remote_node.py starts
+POSTGRES_TOOLS = ("initdb", "pg_ctl", "createdb")  # what the postgres_url fixture runs
+# Linux capability bits (linux/capability.h): a network namespace and its veth link need both.
+CAP_NET_ADMIN = 12
+CAP_SYS_ADMIN = 21
+
+
+def postgres_bindir() -> Path | None:
+    """The folder of PostgreSQL's server programs: Debian's newest /usr/lib/postgresql/N/bin,
+    else wherever initdb is on PATH."""
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").exists():
+            return candidate
+    found = shutil.which("initdb")
+    return Path(found).resolve().parent if found else None
+
+
+@functools.cache
+def postgres() -> str | None:
+    """For tests marked ``postgres``: a throwaway PostgreSQL server of their own."""
+    bindir = postgres_bindir()
+    if bindir is None:
+        return (
+            "PostgreSQL is not installed: no initdb under /usr/lib/postgresql/*/bin or on PATH "
+            "(install the Debian package postgresql: apt-get install postgresql)."
+        )
+    lacking = [tool for tool in POSTGRES_TOOLS if not os.access(bindir / tool, os.X_OK)]
+    if lacking:
+        return (
+            f"PostgreSQL in {bindir} lacks {', '.join(lacking)} "
+            "(install the whole Debian package postgresql: apt-get install postgresql)."
+        )
+    if os.geteuid() == 0 and not shutil.which("runuser"):
+        return (
+            "PostgreSQL refuses to run as root and runuser, which starts it as another user, "
+            "is missing (Debian package util-linux)."
+        )
+    if importlib.util.find_spec("psycopg") is None:
+        return "The Python package psycopg is missing: pip install -e '.[test]' (or 'psycopg[binary]')."
+    return None
+
+
+def _capabilities() -> int:
+    """This process's effective capabilities, as a bit mask (0 when unreadable)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapEff:"):
+                return int(line.split()[1], 16)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
+@functools.cache
+def netns() -> str | None:
+    """For tests marked ``netns``: the SSH tier's second host (tests/remote_node.py), a
+    network namespace with a veth link and its own sshd."""
+    missing: list[str] = []
+    packages: list[str] = []
+    root = os.geteuid() == 0
+    if not root:
+        missing.append("root (run pytest as root, e.g. with sudo)")
+    else:
+        caps = _capabilities()
+        if not (caps >> CAP_SYS_ADMIN) & 1 or not (caps >> CAP_NET_ADMIN) & 1:
+            missing.append(
+                "the capabilities CAP_SYS_ADMIN and CAP_NET_ADMIN "
+                "(in a container: docker run --cap-add SYS_ADMIN --cap-add NET_ADMIN, or --privileged)"
+            )
+    ip = shutil.which("ip")
+    if ip is None:
+        missing.append("the ip command (Debian package iproute2)")
+        packages.append("iproute2")
+    elif root:
+        listed = subprocess.run([ip, "netns", "list"], capture_output=True, text=True, timeout=10)
+        if listed.returncode != 0:
+            said = (listed.stderr or listed.stdout).strip().splitlines()[-1:] or [f"exit {listed.returncode}"]
+            missing.append(f"a working `ip netns` ({said[0]}; Debian package iproute2)")
+    if not shutil.which("ssh-keygen"):
+        missing.append("ssh-keygen (Debian package openssh-client)")
+        packages.append("openssh-client")
+    if not os.access(SSHD, os.X_OK):
+        missing.append(f"sshd at {SSHD} (Debian package openssh-server)")
+        packages.append("openssh-server")
+    if not missing:
+        return None
+    how = f": apt-get install {' '.join(packages)}" if packages else ""
+    return (
+        "The SSH tier tests make a second host (a network namespace running its own sshd), "
+        f"and this machine lacks {'; '.join(missing)}{how}."
+    )
+
+
+# The markers conftest.py acts on, and the check each one needs.
+CHECKS = {"postgres": postgres, "netns": netns}
+
+
+def main() -> int:
+    missing = 0
+    for marker, check in CHECKS.items():
+        sentence = check()
+        missing += sentence is not None
+        print(f"{marker:9} {'ok' if sentence is None else sentence}")
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
