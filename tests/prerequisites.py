@@ -111,8 +111,39 @@ def netns() -> str | None:
     )
 
 
+CHP = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
+LAB_TOOLS = ("useradd", "runuser")
+
+
+def configurable_http_proxy() -> str | None:
+    """The proxy JupyterHub starts: this checkout's devDependency, else /work/main's, else PATH."""
+    for candidate in (CHP, Path("/work/main/node_modules/.bin/configurable-http-proxy")):
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("configurable-http-proxy")
+
+
+@functools.cache
+def lab() -> str | None:
+    """For tests marked ``lab``: real Unix users (alice, bob, carol, compute-gateway) and a
+    real JupyterHub whose single-user servers run as them."""
+    missing: list[str] = []
+    if os.geteuid() != 0:
+        missing.append("root (it creates Unix users and spawns servers as them)")
+    for tool in LAB_TOOLS:
+        if not shutil.which(tool):
+            missing.append(f"{tool} (Debian packages passwd and util-linux)")
+    if configurable_http_proxy() is None:
+        missing.append("configurable-http-proxy (npm ci in the checkout installs it)")
+    if importlib.util.find_spec("jupyterhub") is None:
+        missing.append("the Python package jupyterhub (pip install -e '.[test]')")
+    if not missing:
+        return None
+    return f"The lab tests make real Unix users and a real JupyterHub, and this machine lacks {'; '.join(missing)}."
+
+
 # The markers conftest.py acts on, and the check each one needs.
-CHECKS = {"postgres": postgres, "netns": netns}
+CHECKS = {"postgres": postgres, "netns": netns, "lab": lab}
 
 
 def main() -> int:
