@@ -56,9 +56,10 @@ class LaunchRefused(Forbidden):
         self.sentence = sentence
 
 
-class LaunchUnavailable(LaunchRefused, Unavailable):
+class LaunchUnavailable(Unavailable, LaunchRefused):
     """A kernel start refused because a part it needs is away (the ledger's database), not
-    by policy: hosts answer it as unavailable (503), with the same one sentence."""
+    by policy: hosts answer it as unavailable (503, ``Unavailable`` first in its bases), with
+    the same one sentence."""
 
 
 class ConfigError(ValueError):

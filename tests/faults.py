@@ -5,8 +5,9 @@ Nothing here is simulated: PostgreSQL is stopped with ``pg_ctl``, a disk is a sm
 that a filler file fills, and a read-only file system is an ext4 image on a loop device
 that the kernel turns read-only (``errors=remount-ro`` and the ``abort`` mount option: what
 ext4 does by itself after an I/O error). Making a mount needs root and a kernel that
-allows it; where it cannot be made the test fails with a sentence saying so when
-``COMPUTE_PANEL_REQUIRE_ALL=1`` (CI), and is skipped otherwise.
+allows it: tests that do are marked ``mounts`` (tests/prerequisites.py says what is
+missing; conftest.py skips them, or fails them under --require-all), and a mount that
+still cannot be made fails the test with a sentence saying why.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import prerequisites
 import pytest
-from conftest import _pg_bin, _user_exists, free_port
+from conftest import _user_exists, free_port
 
 
 def cannot(sentence: str) -> None:
-    """A fault that this machine cannot make: a failure where every test must run, else a skip."""
-    if os.environ.get("COMPUTE_PANEL_REQUIRE_ALL") == "1":
-        pytest.fail(sentence + " (COMPUTE_PANEL_REQUIRE_ALL=1: every fault test must run)", pytrace=False)
-    pytest.skip(sentence)
+    """A fault this machine should make (its ``mounts`` prerequisite is there) but did not:
+    a failure, never a silent skip."""
+    pytest.fail(sentence, pytrace=False)
 
 
 def _run(cmd: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -37,9 +38,9 @@ class PostgresCluster:
     non-root user when the tests run as root, that a test may stop and start again."""
 
     def __init__(self) -> None:
-        bindir = _pg_bin()
+        bindir = prerequisites.postgres_bindir()
         if bindir is None:
-            pytest.fail("PostgreSQL is not installed (Debian package 'postgresql'); .ci/run installs it")
+            pytest.fail(prerequisites.postgres() or "PostgreSQL is not installed", pytrace=False)
         self.bin = bindir
         self.root = Path(tempfile.mkdtemp(prefix="compute-panel-pg-outage-"))
         self.data = self.root / "data"

@@ -17,6 +17,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..errors import Unavailable
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 # Seconds a connection to PostgreSQL may take to open (unless the URL names connect_timeout).
 CONNECT_TIMEOUT_S = 10
@@ -26,22 +28,31 @@ class LedgerError(Exception):
     """A ledger operation that cannot be done; the message says why."""
 
 
-class LedgerUnreachable(LedgerError):
+class LedgerUnreachable(Unavailable):
     """The database is away or refuses writes: stopped or unreachable, read-only, or full.
 
-    ``kind`` is ``unreachable``, ``read_only`` or ``full``. The message names none of the
-    driver's text (which names hosts, ports and files); the driver's error is chained
-    (``__cause__``) for the logs."""
+    ``kind`` is ``unreachable``, ``read_only`` or ``full``. The message is one sentence that
+    says what is away and what still works, naming none of the driver's text (which names
+    hosts, ports and files); the driver's error is chained (``__cause__``) for the logs.
+    Not a ``LedgerError``: callers that turn a refused write into a conflict must not turn
+    an outage into one. The REST layer answers it as 503 (an ``Unavailable``)."""
 
-    MESSAGES = {
-        "unreachable": "the ledger's database is unreachable",
-        "read_only": "the ledger's database refuses writes (it is read-only)",
-        "full": "the ledger's disk is full",
+    WHY = {
+        "unreachable": "its database is stopped or cannot be reached",
+        "read_only": "its database refuses writes: it is read-only",
+        "full": "its disk is full",
     }
 
     def __init__(self, kind: str) -> None:
-        super().__init__(self.MESSAGES[kind])
+        super().__init__(
+            f"The compute ledger is unreachable ({self.WHY[kind]}), so its figures cannot be shown "
+            "and paid tiers cannot start; running kernels keep running and Local CPU still works."
+        )
         self.kind = kind
+
+    @property
+    def why(self) -> str:
+        return self.WHY[self.kind]
 
 
 # SQLite says why in words only (its extended codes need Python 3.11).

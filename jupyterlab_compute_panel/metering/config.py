@@ -121,6 +121,13 @@ class ComputePanelSettings(Configurable):
         help="Seconds the kernel-side probe of an environment capture may take before what it has is recorded as "
         "partial; also how long a kernel busy with the user's cells is waited for before a partial record is saved.",
     ).tag(config=True)
+    ledger_outage_grace = Float(
+        900.0,
+        help="Seconds paid kernels keep running while the ledger's database is unreachable (stopped, read-only, "
+        "disk full): their heartbeats are held in memory and written when it returns. Past it they are stopped "
+        "with end reason ledger_unreachable, billed to their last held heartbeat. 0: stop them at the first "
+        "failed heartbeat. Budgets cannot be enforced meanwhile, so a grant may overspend by this much of its burn.",
+    ).tag(config=True)
 
     @default("db_url")
     def _default_db_url(self) -> str:
@@ -208,6 +215,10 @@ class ComputePanelSettings(Configurable):
             raise ConfigError(
                 f"ComputePanel.availability_interval: must be between 1 and 86400 seconds, got {self.availability_interval}"
             )
+        if not 0 <= self.ledger_outage_grace <= 86400:
+            raise ConfigError(
+                f"ComputePanel.ledger_outage_grace: must be between 0 and 86400 seconds, got {self.ledger_outage_grace}"
+            )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
         if not self.base_kernels:
@@ -227,6 +238,7 @@ class ComputePanelSettings(Configurable):
             rerun_folder=self.rerun_folder,
             rerun_time_limit=self.rerun_time_limit,
             rerun_max_time_limit=self.rerun_max_time_limit,
+            ledger_outage_grace=self.ledger_outage_grace,
         )
 
     def build_service(

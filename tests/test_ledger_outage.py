@@ -1,0 +1,263 @@
+"""The ledger's database goes away while paid kernels run, and comes back.
+
+Real faults through the real pieces: a PostgreSQL server of the test's own stopped with
+``pg_ctl`` and started again, a SQLite ledger on an ext4 file system that the kernel
+turns read-only, and one on a tmpfs that fills up (tests/faults.py), under a real
+in-process Jupyter server running real kernels.
+
+Scaled down (docs/configuration.md, "When the ledger is unreachable"): heartbeats every
+0.5 s instead of 15 s. "PostgreSQL stopped for 60 s with a grace of 15 minutes" is a 6 s
+stop with a 20 s grace here (the stop well inside the grace, a dozen missed heartbeats);
+"stopped past the grace" is a 3 s grace outlived by an 8 s stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+
+import pytest
+from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
+from faults import BreakableFilesystem, PostgresCluster, SmallDisk
+from tornado.httpclient import HTTPClientError
+
+from jupyterlab_compute_panel.domain.grants import parse_grant
+from jupyterlab_compute_panel.domain.money import cost_micros
+from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
+
+RTX = "compute-panel-rtx4090-python3"
+LOCAL = "compute-panel-local-cpu-python3"
+HEARTBEAT = 0.5
+# Words a driver's message carries and a user must never see.
+DRIVER_WORDS = ("psycopg", "sqlite", "127.0.0.1", "localhost", "connection refused", "Traceback", "/")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def grace() -> float:
+    return 20.0
+
+
+@pytest.fixture
+def panel_config(db_url: str, grace: float) -> dict:
+    return {
+        "db_url": db_url,
+        "heartbeat_interval": HEARTBEAT,
+        "reconcile_interval": 1.0,
+        "owner": "alice",
+        "default_grant": GRANT_A["id"],
+        "ledger_outage_grace": grace,
+        "capture_environment": False,
+    }
+
+
+@pytest.fixture
+def cluster():
+    cluster = PostgresCluster()
+    yield cluster
+    cluster.close()
+
+
+async def start_kernel(jp_fetch, name: str) -> str:
+    response = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": name}))
+    return json.loads(response.body)["id"]
+
+
+async def refused(jp_fetch, *path: str, **kwargs) -> tuple[int, dict]:
+    with pytest.raises(HTTPClientError) as error:
+        await jp_fetch(*path, **kwargs)
+    return error.value.code, json.loads(error.value.response.body or b"{}")
+
+
+def assert_one_sentence_no_driver_text(message: str) -> None:
+    assert message.startswith("The compute ledger is unreachable"), message
+    assert "\n" not in message
+    for words in DRIVER_WORDS:
+        assert words.lower() not in message.lower().replace("/h", ""), (words, message)
+
+
+def runs_by_kernel(url: str) -> dict:
+    ledger = Ledger(url)
+    try:
+        return {run.kernel_id: run for run in ledger.list_runs(RunFilter(), limit=1000)[0]}
+    finally:
+        ledger.dispose()
+
+
+def assert_cost_exact(run) -> None:
+    assert run.cost_micros_closed == cost_micros(run.rate_micros_per_hour, run.duration_ms(run.ended))
+
+
+async def shut_down(jp_fetch, kernel_ids) -> None:
+    for kernel_id in kernel_ids:
+        await jp_fetch("api", "kernels", kernel_id, method="DELETE")
+
+
+async def ledger_back(service) -> None:
+    """The service finds the ledger back at its next call (a heartbeat round, the reconciler)."""
+    await wait_for(lambda: not service.outage.away, timeout=30)
+
+
+# -- PostgreSQL ---------------------------------------------------------------------------
+@pytest.mark.postgres
+class TestPostgresStopped:
+    @pytest.fixture
+    def db_url(self, cluster) -> str:
+        return cluster.url
+
+    async def test_inside_the_grace_nothing_is_lost_nothing_stopped(self, jp_fetch, api, cluster, ledger, service):
+        ledger.upsert_grant(parse_grant(GRANT_A))
+        paid = [await start_kernel(jp_fetch, RTX) for _ in range(5)]
+        leaving = await start_kernel(jp_fetch, RTX)  # its user shuts it down during the outage
+        await asyncio.sleep(3 * HEARTBEAT)
+
+        cluster.stop()
+        stopped_at = utcnow()
+        await wait_for(lambda: service.outage.away, timeout=10)
+
+        # Reads and paid starts say what is away and what still works; Local CPU still starts.
+        status, body = await api("GET", "compute-panel/runs")
+        assert status == 503, body
+        assert_one_sentence_no_driver_text(body["message"])
+        assert "Local CPU still works" in body["message"]
+        status, body = await refused(jp_fetch, "api", "kernels", method="POST", body=json.dumps({"name": RTX}))
+        assert status == 503, body
+        assert_one_sentence_no_driver_text(body["message"])
+        assert "paid tiers cannot start; Local CPU still works" in body["message"]
+        local = await start_kernel(jp_fetch, LOCAL)
+        local_started = utcnow()
+
+        await asyncio.sleep(2)
+        await jp_fetch("api", "kernels", leaving, method="DELETE")
+        left_at = utcnow()
+        await asyncio.sleep(6 - (utcnow() - stopped_at).total_seconds())
+
+        cluster.start()
+        back_at = utcnow()
+        await ledger_back(service)
+
+        # Nothing stopped: every paid kernel still runs, its run still open and heartbeated.
+        running = {k["id"] for k in json.loads((await jp_fetch("api", "kernels")).body)}
+        assert set(paid) | {local} <= running
+        runs = runs_by_kernel(cluster.url)
+        for kernel_id in paid:
+            assert runs[kernel_id].is_open
+            assert runs[kernel_id].last_heartbeat >= back_at - dt.timedelta(seconds=2 * HEARTBEAT)
+        # The kernel shut down during the outage: closed when it was, its seconds billed once.
+        gone = runs[leaving]
+        assert gone.end_reason == "shutdown"
+        assert left_at - dt.timedelta(seconds=1) <= gone.ended <= left_at
+        assert_cost_exact(gone)
+        # The Local CPU kernel started during the outage is in the ledger as it started.
+        assert runs[local].tier_id == "local-cpu" and runs[local].is_open
+        assert abs((runs[local].started - local_started).total_seconds()) < 1
+
+        status, body = await api("GET", "compute-panel/runs")
+        assert status == 200, body
+
+        await shut_down(jp_fetch, [*paid, local])
+        ended = utcnow()
+        runs = runs_by_kernel(cluster.url)
+        for kernel_id in paid:
+            run = runs[kernel_id]
+            assert run.end_reason == "shutdown"
+            # One run from start to shutdown, across the outage: no second, no gap.
+            assert run.started < stopped_at and back_at < run.ended <= ended
+            assert_cost_exact(run)
+        check = Ledger(cluster.url)
+        assert_grant_spend_matches_runs(check)
+        check.dispose()
+
+    @pytest.mark.parametrize("grace", [3.0])
+    async def test_past_the_grace_paid_kernels_stop_billed_to_the_last_held_heartbeat(
+        self, jp_fetch, cluster, ledger, service, grace
+    ):
+        ledger.upsert_grant(parse_grant(GRANT_A))
+        paid = [await start_kernel(jp_fetch, RTX) for _ in range(2)]
+        local = await start_kernel(jp_fetch, LOCAL)
+        await asyncio.sleep(3 * HEARTBEAT)
+
+        cluster.stop()
+        stopped_at = utcnow()
+        km = service.kernel_manager
+        await wait_for(lambda: not any(k in km for k in paid), timeout=grace + 15)
+        all_stopped = utcnow()
+        assert (all_stopped - stopped_at).total_seconds() >= grace
+        assert local in km  # a free tier costs nothing while the ledger is away: it keeps running
+        await asyncio.sleep(8 - (utcnow() - stopped_at).total_seconds())
+
+        cluster.start()
+        await ledger_back(service)
+        runs = runs_by_kernel(cluster.url)
+        for kernel_id in paid:
+            run = runs[kernel_id]
+            assert run.end_reason == "ledger_unreachable"
+            # Billed through the grace, to the heartbeat held when the grace ran out: not
+            # for the outage's rest, not for the seconds the kernel took to stop.
+            assert stopped_at + dt.timedelta(seconds=grace) <= run.ended <= all_stopped
+            assert_cost_exact(run)
+        assert runs[local].is_open
+        await shut_down(jp_fetch, [local])
+        check = Ledger(cluster.url)
+        assert_grant_spend_matches_runs(check)
+        check.dispose()
+
+
+# -- SQLite on a broken file system --------------------------------------------------------
+@pytest.mark.mounts
+class TestSqliteFileSystem:
+    @pytest.fixture
+    def disk(self, tmp_path, request):
+        fault = request.param(tmp_path / "disk")
+        yield fault
+        fault.close()
+
+    @pytest.fixture
+    def db_url(self, disk) -> str:
+        return f"sqlite:///{disk.path / 'ledger.sqlite'}"
+
+    @pytest.mark.parametrize(
+        ("disk", "break_it", "mend_it", "kinds"),
+        [
+            (BreakableFilesystem, "go_read_only", "repair", ("read_only", "unreachable")),
+            (SmallDisk, "fill", "free", ("full",)),
+        ],
+        ids=["read-only", "disk-full"],
+        indirect=["disk"],
+    )
+    async def test_kernels_run_on_and_their_time_is_written_when_it_mends(
+        self, jp_fetch, api, ledger, service, disk, db_url, break_it, mend_it, kinds
+    ):
+        ledger.upsert_grant(parse_grant(GRANT_A))
+        ledger.dispose()  # the server's own connections only, from here
+        paid = [await start_kernel(jp_fetch, RTX) for _ in range(2)]
+        await asyncio.sleep(3 * HEARTBEAT)
+
+        getattr(disk, break_it)()
+        broken_at = utcnow()
+        await wait_for(lambda: service.outage.away, timeout=10)
+        assert service.outage.kind in kinds
+        status, body = await api("GET", "compute-panel/runs")
+        assert status == 503, body
+        assert_one_sentence_no_driver_text(body["message"])
+        await asyncio.sleep(3)
+
+        getattr(disk, mend_it)()
+        mended_at = utcnow()
+        await ledger_back(service)
+        running = {k["id"] for k in json.loads((await jp_fetch("api", "kernels")).body)}
+        assert set(paid) <= running
+        url = db_url
+        runs = runs_by_kernel(url)
+        for kernel_id in paid:
+            assert runs[kernel_id].is_open
+            assert runs[kernel_id].last_heartbeat >= mended_at - dt.timedelta(seconds=2 * HEARTBEAT)
+
+        await shut_down(jp_fetch, paid)
+        runs = runs_by_kernel(url)
+        for kernel_id in paid:
+            run = runs[kernel_id]
+            assert run.end_reason == "shutdown" and run.started < broken_at and run.ended > mended_at
+            assert_cost_exact(run)
