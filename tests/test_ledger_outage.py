@@ -221,7 +221,7 @@ class TestSqliteFileSystem:
     @pytest.mark.parametrize(
         ("disk", "break_it", "mend_it", "kinds"),
         [
-            (BreakableFilesystem, "go_read_only", "repair", ("read_only", "unreachable")),
+            (BreakableFilesystem, "go_read_only", "repair", ("read_only", "io_error")),
             (SmallDisk, "fill", "free", ("full",)),
         ],
         ids=["read-only", "disk-full"],

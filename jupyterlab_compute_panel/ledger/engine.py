@@ -31,7 +31,7 @@ class LedgerError(Exception):
 class LedgerUnreachable(Unavailable):
     """The database is away or refuses writes: stopped or unreachable, read-only, or full.
 
-    ``kind`` is ``unreachable``, ``read_only`` or ``full``. The message is one sentence that
+    ``kind`` is ``unreachable``, ``read_only``, ``full`` or ``io_error``. The message is one sentence that
     says what is away and what still works, naming none of the driver's text (which names
     hosts, ports and files); the driver's error is chained (``__cause__``) for the logs.
     Not a ``LedgerError``: callers that turn a refused write into a conflict must not turn
@@ -41,6 +41,7 @@ class LedgerUnreachable(Unavailable):
         "unreachable": "its database is stopped or cannot be reached",
         "read_only": "its database refuses writes: it is read-only",
         "full": "its disk is full",
+        "io_error": "its database's disk fails to read or write",
     }
 
     def __init__(self, kind: str) -> None:
@@ -60,13 +61,13 @@ _SQLITE_OUTAGES = (
     ("readonly database", "read_only"),
     ("read-only file system", "read_only"),
     ("database or disk is full", "full"),
-    ("disk i/o error", "unreachable"),
+    ("disk i/o error", "io_error"),
     ("unable to open database", "unreachable"),
 )
 
 
 def outage_kind(error: BaseException) -> str | None:
-    """``unreachable``, ``read_only`` or ``full`` when a driver error means that the database
+    """``unreachable``, ``read_only``, ``full`` or ``io_error`` when a driver error means that the database
     is away or refuses writes; None for any other error (a constraint, a lock timeout, a bug),
     which stays what it is.
 

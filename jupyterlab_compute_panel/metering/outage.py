@@ -82,9 +82,9 @@ class LedgerOutage:
             self.since = utcnow()
             self._since_monotonic = time.monotonic()
             self.log.warning(
-                "compute-panel: %s; running kernels keep running, their heartbeats held in memory "
-                "(paid kernels are stopped after %g s away)",
-                error.message,
+                "compute-panel: the compute ledger is unreachable (%s); running kernels keep running, their "
+                "heartbeats held in memory (paid kernels are stopped after %g s away)",
+                error.why,
                 self.grace,
             )
         self.kind = error.kind
