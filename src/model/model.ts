@@ -81,6 +81,15 @@ export class ComputePanelModel implements IComputePanelModel {
     return this._error;
   }
 
+  /**
+   * The server's sentence while a part the figures come from is away (a 503:
+   * the ledger is unreachable); the run's figures are not shown meanwhile, so
+   * nothing stale passes for live. Null once the server answers again.
+   */
+  get unavailable(): string | null {
+    return this._unavailable;
+  }
+
   get tiers(): ReadonlyArray<ComputePanelAPI.ITier> {
     return this._tiers;
   }
@@ -301,6 +310,7 @@ export class ComputePanelModel implements IComputePanelModel {
       if (this._isDisposed || kernelId !== this._kernelId) {
         return;
       }
+      this._unavailable = null;
       this._setRun(run);
     } catch (error) {
       if (kernelId !== this._kernelId) {
@@ -313,6 +323,11 @@ export class ComputePanelModel implements IComputePanelModel {
           this._setRun(null);
         }
         return;
+      }
+      if (err.status === 503) {
+        this._unavailable = err.message;
+        this._setRun(null);
+        throw err;
       }
       this._setError(err);
       throw err;
@@ -461,6 +476,7 @@ export class ComputePanelModel implements IComputePanelModel {
     server: null
   };
   private _error: string | null = null;
+  private _unavailable: string | null = null;
   private _tiers: ReadonlyArray<ComputePanelAPI.ITier> = [];
   private _grants: ReadonlyArray<ComputePanelAPI.IGrant> = [];
   private _notebook: NotebookPanel | null = null;
