@@ -16,23 +16,27 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import signal
+import time
 
 import pytest
-from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
+from conftest import GRANT_A, assert_grant_spend_matches_runs, free_port, wait_for
 from faults import BreakableFilesystem, PostgresCluster, SmallDisk
+from servers import Server
+from test_server_lifecycle import _kernel_pid, _pid_gone
 from tornado.httpclient import HTTPClientError
 
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import cost_micros
-from jupyterlab_compute_panel.ledger import Ledger, RunFilter, utcnow
+from jupyterlab_compute_panel.errors import ConfigError
+from jupyterlab_compute_panel.ledger import Ledger, LedgerUnreachable, RunFilter, utcnow
+from jupyterlab_compute_panel.metering.config import ComputePanelSettings
 
 RTX = "compute-panel-rtx4090-python3"
 LOCAL = "compute-panel-local-cpu-python3"
 HEARTBEAT = 0.5
 # Words a driver's message carries and a user must never see.
 DRIVER_WORDS = ("psycopg", "sqlite", "127.0.0.1", "localhost", "connection refused", "Traceback", "/")
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -100,7 +104,30 @@ async def ledger_back(service) -> None:
     await wait_for(lambda: not service.outage.away, timeout=30)
 
 
+# -- the setting and the classification ---------------------------------------------------
+@pytest.mark.parametrize("value", [-1.0, 86401.0])
+def test_a_grace_out_of_range_is_one_line(value):
+    with pytest.raises(ConfigError) as error:
+        ComputePanelSettings(ledger_outage_grace=value).check_settings()
+    assert str(error.value) == f"ComputePanel.ledger_outage_grace: must be between 0 and 86400 seconds, got {value}"
+
+
+def test_a_database_nobody_answers_is_unreachable_in_words_without_host_or_port():
+    port = free_port()  # nothing listens there: the connection is refused
+    ledger = Ledger(f"postgresql+psycopg://compute@127.0.0.1:{port}/ledger")
+    try:
+        with pytest.raises(LedgerUnreachable) as error:
+            ledger.ping()
+    finally:
+        ledger.dispose()
+    assert error.value.kind == "unreachable"
+    assert_one_sentence_no_driver_text(error.value.message)
+    assert str(port) not in error.value.message
+    assert error.value.__cause__ is not None  # the driver's error, for the log
+
+
 # -- PostgreSQL ---------------------------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.postgres
 class TestPostgresStopped:
     @pytest.fixture
@@ -206,6 +233,7 @@ class TestPostgresStopped:
 
 
 # -- SQLite on a broken file system --------------------------------------------------------
+@pytest.mark.slow
 @pytest.mark.mounts
 class TestSqliteFileSystem:
     @pytest.fixture
@@ -261,3 +289,55 @@ class TestSqliteFileSystem:
             run = runs[kernel_id]
             assert run.end_reason == "shutdown" and run.started < broken_at and run.ended > mended_at
             assert_cost_exact(run)
+
+
+# -- a server killed during an outage ------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_a_server_killed_during_an_outage_bills_to_the_last_recorded_heartbeat(tmp_path, cluster):
+    """What the server held dies with it: the next start closes the run at its last
+    recorded heartbeat, once; the held seconds are not billed."""
+    seeded = Ledger(cluster.url)
+    seeded.migrate()
+    seeded.upsert_grant(parse_grant(GRANT_A))
+    config = {
+        "db_url": cluster.url,
+        "owner": "alice",
+        "heartbeat_interval": HEARTBEAT,
+        "reconcile_interval": 1.0,
+        "default_grant": GRANT_A["id"],
+        "capture_environment": False,
+    }
+    first = Server(tmp_path / "one", config).start()
+    try:
+        status, kernel = first.request("POST", "/api/kernels", {"name": RTX})
+        assert status == 201, kernel
+        kernel_pid = _kernel_pid(first, kernel["id"])
+        time.sleep(4 * HEARTBEAT)
+        seeded.dispose()  # no connection of the test's across the stop
+        cluster.stop()
+        stopped_at = utcnow()
+        time.sleep(6 * HEARTBEAT)
+        status, body = first.request("GET", "/compute-panel/runs")
+        assert status == 503, body
+        first.stop(signal.SIGKILL)
+    finally:
+        first.close()
+    assert _pid_gone(kernel_pid, 15), "the kernel outlived its server"
+    cluster.start()
+
+    second = Server(tmp_path / "two", config).start()
+    try:
+        [run] = seeded.list_runs(RunFilter(kernel=kernel["id"]))[0]
+        assert run.end_reason == "server_restart" and run.ended == run.last_heartbeat
+        assert stopped_at - dt.timedelta(seconds=2 * HEARTBEAT) <= run.ended <= stopped_at
+        assert_cost_exact(run)
+        second.stop(signal.SIGTERM)
+        again = Server(tmp_path / "three", config).start()
+        again.stop(signal.SIGTERM)
+        [same] = seeded.list_runs(RunFilter(kernel=kernel["id"]))[0]
+        assert same.cost_micros_closed == run.cost_micros_closed
+        assert_grant_spend_matches_runs(seeded)
+    finally:
+        second.close()
+        seeded.dispose()
