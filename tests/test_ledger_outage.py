@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import os
 import signal
 import time
 
@@ -138,6 +139,7 @@ class TestPostgresStopped:
         ledger.upsert_grant(parse_grant(GRANT_A))
         paid = [await start_kernel(jp_fetch, RTX) for _ in range(5)]
         leaving = await start_kernel(jp_fetch, RTX)  # its user shuts it down during the outage
+        dying = await start_kernel(jp_fetch, RTX)  # its process is killed during the outage
         await asyncio.sleep(3 * HEARTBEAT)
 
         cluster.stop()
@@ -159,6 +161,8 @@ class TestPostgresStopped:
         await asyncio.sleep(2)
         await jp_fetch("api", "kernels", leaving, method="DELETE")
         left_at = utcnow()
+        os.kill(service.kernel_manager.get_kernel(dying).provisioner.inner.pid, signal.SIGKILL)
+        killed_at = utcnow()
         await asyncio.sleep(6 - (utcnow() - stopped_at).total_seconds())
 
         cluster.start()
@@ -177,6 +181,11 @@ class TestPostgresStopped:
         assert gone.end_reason == "shutdown"
         assert left_at - dt.timedelta(seconds=1) <= gone.ended <= left_at
         assert_cost_exact(gone)
+        # The kernel killed during the outage: closed when the meter noticed, not later.
+        dead = runs[dying]
+        assert dead.end_reason == "died"
+        assert killed_at <= dead.ended <= killed_at + dt.timedelta(seconds=2 * HEARTBEAT + 0.5)
+        assert_cost_exact(dead)
         # The Local CPU kernel started during the outage is in the ledger as it started.
         assert runs[local].tier_id == "local-cpu" and runs[local].is_open
         assert abs((runs[local].started - local_started).total_seconds()) < 1
