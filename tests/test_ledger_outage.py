@@ -27,11 +27,13 @@ from servers import Server
 from test_server_lifecycle import _kernel_pid, _pid_gone
 from tornado.httpclient import HTTPClientError
 
+from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG, read_catalog_file
 from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.domain.money import cost_micros
 from jupyterlab_compute_panel.errors import ConfigError
 from jupyterlab_compute_panel.ledger import Ledger, LedgerUnreachable, RunFilter, utcnow
 from jupyterlab_compute_panel.metering.config import ComputePanelSettings
+from jupyterlab_compute_panel.metering.outage import LedgerOutage
 
 RTX = "compute-panel-rtx4090-python3"
 LOCAL = "compute-panel-local-cpu-python3"
@@ -125,6 +127,46 @@ def test_a_database_nobody_answers_is_unreachable_in_words_without_host_or_port(
     assert_one_sentence_no_driver_text(error.value.message)
     assert str(port) not in error.value.message
     assert error.value.__cause__ is not None  # the driver's error, for the log
+
+
+def test_what_was_held_is_written_once_however_often_it_is_written(ledger):
+    """The writes on return are idempotent: a held heartbeat only moves a run forward, a held
+    close applies once, a held open of a free tier is recorded as it was, and a held write
+    the ledger refuses (not an outage) is dropped rather than blocking the rest."""
+    import logging
+
+    catalog = read_catalog_file(DEMO_CATALOG)
+    ledger.sync_tiers(catalog)
+    ledger.upsert_grant(parse_grant(GRANT_A))
+    rtx, local = catalog.get("rtx4090"), catalog.get("local-cpu")
+    t0 = utcnow() - dt.timedelta(minutes=10)
+    fields = {"kernelspec": "k", "user": "alice", "notebook": "a.ipynb", "now": t0}
+    kept = ledger.open_run(kernel_id="kept", tier=rtx, grant_id=GRANT_A["id"], **fields)
+    ended = ledger.open_run(kernel_id="ended", tier=rtx, grant_id=GRANT_A["id"], **fields)
+    outage = LedgerOutage(grace=60, log=logging.getLogger("test"))
+    outage.note(LedgerUnreachable("unreachable"))
+    free = {**fields, "kernel_id": "free", "tier": local, "grant_id": None, "run_id": "f" * 32, "now": t0}
+    outage.hold_open(free, ledger.draft_run(**free))
+    outage.hold([kept.id, ended.id, "f" * 32], t0 + dt.timedelta(minutes=5))
+    outage.hold([kept.id], t0 + dt.timedelta(minutes=4))  # an older moment never moves a run back
+    outage.hold_close(ended.id, "shutdown", t0 + dt.timedelta(minutes=3))
+    outage.pending.append(outage.pending[0])  # the same open twice: the second is refused, and dropped
+
+    closed = outage.flush(ledger)
+    assert [run.id for run in closed] == [ended.id] and not outage.away
+    assert ledger.get_run(kept.id).last_heartbeat == t0 + dt.timedelta(minutes=5)
+    assert ledger.get_run("f" * 32).started == t0 and ledger.get_run("f" * 32).is_open
+    first = ledger.get_run(ended.id)
+    assert first.ended == t0 + dt.timedelta(minutes=3) and first.end_reason == "shutdown"
+
+    # The same state written again (a flush that raced another) changes nothing.
+    outage.note(LedgerUnreachable("unreachable"))
+    outage.hold([kept.id], t0 + dt.timedelta(minutes=5))
+    outage.hold_close(ended.id, "shutdown", t0 + dt.timedelta(minutes=3))
+    assert outage.flush(ledger) == []
+    assert ledger.get_run(ended.id) == first
+    assert ledger.get_run(kept.id).last_heartbeat == t0 + dt.timedelta(minutes=5)
+    assert_grant_spend_matches_runs(ledger)
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------

@@ -14,8 +14,8 @@ The database may go away for a minute (PostgreSQL restarted, a failover) or for 
   ``ledger_unreachable``, their runs closed at their last held heartbeat once the ledger
   is back. Free tiers keep running. New starts on paid tiers are refused meanwhile.
 
-Held state lives in this process only: a server killed during an outage loses the held
-seconds of its runs (the next start closes them at their last recorded heartbeat, so
+Held state lives in this process only: a server stopped or killed during an outage loses
+the held seconds of its runs (the next start closes them at their last recorded heartbeat, so
 they are not billed, never billed twice).
 """
 
@@ -137,7 +137,18 @@ class LedgerOutage:
             closed: list[RunView] = []
             while self.pending:
                 op = self.pending[0]
-                result = op.apply(ledger)
+                try:
+                    result = op.apply(ledger)
+                except LedgerUnreachable:
+                    raise
+                except Exception:  # one write that cannot be made must not block the rest
+                    self.log.warning(
+                        "compute-panel: the held %s of run %s cannot be written; dropped",
+                        op.what,
+                        op.run_id,
+                        exc_info=True,
+                    )
+                    result = None
                 self.pending.pop(0)
                 if op.what == "open":
                     self.opened.pop(op.run_id, None)
