@@ -13,7 +13,7 @@ import {
   ComputePanelError,
   IComputePanelClient
 } from '../api';
-import { readComputeMetadata } from '../metadata';
+import { metadataWarning } from '../metadata';
 import { parseMicros } from '../money';
 import {
   DEFAULT_SETTINGS,
@@ -21,7 +21,6 @@ import {
   IComputePanelSettings,
   IHandshake,
   ILiveCost,
-  METADATA_KEY,
   TRANSLATION_DOMAIN
 } from '../tokens';
 import { checkVersion } from './handshake';
@@ -82,9 +81,7 @@ export class ComputePanelModel implements IComputePanelModel {
   }
 
   /**
-   * The server's sentence while a part the figures come from is away (a 503:
-   * the ledger is unreachable); the run's figures are not shown meanwhile, so
-   * nothing stale passes for live. Null once the server answers again.
+   * The server's sentence while the ledger is unreachable (a 503); see the token.
    */
   get unavailable(): string | null {
     return this._unavailable;
@@ -391,24 +388,7 @@ export class ComputePanelModel implements IComputePanelModel {
   }
 
   private _readMetadata(): void {
-    this._metadataWarning = null;
-    const model = this._notebook?.model;
-    if (!model) {
-      return;
-    }
-    let value: unknown;
-    try {
-      value = model.getMetadata(METADATA_KEY);
-    } catch {
-      value = undefined;
-    }
-    const reading = readComputeMetadata(value);
-    if (reading.kind === 'invalid') {
-      this._metadataWarning = this._trans.__(
-        "This notebook's compute-panel metadata is invalid: %1; it will be rewritten on the next move",
-        reading.reason
-      );
-    }
+    this._metadataWarning = metadataWarning(this._notebook?.model, this._trans);
   }
 
   private _updateKernel(force: boolean): void {
