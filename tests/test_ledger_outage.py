@@ -169,6 +169,17 @@ def test_what_was_held_is_written_once_however_often_it_is_written(ledger):
     assert_grant_spend_matches_runs(ledger)
 
 
+def test_a_database_away_at_start_up_is_one_line_naming_the_setting():
+    from jupyterlab_compute_panel.ledger import LedgerError
+
+    settings = ComputePanelSettings(db_url=f"postgresql+psycopg://compute@127.0.0.1:{free_port()}/ledger")
+    with pytest.raises(LedgerError) as error:
+        settings.build_service(None, write=False)
+    assert str(error.value) == (
+        "ComputePanel.db_url: cannot open the ledger (its database is stopped or cannot be reached)"
+    )
+
+
 # -- PostgreSQL ---------------------------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.postgres

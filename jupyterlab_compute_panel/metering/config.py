@@ -23,7 +23,7 @@ from traitlets.config import Config, Configurable
 
 from ..domain.catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
 from ..errors import ConfigError
-from ..ledger import Ledger, LedgerError
+from ..ledger import Ledger, LedgerError, LedgerUnreachable
 from . import kernelspecs
 from .prices import with_last_good_rates
 from .remote.backends import installed_provisioners
@@ -280,6 +280,8 @@ class ComputePanelSettings(Configurable):
             ledger.sync_tiers(catalog)
         except LedgerError:
             raise
+        except LedgerUnreachable as e:
+            raise LedgerError(f"ComputePanel.db_url: cannot open the ledger ({e.why})") from None
         except Exception as e:  # noqa: BLE001 - an unreachable database is one line, not a traceback
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise LedgerError(f"ComputePanel.db_url: cannot open the ledger ({first})") from None
