@@ -26,7 +26,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import LaunchUnavailable
@@ -49,7 +49,6 @@ class _Op:
     run_id: str
     what: str  # "open" or "close"
     apply: Callable[[Ledger], Any]
-    fields: dict[str, Any] = field(default_factory=dict)
 
 
 class LedgerOutage:
@@ -105,7 +104,7 @@ class LedgerOutage:
         """A free tier's run opened in memory (``fields`` for ``Ledger.open_run``, with its id
         and start); its kernel's launch may still move its start."""
         self.opened[run.id] = (fields, run)
-        self.pending.append(_Op(run.id, "open", lambda ledger: ledger.open_run(**fields), fields))
+        self.pending.append(_Op(run.id, "open", lambda ledger: ledger.open_run(**fields)))
 
     def launched_in_memory(self, run_id: str, at: dt.datetime) -> RunView | None:
         """The run, started ``at``, when it is one opened in memory; else None."""
