@@ -237,7 +237,7 @@ class TestPostgresStopped:
         # The kernel killed during the outage: closed when the meter noticed, not later.
         dead = runs[dying]
         assert dead.end_reason == "died"
-        assert killed_at <= dead.ended <= killed_at + dt.timedelta(seconds=2 * HEARTBEAT + 0.5)
+        assert killed_at <= dead.ended <= killed_at + dt.timedelta(seconds=2 * HEARTBEAT + 2)
         assert_cost_exact(dead)
         # The Local CPU kernel started during the outage is in the ledger as it started.
         assert runs[local].tier_id == "local-cpu" and runs[local].is_open
@@ -268,12 +268,13 @@ class TestPostgresStopped:
         local = await start_kernel(jp_fetch, LOCAL)
         await asyncio.sleep(3 * HEARTBEAT)
 
+        stopping_at = utcnow()  # its first refused call may come before pg_ctl returns
         cluster.stop()
         stopped_at = utcnow()
         km = service.kernel_manager
         await wait_for(lambda: not any(k in km for k in paid), timeout=grace + 15)
         all_stopped = utcnow()
-        assert (all_stopped - stopped_at).total_seconds() >= grace
+        assert (all_stopped - stopping_at).total_seconds() >= grace
         assert local in km  # a free tier costs nothing while the ledger is away: it keeps running
         await asyncio.sleep(8 - (utcnow() - stopped_at).total_seconds())
 
@@ -285,7 +286,7 @@ class TestPostgresStopped:
             assert run.end_reason == "ledger_unreachable"
             # Billed through the grace, to the heartbeat held when the grace ran out: not
             # for the outage's rest, not for the seconds the kernel took to stop.
-            assert stopped_at + dt.timedelta(seconds=grace) <= run.ended <= all_stopped
+            assert stopping_at + dt.timedelta(seconds=grace) <= run.ended <= all_stopped
             assert_cost_exact(run)
         assert runs[local].is_open
         await shut_down(jp_fetch, [local])
@@ -392,7 +393,7 @@ def test_a_server_killed_during_an_outage_bills_to_the_last_recorded_heartbeat(t
     try:
         [run] = seeded.list_runs(RunFilter(kernel=kernel["id"]))[0]
         assert run.end_reason == "server_restart" and run.ended == run.last_heartbeat
-        assert stopped_at - dt.timedelta(seconds=2 * HEARTBEAT) <= run.ended <= stopped_at
+        assert stopped_at - dt.timedelta(seconds=2 * HEARTBEAT + 1) <= run.ended <= stopped_at
         assert_cost_exact(run)
         second.stop(signal.SIGTERM)
         again = Server(tmp_path / "three", config).start()
