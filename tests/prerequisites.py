@@ -159,8 +159,32 @@ def _blocked_for_others(*paths: Path) -> Path | None:
     return None
 
 
+MOUNT_TOOLS = (("mount", "mount"), ("umount", "mount"), ("losetup", "mount"), ("mkfs.ext4", "e2fsprogs"))
+
+
+@functools.cache
+def mounts() -> str | None:
+    """For tests marked ``mounts``: file systems that fill up or turn read-only under a
+    SQLite ledger (a small tmpfs, an ext4 image on a loop device; tests/faults.py)."""
+    missing: list[str] = []
+    if os.geteuid() != 0:
+        missing.append("root (mounting a tmpfs or a loop device needs it)")
+    elif not (_capabilities() >> CAP_SYS_ADMIN) & 1:
+        missing.append("the capability CAP_SYS_ADMIN (in a container: docker run --cap-add SYS_ADMIN, or --privileged)")
+    lacking = sorted({package for tool, package in MOUNT_TOOLS if not shutil.which(tool)})
+    if lacking:
+        missing.append(f"mount, losetup and mkfs.ext4 (apt-get install {' '.join(lacking)})")
+    if not Path("/dev/loop-control").exists():
+        missing.append(
+            "loop devices (/dev/loop-control; modprobe loop, or a container given --device /dev/loop-control)"
+        )
+    if not missing:
+        return None
+    return f"The disk-full and read-only ledger tests mount file systems, and this machine lacks {'; '.join(missing)}."
+
+
 # The markers conftest.py acts on, and the check each one needs.
-CHECKS = {"postgres": postgres, "netns": netns, "lab": lab}
+CHECKS = {"postgres": postgres, "netns": netns, "lab": lab, "mounts": mounts}
 
 
 def main() -> int:

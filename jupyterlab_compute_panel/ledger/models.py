@@ -37,6 +37,7 @@ END_REASONS = (
     "cell_error",  # a re-run's kernel, stopped after a cell raised
     "cancelled",  # a re-run's kernel, stopped when its user cancelled it
     "time_limit",  # a re-run's kernel, stopped at the re-run's time limit
+    "ledger_unreachable",  # a paid kernel stopped when the ledger stayed away past its grace; closed at its last held heartbeat
 )
 
 

@@ -24,7 +24,7 @@ from ..domain import policy
 from ..domain.catalog import Catalog, Tier
 from ..domain.money import format_amount
 from ..errors import LaunchRefused
-from ..ledger import GrantView, Ledger, RunView, close_abandoned, utcnow
+from ..ledger import GrantView, Ledger, LedgerUnreachable, RunView, close_abandoned, utcnow
 from .admin import AdminMixin
 from .budget import BudgetEnforcer
 from .dashboards import DashboardsMixin
@@ -32,6 +32,7 @@ from .grant_api import GrantsMixin
 from .identity import ACTING_ADMIN, ACTING_USER, acting_user
 from .lifecycle import Lifecycle
 from .meter import MISSED, MeterMixin, _Live
+from .outage import LedgerOutage
 from .reproduction import ReproductionMixin
 from .run_api import RunsMixin
 
@@ -61,6 +62,7 @@ class MeteringSettings:
     rerun_folder: str = ""
     rerun_time_limit: int = 3600
     rerun_max_time_limit: int = 86400
+    ledger_outage_grace: float = 900.0
 
 
 class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, ReproductionMixin, AdminMixin):
@@ -106,6 +108,8 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
         self._live: dict[str, _Live] = {}
         self._meters: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
         self.lifecycle = Lifecycle(self.log)
+        # Heartbeats and closes held while the ledger's database is away (outage.py).
+        self.outage = LedgerOutage(settings.ledger_outage_grace, self.log)
         self._build_parts(settings)
 
     def _build_parts(self, settings: MeteringSettings) -> None:
@@ -198,9 +202,28 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
 
     # -- plumbing -------------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a ledger call in the thread pool."""
+        """Run a ledger call in the thread pool.
+
+        While the ledger is away, what the meter held is written first (``outage.py``), so
+        that nothing reads or writes past it; LedgerUnreachable while it is still away."""
+        try:
+            if self.outage.away:
+                await self._flush_held()
+            return await self._in_thread(fn, *args, **kwargs)
+        except LedgerUnreachable as e:
+            self.outage.note(e)
+            raise
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    async def _flush_held(self) -> None:
+        closed = await self._in_thread(self.outage.flush, self.ledger)
+        if closed is None:  # another call is writing them now
+            raise self.outage.error()
+        for run in closed:
+            self.emit("closed", run)
 
     def emit(self, action: str, run: RunView, **extra: Any) -> None:
         if self.event_logger is None:
