@@ -124,7 +124,7 @@ describe('StartFailureGuard', () => {
     expect(sentence.tagName).toBe('P'); // wrapped, not a <pre> to scroll
     expect(sentence.textContent).toBe(SENTENCE);
     expect(dialog.textContent).toContain(
-      'a.ipynb stays on its kernel, Local CPU.'
+      'a.ipynb is on its kernel, Local CPU.'
     );
     // Reattached to the kernel the server session still has.
     expect(sessionContext.session?.kernel?.id).toBe(before.id);

@@ -9,7 +9,8 @@
  * whose `<pre>` must be scrolled sideways. Neither is an extension point, so
  * the guard works from what JupyterLab publishes: the drop is the one
  * `sessionChanged` emission whose old and new values are both null, and the
- * dialog is the next one `Dialog.tracker` adds. The guard then
+ * dialog is the one `Dialog.tracker` adds in the same synchronous run. The
+ * guard then
  * - reattaches the notebook to the kernel its server session still has (the
  *   *Change kernel* and move paths), or finds that it has none (a notebook
  *   opened on a refused tier);
@@ -39,9 +40,9 @@ import * as React from 'react';
 import { TRANSLATION_DOMAIN } from '../tokens';
 
 /**
- * How long after the drop the stock dialog is looked for (it comes at once).
+ * How long the stock dialog's body may take to render before it is read.
  */
-const DIALOG_WINDOW_MS = 2000;
+const RENDER_WAIT_MS = 1000;
 
 /**
  * The class that hides the stock dialog while the guard reads it.
@@ -53,11 +54,28 @@ export const SUPERSEDED_CLASS = 'jp-ComputePanel-supersededDialog';
  */
 interface IFailure {
   panel: NotebookPanel;
-  at: number;
   /**
    * The kernel the notebook is on again, or null: it has none.
    */
   recovered: Promise<Kernel.IModel | null>;
+}
+
+/**
+ * The body of a shown dialog once React has rendered it (null if it never is).
+ */
+async function renderedBody(dialog: Dialog<unknown>): Promise<Element | null> {
+  await dialog.ready;
+  const deadline = Date.now() + RENDER_WAIT_MS;
+  for (;;) {
+    const body = dialog.node.querySelector('.jp-Dialog-body');
+    if (body?.firstElementChild || dialog.isDisposed) {
+      return body;
+    }
+    if (Date.now() > deadline) {
+      return null;
+    }
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
 }
 
 export class StartFailureGuard implements IDisposable {
@@ -66,13 +84,9 @@ export class StartFailureGuard implements IDisposable {
     this._sessions = options.sessions;
     this._dialogs = options.dialogs ?? Dialog.tracker;
     this._actions = options.actions;
-    this._now = options.now ?? Date.now;
-    const translator = options.translator ?? nullTranslator;
-    this._trans = translator.load(TRANSLATION_DOMAIN);
-    // The stock dialog's own title, in JupyterLab's own translation domain.
-    // eslint-disable-next-line jupyter/incorrect-translator-usage -- JupyterLab's string, not ours to extract
-    const jupyterlabTrans = translator.load('jupyterlab');
-    this._stockTitle = jupyterlabTrans.__('Error Starting Kernel');
+    this._trans = (options.translator ?? nullTranslator).load(
+      TRANSLATION_DOMAIN
+    );
     this._tracker.forEach(panel => this._watch(panel));
     this._tracker.widgetAdded.connect(this._onPanelAdded, this);
     this._dialogs.widgetAdded.connect(this._onDialogAdded, this);
@@ -87,7 +101,7 @@ export class StartFailureGuard implements IDisposable {
       return;
     }
     this._isDisposed = true;
-    this._failures = [];
+    this._failure = null;
     Signal.disconnectReceiver(this);
   }
 
@@ -110,11 +124,15 @@ export class StartFailureGuard implements IDisposable {
     if (!panel || sessionContext.isDisposed || this._recovering.has(panel)) {
       return; // a failure of our own reattachment is JupyterLab's to show
     }
-    this._failures = this._failures.filter(f => f.panel !== panel);
-    this._failures.push({
-      panel,
-      at: this._now(),
-      recovered: this._recover(panel)
+    // JupyterLab builds its dialog of the failure right after this emission,
+    // in the same synchronous run (Dialog.tracker announces it at once): the
+    // failure is the next dialog's only until this run ends.
+    const failure = { panel, recovered: this._recover(panel) };
+    this._failure = failure;
+    void Promise.resolve().then(() => {
+      if (this._failure === failure) {
+        this._failure = null;
+      }
     });
   }
 
@@ -154,11 +172,8 @@ export class StartFailureGuard implements IDisposable {
   }
 
   private _onDialogAdded(_: unknown, dialog: Dialog<unknown>): void {
-    const now = this._now();
-    this._failures = this._failures.filter(
-      f => now - f.at <= DIALOG_WINDOW_MS && !f.panel.isDisposed
-    );
-    const failure = this._failures.pop();
+    const failure = this._failure;
+    this._failure = null;
     if (!failure) {
       return;
     }
@@ -170,31 +185,25 @@ export class StartFailureGuard implements IDisposable {
     dialog: Dialog<unknown>,
     failure: IFailure
   ): Promise<void> {
-    await dialog.ready;
-    const header = dialog.node.querySelector('.jp-Dialog-header');
-    const body = dialog.node.querySelector('.jp-Dialog-body');
+    const body = await renderedBody(dialog);
     const message = body?.querySelector('pre')?.textContent?.trim() ?? '';
-    const stock =
-      !!header?.textContent?.includes(this._stockTitle) &&
-      !!message &&
-      !body?.querySelector('details');
-    if (!stock || this._isDisposed) {
+    const refusal = !!message && !body?.querySelector('details');
+    if (!refusal || this._isDisposed) {
       dialog.removeClass(SUPERSEDED_CLASS); // not a refusal: JupyterLab's dialog as it is
       return;
     }
     dialog.reject();
-    const kernel = await failure.recovered;
-    if (!this._isDisposed) {
-      await this._say(failure.panel, message, kernel);
+    await failure.recovered;
+    if (!this._isDisposed && !failure.panel.isDisposed) {
+      await this._say(failure.panel, message);
     }
   }
 
-  private async _say(
-    panel: NotebookPanel,
-    message: string,
-    kernel: Kernel.IModel | null
-  ): Promise<void> {
+  private async _say(panel: NotebookPanel, message: string): Promise<void> {
     const trans = this._trans;
+    // Where the notebook is when the dialog shows (JupyterLab may have asked
+    // for a kernel first, when the notebook was opened on a refused tier).
+    const kernel = panel.sessionContext.session?.kernel ?? null;
     const notebook = panel.title.label || panel.context.path;
     const local = kernel ? null : this._actions.localTier();
     const openPanel = Dialog.createButton({
@@ -230,7 +239,7 @@ export class StartFailureGuard implements IDisposable {
           <p className="jp-ComputePanel-refusalState">
             {kernel
               ? trans.__(
-                  '%1 stays on its kernel, %2.',
+                  '%1 is on its kernel, %2.',
                   notebook,
                   this._actions.kernelLabel(kernel.name)
                 )
@@ -253,10 +262,8 @@ export class StartFailureGuard implements IDisposable {
   private readonly _sessions: Session.IManager;
   private readonly _dialogs: WidgetTracker<Dialog<any>>;
   private readonly _actions: StartFailureGuard.IActions;
-  private readonly _now: () => number;
   private readonly _trans: TranslationBundle;
-  private readonly _stockTitle: string;
-  private _failures: IFailure[] = [];
+  private _failure: IFailure | null = null;
   private readonly _recovering = new Set<NotebookPanel>();
   private _isDisposed = false;
 }
@@ -290,6 +297,5 @@ export namespace StartFailureGuard {
     dialogs?: WidgetTracker<Dialog<any>>;
     actions: IActions;
     translator?: ITranslator;
-    now?: () => number;
   }
 }
