@@ -42,19 +42,28 @@ function makeNotebook(sessions: Session.IManager) {
 }
 
 /**
- * The dialog on screen, once one is shown and not hidden.
+ * Resolves once `check` holds (polled), or fails after 10 s.
  */
-async function shownDialog(): Promise<HTMLElement> {
-  for (let i = 0; i < 80; i++) {
-    const node = document.body.querySelector(
-      `.jp-Dialog:not(.${SUPERSEDED_CLASS})`
-    );
-    if (node) {
-      return node as HTMLElement;
-    }
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !check(); i++) {
     await sleep(25);
   }
-  throw new Error('no dialog shown');
+  expect(check()).toBe(true);
+}
+
+/**
+ * The dialog on screen, once one is shown, not hidden, and rendered.
+ */
+async function shownDialog(): Promise<HTMLElement> {
+  let node: HTMLElement | null = null;
+  await until(() => {
+    node = document.body.querySelector(`.jp-Dialog:not(.${SUPERSEDED_CLASS})`);
+    return (
+      !!node?.querySelector('.jp-Dialog-header')?.textContent?.trim() &&
+      !!node?.querySelector('.jp-Dialog-body')?.firstElementChild
+    );
+  });
+  return node!;
 }
 
 function button(dialog: HTMLElement, label: string): HTMLButtonElement {
@@ -131,8 +140,7 @@ describe('StartFailureGuard', () => {
     expect(document.body.querySelectorAll('.jp-Dialog')).toHaveLength(1);
 
     button(dialog, 'Open Compute Panel').click();
-    await sleep(50);
-    expect(actions.openPanel).toHaveBeenCalled();
+    await until(() => actions.openPanel.mock.calls.length > 0);
     expect(actions.moveToTier).not.toHaveBeenCalled();
     expect(panel.sessionContext.session).not.toBeNull();
   });
@@ -148,7 +156,7 @@ describe('StartFailureGuard', () => {
     expect(dialog.textContent).toContain(SENTENCE);
     expect(dialog.textContent).toContain('a.ipynb has no kernel now.');
     button(dialog, 'Start on Local CPU').click();
-    await sleep(50);
+    await until(() => actions.moveToTier.mock.calls.length > 0);
     expect(actions.moveToTier).toHaveBeenCalledWith(panel, 'local');
   });
 

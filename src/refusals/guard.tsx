@@ -42,7 +42,7 @@ import { TRANSLATION_DOMAIN } from '../tokens';
 /**
  * How long the stock dialog's body may take to render before it is read.
  */
-const RENDER_WAIT_MS = 1000;
+const RENDER_WAIT_MS = 5000;
 
 /**
  * The class that hides the stock dialog while the guard reads it.
