@@ -26,7 +26,7 @@ from ..metering.kernelspecs import KernelspecError
 from ..metering.remote.backends import installed_provisioners
 from ..metering.service import RUN_EVENT_SCHEMA
 from ..rest import handlers as rest_handlers
-from . import kernels, lab, sessions
+from . import channels, kernels, lab, sessions
 
 __all__ = ["ComputePanel", "ConfigError", "frontend_mismatch", "installed_provisioners"]
 
@@ -128,6 +128,8 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
             self.handlers.extend(lab.handlers)
             return
         self.handlers.extend(rest_handlers())
+        # A kernel's websocket whose client left while it was prepared ends quietly, not in a 500.
+        self.handlers.extend(channels.handlers)
         if self.settings.get("compute_panel_service") is not None:
             # Mounted before jupyter_server's own handlers of these routes: a refused start is a 403 there too.
             self.handlers.extend(sessions.handlers)
