@@ -208,6 +208,11 @@ class TestPostgresStopped:
         assert status == 503, body
         assert_one_sentence_no_driver_text(body["message"])
         assert "paid tiers cannot start; Local CPU still works" in body["message"]
+        # Opening a notebook on a paid tier (JupyterLab's POST /api/sessions): the same 503.
+        session = {"path": "outage.ipynb", "type": "notebook", "name": "outage.ipynb", "kernel": {"name": RTX}}
+        status, body = await refused(jp_fetch, "api", "sessions", method="POST", body=json.dumps(session))
+        assert (status, body["reason"]) == (503, "unavailable"), body
+        assert "paid tiers cannot start; Local CPU still works" in body["message"]
         local = await start_kernel(jp_fetch, LOCAL)
         local_started = utcnow()
 
