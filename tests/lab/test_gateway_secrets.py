@@ -94,6 +94,10 @@ def test_alices_paid_kernel_runs_on_the_node_metered_under_her(gateway, tokens, 
     assert node.kernels(), "no kernel on the node"
     status, run = gateway.request("GET", f"/compute-panel/kernels/{alices_kernel['id']}/run", token=tokens["alice"])
     assert status == 200 and (run["user"], run["grant_id"], run["tier_id"]) == ("alice", GRANT["id"], "h200")
+    # The gateway's record knows the kernel's backend and the backend's own persistence info.
+    entry = json.loads((gateway.state_dir / "kernels.json").read_text())[alices_kernel["id"]]
+    assert (entry["user"], entry["tier"], entry["backend"]) == ("alice", "h200", "compute-panel-ssh")
+    assert entry["info"]["kernel_id"] == alices_kernel["id"] and entry["info"]["remote_pid"] in node.kernels()
 
 
 def test_the_gateways_secrets_are_unreadable_to_alice(gateway):
