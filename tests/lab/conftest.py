@@ -16,9 +16,20 @@ from .gateway import GatewayProcess, gateway_home
 from .hub import Hub
 from .users import GATEWAY_USER, PI, STUDENTS, ensure_lab_users
 
+# A hub user in the gateway's admin group: administers every grant without a role on it.
+ADMIN, ADMIN_GROUP = "dana", "compute-admins"
 GRANT = {**GRANT_A, "id": "nsf-lab", "pi": PI, "members": [f"{s}:member" for s in STUDENTS]}
 # Five starts' worth: each start reserves 15 minutes of the tier's 3.60 USD/h (0.90).
 RACE_GRANT = {**GRANT, "id": "nsf-race", "award_number": "NSF RACE-1", "budget": "4.50"}
+# Ten seconds of the tier, no minimum runtime, stopped when spent.
+TINY_GRANT = {
+    **GRANT,
+    "id": "nsf-tiny",
+    "award_number": "NSF TINY-1",
+    "budget": "0.01",
+    "min_runtime_minutes": 0,
+    "hard_stop": True,
+}
 # Paid tiers on the gateway's machine (allow_local_tiers): the tests of identity, authorization
 # and restarts need kernels, not a node; the SSH tier's test uses the node.
 TIERS = [
@@ -48,7 +59,7 @@ def lab_db(lab_users):
     url = f"sqlite:///{folder / 'ledger.sqlite'}"
     ledger = Ledger(url)
     ledger.migrate()
-    for grant in (GRANT, RACE_GRANT):
+    for grant in (GRANT, RACE_GRANT, TINY_GRANT):
         ledger.upsert_grant(parse_grant(grant))
     ledger.dispose()
     for path in (folder, *folder.iterdir()):
@@ -67,7 +78,8 @@ def hub(tmp_path_factory, lab_users, gateway_port):
     hub = Hub(
         tmp_path_factory.mktemp("hub"),
         f"http://127.0.0.1:{gateway_port}",
-        users=[*STUDENTS, PI],
+        users=[*STUDENTS, PI, ADMIN],
+        groups={ADMIN_GROUP: [ADMIN]},
     ).start()
     yield hub
     hub.close()
@@ -75,7 +87,8 @@ def hub(tmp_path_factory, lab_users, gateway_port):
 
 @pytest.fixture(scope="module")
 def gateway(hub, lab_db, gateway_port):
-    process = GatewayProcess(hub, gateway_port, lab_db, TIERS).start()
+    extra = {"HubIdentityProvider": {"admin_groups": [ADMIN_GROUP]}}
+    process = GatewayProcess(hub, gateway_port, lab_db, TIERS, extra=extra).start()
     yield process
     process.stop()
     shutil.rmtree(process.home, ignore_errors=True)
@@ -83,4 +96,4 @@ def gateway(hub, lab_db, gateway_port):
 
 @pytest.fixture(scope="module")
 def tokens(hub):
-    return {user: hub.token_for(user) for user in (*STUDENTS, PI)}
+    return {user: hub.token_for(user) for user in (*STUDENTS, PI, ADMIN)}

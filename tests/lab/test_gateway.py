@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -185,3 +186,44 @@ def test_twenty_starts_from_two_students_start_exactly_what_the_budget_covers(ga
     finally:
         for student, kernel_id in started:
             gateway.request("DELETE", f"/api/kernels/{kernel_id}", token=tokens[student])
+
+
+def test_the_hard_stop_and_the_alerts_reach_the_right_users(gateway, tokens):
+    """A grant spent while alice's kernel runs on it: her kernel is stopped (end reason
+    budget); the PI and alice, who ran on it, are alerted; bob, a member who did not, is not."""
+    status, _ = gateway.request(
+        "PUT",
+        "/compute-panel/bindings",
+        {"path": "tiny.ipynb", "grant_id": "nsf-tiny", "tier_id": "h200"},
+        token=tokens["alice"],
+    )
+    assert status == 200
+    kernel = start_kernel(gateway, tokens["alice"], "tiny.ipynb")["id"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        _, listed = gateway.request("GET", "/api/kernels", token=tokens["alice"])
+        if kernel not in {k["id"] for k in listed}:
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError("the spent grant's kernel still runs")
+    status, run = gateway.request("GET", f"/compute-panel/kernels/{kernel}/run", token=tokens["alice"])
+    assert status == 200 and run["end_reason"] == "budget", run
+    alerted = {}
+    for user in ("alice", "bob", "carol"):
+        status, body = gateway.request("GET", "/compute-panel/alerts", token=tokens[user])
+        assert status == 200, body
+        alerted[user] = sorted(a["threshold_pct"] for a in body["alerts"] if a["grant_id"] == "nsf-tiny")
+    assert alerted["carol"] and alerted["alice"] and 100 in alerted["carol"], alerted
+    assert alerted["bob"] == [], alerted
+
+
+def test_a_hub_group_makes_an_admin_of_every_grant(gateway, tokens):
+    """dana has no role on any grant; her hub group is the gateway's admin_groups."""
+    status, body = gateway.request("GET", "/compute-panel/grants", token=tokens["dana"])
+    assert status == 200, body
+    assert {"nsf-lab", "nsf-race", "nsf-tiny"} <= {g["id"] for g in body["grants"]}
+    status, _ = gateway.request("GET", "/compute-panel/grants/nsf-lab/dashboard", token=tokens["dana"])
+    assert status == 200
+    status, body = gateway.request("GET", "/compute-panel/grants", token=tokens["bob"])
+    assert status == 200 and all(g["role"] == "member" for g in body["grants"]), body

@@ -94,6 +94,10 @@ def test_alices_paid_kernel_runs_on_the_node_metered_under_her(gateway, tokens, 
     assert node.kernels(), "no kernel on the node"
     status, run = gateway.request("GET", f"/compute-panel/kernels/{alices_kernel['id']}/run", token=tokens["alice"])
     assert status == 200 and (run["user"], run["grant_id"], run["tier_id"]) == ("alice", GRANT["id"], "h200")
+    # The gateway's record knows the kernel's backend and the backend's own persistence info.
+    entry = json.loads((gateway.state_dir / "kernels.json").read_text())[alices_kernel["id"]]
+    assert (entry["user"], entry["tier"], entry["backend"]) == ("alice", "h200", "compute-panel-ssh")
+    assert entry["info"]["kernel_id"] == alices_kernel["id"] and entry["info"]["remote_pid"] in node.kernels()
 
 
 def test_the_gateways_secrets_are_unreadable_to_alice(gateway):
@@ -156,3 +160,24 @@ def test_the_node_refuses_alices_ssh(gateway, node, lab_users):
             timeout=60,
         )
         assert attempt.returncode == 255 and "Permission denied" in attempt.stderr, (user, attempt.stderr)
+
+
+def test_kill_9_of_the_gateway_leaves_no_kernel_on_the_node_and_one_closed_run_each(gateway, tokens, node):
+    """The gateway's SSH connections end with its process; the node's agent stops each
+    kernel when its connection ends; the restart closes each run at its last heartbeat."""
+    bind(gateway, tokens["bob"], "bob-node.ipynb")
+    kernel = start_kernel(gateway, tokens["bob"], "bob-node.ipynb")["id"]
+    deadline = time.monotonic() + 20
+    while len(node.kernels()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert len(node.kernels()) == 2, "alice's and bob's kernels on the node"
+    time.sleep(1.5)  # heartbeats
+    gateway.kill()
+    assert node.wait_no_kernels(15), f"kernels left on the node: {node.kernels()}"
+    gateway.start()
+    status, runs = gateway.request("GET", "/compute-panel/runs?grant=nsf-lab", token=tokens["carol"])
+    assert status == 200, runs
+    mine = [r for r in runs["runs"] if r["kernel_id"] == kernel]
+    assert len(mine) == 1 and mine[0]["status"] == "closed" and mine[0]["end_reason"] == "server_restart"
+    assert mine[0]["ended"] == mine[0]["last_heartbeat"]
+    assert all(r["status"] == "closed" for r in runs["runs"]), runs["runs"]

@@ -26,10 +26,9 @@ from ...metering.kernelspecs import KernelspecError
 from ...rest import handlers as rest_handlers
 from .. import kernels as host_kernels
 from .auth import HubIdentityProvider, OwnerAuthorizer
-from .kernels import GatewayKernelManager
+from .kernels import LOCAL_PROVISIONERS, GatewayKernelManager
 
 NAME = "jupyterlab_compute_panel"
-LOCAL_PROVISIONERS = frozenset({"local-provisioner", "compute-panel-provisioner"})
 
 
 class ComputeGatewayApp(KernelGatewayApp):
@@ -84,7 +83,8 @@ class ComputeGatewayApp(KernelGatewayApp):
             self.kernel_spec_manager, None, kernel_manager=self.kernel_manager, log=self.log
         )
         self.service.recover()
-        self.kernel_manager.stop_left_behind()
+        catalog = self.service.catalog
+        self.kernel_manager.stop_left_behind(lambda tier_id: t.backend if (t := catalog.get(tier_id)) else None)
         host_kernels.attach(self.kernel_manager, self.service)
 
     def init_webapp(self) -> None:

@@ -16,13 +16,17 @@ the metering service closed their runs at their last heartbeat.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from jupyter_client.kernelspec import KernelSpec
+from jupyter_client.provisioning import KernelProvisionerFactory
 from jupyter_server.services.kernels.handlers import MainKernelHandler
 from kernel_gateway.jupyter_websocket import JupyterWebsocketPersonality
 from kernel_gateway.services.kernels.handlers import MainKernelHandler as KGMainKernelHandler
@@ -33,6 +37,11 @@ from traitlets import List, Unicode
 from ...metering.identity import ACTING_USER
 
 STATE_FILE = "kernels.json"
+# Backends whose kernels are processes of the gateway's machine (stopped by their process).
+LOCAL_PROVISIONERS = frozenset({"local-provisioner"})
+# Backends whose kernels stop when the gateway's connection to them ends (the SSH node's
+# agent stops its kernel then): nothing to stop at a restart.
+SELF_STOPPING = frozenset({"compute-panel-ssh"})
 
 
 class GatewayKernelManager(SeedingMappingKernelManager):
@@ -46,6 +55,7 @@ class GatewayKernelManager(SeedingMappingKernelManager):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.owners: dict[str, str] = {}
+        self._backends: dict[str, dict[str, Any]] = {}
 
     async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
         user = ACTING_USER.get()
@@ -62,20 +72,47 @@ class GatewayKernelManager(SeedingMappingKernelManager):
             self.log.info("compute-gateway: dropped %s from %s's kernel start", ", ".join(dropped), user)
         kernel_id = await super().start_kernel(*args, env=env, **kwargs)
         self.owners[kernel_id] = user
+        self._backends[kernel_id] = await self._backend_entry(kernel_id)
         self._save_state()
         return kernel_id
 
     def remove_kernel(self, kernel_id: str) -> Any:
         km = super().remove_kernel(kernel_id)
         self.owners.pop(kernel_id, None)
+        self._backends.pop(kernel_id, None)
         self._save_state()
         return km
+
+    async def _backend_entry(self, kernel_id: str) -> dict[str, Any]:
+        """What a restarted gateway needs to find a kernel of another backend again (a
+        Kubernetes pod): its tier, its backend and the backend's own persistence info."""
+        km = self._kernels.get(kernel_id)
+        provisioner = getattr(km, "provisioner", None)
+        inner = getattr(provisioner, "inner", None)
+        launch = getattr(provisioner, "_launch", None) or {}
+        tier = launch.get("tier")
+        if inner is None or tier is None or tier.backend.provisioner in LOCAL_PROVISIONERS:
+            return {}
+        try:
+            info = json.loads(json.dumps(await inner.get_provisioner_info(), default=str))
+        except Exception:
+            self.log.warning("compute-gateway: no persistence info from kernel %s's backend", kernel_id, exc_info=True)
+            info = None
+        return {
+            "kernelspec": getattr(km, "kernel_name", None),
+            "tier": tier.id,
+            "backend": tier.backend.provisioner,
+            "info": info,
+        }
 
     # -- the record -----------------------------------------------------------
     def _state_path(self) -> Path:
         return Path(self.state_dir) / STATE_FILE
 
     def _entry(self, kernel_id: str) -> dict[str, Any]:
+        return {**self._process_entry(kernel_id), **self._backends.get(kernel_id, {})}
+
+    def _process_entry(self, kernel_id: str) -> dict[str, Any]:
         km = self._kernels.get(kernel_id)
         provisioner = getattr(km, "provisioner", None)
         inner = getattr(provisioner, "inner", provisioner)
@@ -98,8 +135,11 @@ class GatewayKernelManager(SeedingMappingKernelManager):
             json.dump({k: self._entry(k) for k in self.owners}, f)
         os.replace(tmp, path)
 
-    def stop_left_behind(self) -> list[dict[str, Any]]:
-        """Stop the kernel processes a previous gateway process recorded and left running."""
+    def stop_left_behind(self, backend_of: Callable[[str], Any] | None = None) -> list[dict[str, Any]]:
+        """Stop the kernels a previous gateway process recorded and left running: a local
+        kernel's process (the same process: its start time matches), and a kernel of another
+        backend through that backend (``backend_of(tier_id)``, the catalog's), as
+        ``load_provisioner_info`` then ``kill``: a Kubernetes kernel's pod is deleted."""
         if not self.state_dir or not self._state_path().is_file():
             return []
         try:
@@ -108,7 +148,22 @@ class GatewayKernelManager(SeedingMappingKernelManager):
             self.log.warning("compute-gateway: %s is unreadable; no kernel left behind is stopped", self._state_path())
             return []
         stopped = []
+        remote = {
+            k: e
+            for k, e in left.items()
+            if e.get("backend") and e["backend"] not in SELF_STOPPING and e.get("info") is not None
+        }
+        if remote and backend_of is not None:
+            loop = asyncio.new_event_loop()
+            try:
+                for kernel_id, entry in remote.items():
+                    if loop.run_until_complete(self._stop_through_backend(kernel_id, entry, backend_of)):
+                        stopped.append({"kernel_id": kernel_id, **entry})
+            finally:
+                loop.close()
         for kernel_id, entry in left.items():
+            if kernel_id in remote or entry.get("backend") in SELF_STOPPING:
+                continue
             pid = entry.get("pid")
             # The same process, not one that took its number since: its start time matches.
             same = isinstance(pid, int) and pid > 1 and _started(pid) == entry.get("pid_started") is not None
@@ -123,6 +178,48 @@ class GatewayKernelManager(SeedingMappingKernelManager):
         self._state_path().unlink(missing_ok=True)
         self._save_state()
         return stopped
+
+    async def _stop_through_backend(self, kernel_id: str, entry: dict[str, Any], backend_of: Callable) -> bool:
+        backend = backend_of(entry["tier"])
+        if backend is None:
+            self.log.warning(
+                "compute-gateway: kernel %s of %s was on tier %r, which the catalog no longer has: not stopped",
+                kernel_id,
+                entry.get("user"),
+                entry["tier"],
+            )
+            return False
+        try:
+            base = self.kernel_spec_manager.get_kernel_spec(entry["kernelspec"])
+            spec = KernelSpec(**base.to_dict())
+            spec.resource_dir = base.resource_dir
+            spec.metadata = {
+                **dict(spec.metadata),
+                "kernel_provisioner": {"provisioner_name": backend.provisioner, "config": dict(backend.config)},
+            }
+            provisioner = KernelProvisionerFactory.instance(parent=self).create_provisioner_instance(
+                kernel_id, spec, parent=self
+            )
+            await provisioner.load_provisioner_info(entry["info"])
+            await provisioner.poll()  # a container's provisioner finds its pod by the kernel's id
+            await provisioner.kill()
+            await provisioner.cleanup(restart=False)
+        except Exception:
+            self.log.warning(
+                "compute-gateway: could not stop kernel %s of %s left on %s",
+                kernel_id,
+                entry.get("user"),
+                entry["backend"],
+                exc_info=True,
+            )
+            return False
+        self.log.info(
+            "compute-gateway: stopped kernel %s of %s (%s) left running by a stopped gateway",
+            kernel_id,
+            entry.get("user"),
+            entry["backend"],
+        )
+        return True
 
 
 def _started(pid: int) -> int | None:
