@@ -9,7 +9,7 @@ from tornado import web
 from ..domain.money import MoneyError, parse_amount
 from ..errors import BadRequest, Invalid
 from ..metering.grant_api import PATCHABLE
-from .base import ID, BaseHandler, boolean, no_json_number, notebook_path, parse_arg
+from .base import BaseHandler, arg, boolean, decimal_strings, notebook_path, parse_arg
 
 
 class GrantsHandler(BaseHandler):
@@ -26,7 +26,7 @@ class GrantsHandler(BaseHandler):
     async def post(self) -> None:
         """Create a grant (admins): the whole grant, validated like an imported row."""
         body = self.json_body()
-        no_json_number(body, "budget", "min_runtime_minutes")
+        decimal_strings(body, "budget", "min_runtime_minutes")
         service = self.service
         grant = await service.create_grant(body)
         self.set_status(201)
@@ -47,7 +47,7 @@ class GrantHandler(BaseHandler):
         unknown = sorted(set(body) - set(PATCHABLE))
         if unknown:
             raise BadRequest(f"{unknown[0]!r} cannot be changed here (changeable: {', '.join(PATCHABLE)})", unknown[0])
-        no_json_number(body, "budget", "min_runtime_minutes")
+        decimal_strings(body, "budget", "min_runtime_minutes")
         service = self.service
         self.reply(await service.grant_json(await service.update_grant(grant_id, body)))
 
@@ -60,7 +60,7 @@ class GrantBudgetHandler(BaseHandler):
         self.fields(body, ("budget",))
         if "budget" not in body:
             raise BadRequest("budget is required", "budget")
-        no_json_number(body, "budget")
+        decimal_strings(body, "budget")
         try:
             budget = parse_amount(body["budget"])
         except MoneyError as e:
@@ -73,7 +73,7 @@ class GrantMemberHandler(BaseHandler):
     @web.authenticated
     @authorized
     async def put(self, grant_id: str, user: str) -> None:
-        body = self.json_body()
+        body = self.json_body(optional=True)
         self.fields(body, ("role",))
         service = self.service
         grant = await service.set_member(grant_id, user, body.get("role", "member"))
@@ -116,8 +116,8 @@ class BindingsHandler(BaseHandler):
 
 handlers = [
     (r"/compute-panel/grants", GrantsHandler),
-    (rf"/compute-panel/grants/({ID})", GrantHandler),
-    (rf"/compute-panel/grants/({ID})/budget", GrantBudgetHandler),
-    (rf"/compute-panel/grants/({ID})/members/({ID})", GrantMemberHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}", GrantHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}/budget", GrantBudgetHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}/members/{arg('user')}", GrantMemberHandler),
     (r"/compute-panel/bindings", BindingsHandler),
 ]
