@@ -168,3 +168,23 @@ async def test_a_member_put_may_have_no_body(raw, grants):
 async def test_a_compare_list_with_an_empty_repeated_or_lone_id_is_422(api, service, runs):
     status, answer = await api("GET", "compute-panel/compare", params={"runs": runs})
     assert_refused(status, answer, 422, "runs must list 2 to 6 different run ids", "runs")
+
+
+@pytest.mark.parametrize(
+    ("change", "contains", "field"),
+    [
+        ({"sensitive": "yes"}, "sensitive must be true or false, got 'yes'", "sensitive"),
+        ({"hard_stop": 1}, "hard_stop must be true or false, got 1", "hard_stop"),
+        ({"alert_thresholds": [50.7]}, "alert_thresholds must be a list of whole numbers", "alert_thresholds"),
+        ({"alert_thresholds": "50;80"}, "alert_thresholds must be a list of whole numbers", "alert_thresholds"),
+        ({"allowed_tiers": "h200;rtx4090"}, "allowed_tiers must be a list of strings", "allowed_tiers"),
+        ({"title": ["a"]}, "title must be a string", "title"),
+    ],
+)
+async def test_a_grant_field_of_another_json_type_is_422_and_kept(api, grants, ledger, change, contains, field):
+    # A grant file may say "yes" or "a;b"; the API takes the JSON types of its spec only
+    # (50.7 % was read as 50).
+    before = ledger.get_grant(ACTIVE)
+    status, answer = await api("PATCH", f"compute-panel/grants/{ACTIVE}", change)
+    assert_refused(status, answer, 422, contains, field)
+    assert ledger.get_grant(ACTIVE) == before

@@ -11,6 +11,40 @@ from ..errors import BadRequest, Invalid
 from ..metering.grant_api import PATCHABLE
 from .base import BaseHandler, arg, boolean, decimal_strings, notebook_path, parse_arg
 
+# The JSON type of each grant field as openapi.yaml declares it (GrantInput). A grant file
+# may say "yes" or "a;b" (domain/grants.py reads both); the API takes only its own types.
+_TEXT, _FLAG, _TEXTS, _WHOLES, _MEMBERS = (
+    "a string",
+    "true or false",
+    "a list of strings",
+    "a list of whole numbers",
+    "a list of members",
+)
+GRANT_TYPES = {
+    **dict.fromkeys(("id", "award_number", "title", "funder", "pi", "currency", "start_date", "end_date"), _TEXT),
+    **dict.fromkeys(("sensitive", "hard_stop"), _FLAG),
+    **dict.fromkeys(("co_pis", "allowed_tiers"), _TEXTS),
+    "alert_thresholds": _WHOLES,
+    "members": _MEMBERS,
+}
+_IS = {
+    _TEXT: lambda v: isinstance(v, str),
+    _FLAG: lambda v: isinstance(v, bool),
+    _TEXTS: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    _WHOLES: lambda v: isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v),
+    _MEMBERS: lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+}
+
+
+def grant_types(body: dict) -> None:
+    """422 naming the first field whose JSON type is not the spec's (null only for allowed_tiers)."""
+    decimal_strings(body, "budget", "min_runtime_minutes")
+    for field, value in body.items():
+        kind = GRANT_TYPES.get(field)
+        if kind is None or (value is None and field == "allowed_tiers") or _IS[kind](value):
+            continue
+        raise Invalid(f"{field} must be {kind}, got {value!r}", field)
+
 
 class GrantsHandler(BaseHandler):
     @web.authenticated
@@ -26,7 +60,7 @@ class GrantsHandler(BaseHandler):
     async def post(self) -> None:
         """Create a grant (admins): the whole grant, validated like an imported row."""
         body = self.json_body()
-        decimal_strings(body, "budget", "min_runtime_minutes")
+        grant_types(body)
         service = self.service
         grant = await service.create_grant(body)
         self.set_status(201)
@@ -47,7 +81,7 @@ class GrantHandler(BaseHandler):
         unknown = sorted(set(body) - set(PATCHABLE))
         if unknown:
             raise BadRequest(f"{unknown[0]!r} cannot be changed here (changeable: {', '.join(PATCHABLE)})", unknown[0])
-        decimal_strings(body, "budget", "min_runtime_minutes")
+        grant_types(body)
         service = self.service
         self.reply(await service.grant_json(await service.update_grant(grant_id, body)))
 
