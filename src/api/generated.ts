@@ -1444,7 +1444,10 @@ export interface components {
             funder: string;
             pi: string;
             budget: components["schemas"]["DecimalString"];
-            /** @example USD */
+            /**
+             * @description ISO 4217.
+             * @example USD
+             */
             currency: string;
             /** Format: date */
             start_date: string;
