@@ -201,8 +201,9 @@ PUT_BINDING_REFUSALS = [
     ({"path": "nb.ipynb", "grant_id": ""}, 422, "grant_id", "grant_id must be a grant id or null"),
     ({"path": "nb.ipynb", "grant_id": "nope"}, 404, "grant_id", "No grant 'nope'"),
     ({"path": "nb.ipynb", "grant_id": EXPIRED}, 409, "grant_id", "is not active today"),
-    ({"path": "nb.ipynb", "grant_id": ACTIVE, "tier_id": "tpu"}, 422, "tier_id", "'tpu' is not a tier"),
-    ({"path": "nb.ipynb", "grant_id": ACTIVE, "tier_id": 3}, 422, "tier_id", "3 is not a tier"),
+    ({"path": "nb.ipynb", "grant_id": ACTIVE, "tier_id": "tpu"}, 404, "tier_id", "'tpu' is not a tier"),
+    ({"path": "nb.ipynb", "grant_id": ACTIVE, "tier_id": 3}, 422, "tier_id", "tier_id must be a tier id or null"),
+    ({"path": "nb.ipynb", "grant_id": ACTIVE, "tier_id": ""}, 422, "tier_id", "tier_id must be a tier id or null"),
 ]
 
 

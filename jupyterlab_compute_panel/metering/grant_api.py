@@ -173,6 +173,7 @@ class GrantsMixin:
             if refusal:
                 raise refusal.as_request("grant_id")
         if tier_id is not None and self.catalog.get(tier_id) is None:
-            raise Invalid(f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
+            # An unknown id, like an unknown grant's: 404 (openapi.yaml).
+            raise NotFound(f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
         row = await self.db(self.ledger.put_binding, self.owner, path, grant_id, tier_id)
         return binding_json(path, row)

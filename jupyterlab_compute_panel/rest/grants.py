@@ -143,8 +143,8 @@ class BindingsHandler(BaseHandler):
         if grant_id is not None and (not isinstance(grant_id, str) or not grant_id):
             raise Invalid("grant_id must be a grant id or null", "grant_id")
         tier_id = body.get("tier_id")
-        if tier_id is not None and not isinstance(tier_id, str):
-            raise Invalid(f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
+        if tier_id is not None and (not isinstance(tier_id, str) or not tier_id):
+            raise Invalid("tier_id must be a tier id or null", "tier_id")
         self.reply(await self.service.bind(path, grant_id, tier_id))
 
 

@@ -575,6 +575,7 @@ export interface paths {
                         path: components["schemas"]["NotebookPath"];
                         /** @description A grant id; null forgets the notebook's grant. */
                         grant_id: string | null;
+                        /** @description The tier last chosen for the notebook (404 if not in the catalog). */
                         tier_id?: string | null;
                     };
                 };
