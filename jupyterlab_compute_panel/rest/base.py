@@ -35,16 +35,16 @@ STATUS: dict[type[ComputePanelError], int] = {
 }
 
 
-def arg(name: str) -> str:
-    """A route's path segment, passed to the handler as the keyword ``name`` (which the
-    400 for a segment that is not plain text names)."""
-    return rf"(?P<{name}>[^/]+)"
-
-
 # The largest body any route takes is a grant (a few KB); notebooks never travel here.
 MAX_BODY_BYTES = 256 * 1024
 # How deep a body's objects and lists may nest (a grant's is 2).
 MAX_DEPTH = 16
+
+
+def arg(name: str) -> str:
+    """A route's path segment, passed to the handler as the keyword ``name`` (which the
+    400 for a segment that is not plain text names)."""
+    return rf"(?P<{name}>[^/]+)"
 
 
 def status_of(error: ComputePanelError) -> int:
