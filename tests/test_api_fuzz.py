@@ -8,8 +8,8 @@ run``) sends every operation its four phases: the spec's examples, coverage (bou
 hostile values for every parameter, missing and extra fields, undeclared methods), fuzzing
 (random values, half of the path ids drawn from the real ones so that validation past the
 lookup is reached), and stateful sequences that follow the links it infers between
-operations. The run is deterministic (schemathesis' deterministic generation) and bounded (``FUZZ_EXAMPLES`` cases
-per operation and phase); it fails on:
+operations. The run is deterministic (schemathesis' deterministic generation) and bounded
+(``FUZZ_EXAMPLES`` cases per operation and phase, about 1,800 requests); it fails on:
 
 - a 5xx (``not_a_server_error``);
 - a response the spec does not describe: status, content type, headers, body schema;
@@ -22,8 +22,9 @@ per operation and phase); it fails on:
 - a resource still reachable after its DELETE, or not right after its creation.
 
 Run it alone with ``pytest tests/test_api_fuzz.py`` (``-k sqlite`` for the SQLite ledger
-only); ``COMPUTE_PANEL_FUZZ_EXAMPLES=200`` makes a deeper run. On a failure the test shows
-schemathesis' report, with a curl command per failing case.
+only; the PostgreSQL case is marked ``postgres``); ``COMPUTE_PANEL_FUZZ_EXAMPLES=200`` makes
+a deeper run. On a failure the test shows schemathesis' report, with a curl command per
+failing case.
 """
 
 from __future__ import annotations
