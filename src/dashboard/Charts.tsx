@@ -9,7 +9,7 @@ import * as React from 'react';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
-import { formatExactMicros } from '../money';
+import { exactMoney, formatExactMicros, formatMoney } from '../money';
 import {
   burnDown,
   formatTick,
@@ -186,10 +186,9 @@ export function BurnDownChart(props: {
         viewBox={`0 0 ${frame.width} ${frame.height}`}
         role="img"
         aria-label={trans.__(
-          'Burn-down: %1 %2 remaining of a budget of %3 on %4; the grant ends on %5; %6',
-          summary.remaining,
-          summary.currency,
-          summary.budget,
+          'Burn-down: %1 remaining of a budget of %2 on %3; the grant ends on %4; %5',
+          formatMoney(summary.remaining, summary.currency),
+          formatMoney(summary.budget, summary.currency),
           last?.day ?? summary.end_date,
           summary.end_date,
           summary.forecast_exhaustion
@@ -210,7 +209,10 @@ export function BurnDownChart(props: {
           y2={geometry.budgetY}
         >
           <title>
-            {trans.__('Budget: %1 %2', summary.budget, summary.currency)}
+            {trans.__(
+              'Budget: %1',
+              exactMoney(summary.budget, summary.currency)
+            )}
           </title>
         </line>
         <line
