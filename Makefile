@@ -22,7 +22,7 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 help:
 	@echo "make start   JupyterLab with the compute panel, the demo catalog and sample grants (http://localhost:$(PORT)/lab)"
 	@echo "make test    every test layer (lint, jest, pytest, auth check, wheel check, galata)"
-	@echo "make bench   benchmarks (metering, bundle size, rollups, fingerprint capture, SSH tiers, move latency)"
+	@echo "make bench   benchmarks (metering, bundle size, rollups, fingerprint capture, SSH tiers, the lab's gateway, move latency)"
 
 $(STAMP):
 	@mkdir -p $(STAMP)
@@ -93,6 +93,8 @@ check-wheel: setup
 
 galata: setup $(STAMP)/ui-tests
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test
+	# The lab (a real JupyterHub, the gateway, alice and bob; needs root and PostgreSQL, as tests/lab/).
+	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.lab.config.js
 
 test: lint jest pytest check-auth check-wheel galata
 	@echo "All test layers passed."
@@ -104,6 +106,7 @@ bench: setup $(STAMP)/ui-tests
 	$(BIN)/python bench/bench_fingerprint.py
 	$(BIN)/python bench/bench_compare.py
 	$(BIN)/python bench/bench_remote.py
+	$(BIN)/python bench/bench_gateway.py
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.bench.config.js
 
 clean:

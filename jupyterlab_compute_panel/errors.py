@@ -3,8 +3,9 @@
 Each class says what kind of refusal it is, not how a host shows it: the REST layer's
 base handler maps them to HTTP statuses in one place (``rest/base.py``), the CLI prints
 their message, and the embedded host turns a refused kernel start into jupyter_server's
-403 (``hosts/kernels.py``). Every message is one sentence in the user's words; ``field``
-names the part of the request at fault, where there is one.
+403 (``hosts/kernels.py``), or its 503 when a part the start needs is away. Every message
+is one sentence in the user's words; ``field`` names the part of the request at fault,
+where there is one.
 """
 
 from __future__ import annotations
@@ -53,6 +54,12 @@ class LaunchRefused(Forbidden):
     def __init__(self, sentence: str) -> None:
         super().__init__(sentence)
         self.sentence = sentence
+
+
+class LaunchUnavailable(Unavailable, LaunchRefused):
+    """A kernel start refused because a part it needs is away (the ledger's database), not
+    by policy: hosts answer it as unavailable (503, ``Unavailable`` first in its bases), with
+    the same one sentence."""
 
 
 class ConfigError(ValueError):

@@ -6,6 +6,7 @@
  *   (`IComputePanelModel`)
  * - panel: the sidebar, the status-bar item and the move-to commands
  * - notifications: idle-kernel warnings and budget alerts
+ * - refusals: a refused kernel start keeps the notebook's kernel and says why
  * - provenance: the run written into a notebook saved on a tier
  * - history: the run history (`IRunHistory`)
  * - dashboard: the grants' dashboards and the admin's new grant
@@ -20,6 +21,7 @@ import { modelPlugin } from './model/plugin';
 import { budgetPlugin, idlePlugin } from './notifications/plugin';
 import { commandsPlugin, panelPlugin, statusBarPlugin } from './panel/plugin';
 import { provenancePlugin } from './provenance/plugin';
+import { refusalsPlugin } from './refusals/plugin';
 import { reproducePlugin } from './reproduce/plugin';
 
 export * from './api';
@@ -35,6 +37,7 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   statusBarPlugin,
   commandsPlugin,
   idlePlugin,
+  refusalsPlugin,
   provenancePlugin,
   historyPlugin,
   dashboardPlugin,

@@ -1,3 +1,8 @@
+import type { INotebookModel } from '@jupyterlab/notebook';
+import type { TranslationBundle } from '@jupyterlab/translation';
+
+import { METADATA_KEY } from './tokens';
+
 /**
  * Where and at what price the saved outputs were computed: the run of the
  * notebook's kernel when it was saved (`provenance` under our metadata key).
@@ -134,4 +139,31 @@ export function readComputeMetadata(value: unknown): MetadataReading {
     read.provenance = record.provenance as IProvenance;
   }
   return { kind: 'valid', value: read };
+}
+
+/**
+ * The warning a notebook's invalid compute-panel metadata deserves, or null
+ * (none, or valid).
+ */
+export function metadataWarning(
+  model: Pick<INotebookModel, 'getMetadata'> | null | undefined,
+  trans: TranslationBundle
+): string | null {
+  if (!model) {
+    return null;
+  }
+  let value: unknown;
+  try {
+    value = model.getMetadata(METADATA_KEY);
+  } catch {
+    value = undefined;
+  }
+  const reading = readComputeMetadata(value);
+  if (reading.kind !== 'invalid') {
+    return null;
+  }
+  return trans.__(
+    "This notebook's compute-panel metadata is invalid: %1; it will be rewritten on the next move",
+    reading.reason
+  );
 }

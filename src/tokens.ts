@@ -163,6 +163,11 @@ export interface IComputePanelModel extends IDisposable {
    * The last failure to load data, in plain words.
    */
   readonly error: string | null;
+  /**
+   * The server's sentence while a part the figures come from is away (the
+   * ledger is unreachable: a 503); the run's figures are withheld meanwhile.
+   */
+  readonly unavailable: string | null;
   readonly tiers: ReadonlyArray<ComputePanelAPI.ITier>;
   readonly grants: ReadonlyArray<ComputePanelAPI.IGrant>;
 

@@ -240,10 +240,24 @@ async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
         await asyncio.sleep(interval)
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free now and never handed out before in this test session.
+
+    Servers started side by side each ask for a port before any of them binds it, and the
+    kernel may offer a port just closed again; a server whose port was taken would then
+    answer on another (jupyter_server retries the next ports), and a test would talk to its
+    neighbour. The servers are started with ``port_retries=0`` as well, so a clash fails loudly.
+    """
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 @pytest.fixture(scope="session")

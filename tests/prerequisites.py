@@ -111,8 +111,80 @@ def netns() -> str | None:
     )
 
 
+CHP = Path(__file__).resolve().parents[1] / "node_modules" / ".bin" / "configurable-http-proxy"
+LAB_TOOLS = ("useradd", "runuser")
+
+
+def configurable_http_proxy() -> str | None:
+    """The proxy JupyterHub starts: this checkout's devDependency, else /work/main's, else PATH."""
+    for candidate in (CHP, Path("/work/main/node_modules/.bin/configurable-http-proxy")):
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    return shutil.which("configurable-http-proxy")
+
+
+@functools.cache
+def lab() -> str | None:
+    """For tests marked ``lab``: real Unix users (alice, bob, carol, compute-gateway) and a
+    real JupyterHub whose single-user servers run as them."""
+    missing: list[str] = []
+    if os.geteuid() != 0:
+        missing.append("root (it creates Unix users and spawns servers as them)")
+    for tool in LAB_TOOLS:
+        if not shutil.which(tool):
+            missing.append(f"{tool} (Debian packages passwd and util-linux)")
+    if configurable_http_proxy() is None:
+        missing.append("configurable-http-proxy (npm ci in the checkout installs it)")
+    if importlib.util.find_spec("jupyterhub") is None:
+        missing.append("the Python package jupyterhub (pip install -e '.[test]')")
+    if not missing:
+        unreachable = _blocked_for_others(Path(sys.executable).resolve(), Path(__file__).resolve().parents[1])
+        if unreachable:
+            missing.append(
+                f"a Python and a checkout other users can reach ({unreachable} is closed to them: "
+                f"chmod o+x {unreachable}, as .ci/run does)"
+            )
+    if not missing:
+        return None
+    return f"The lab tests make real Unix users and a real JupyterHub, and this machine lacks {'; '.join(missing)}."
+
+
+def _blocked_for_others(*paths: Path) -> Path | None:
+    """The first folder above ``paths`` that other users cannot enter (the lab's users run
+    this Python and this checkout's code), or None."""
+    for path in paths:
+        for folder in reversed(path.parents):
+            if not folder.stat().st_mode & 0o001:
+                return folder
+    return None
+
+
+MOUNT_TOOLS = (("mount", "mount"), ("umount", "mount"), ("losetup", "mount"), ("mkfs.ext4", "e2fsprogs"))
+
+
+@functools.cache
+def mounts() -> str | None:
+    """For tests marked ``mounts``: file systems that fill up or turn read-only under a
+    SQLite ledger (a small tmpfs, an ext4 image on a loop device; tests/faults.py)."""
+    missing: list[str] = []
+    if os.geteuid() != 0:
+        missing.append("root (mounting a tmpfs or a loop device needs it)")
+    elif not (_capabilities() >> CAP_SYS_ADMIN) & 1:
+        missing.append("the capability CAP_SYS_ADMIN (in a container: docker run --cap-add SYS_ADMIN, or --privileged)")
+    lacking = sorted({package for tool, package in MOUNT_TOOLS if not shutil.which(tool)})
+    if lacking:
+        missing.append(f"mount, losetup and mkfs.ext4 (apt-get install {' '.join(lacking)})")
+    if not Path("/dev/loop-control").exists():
+        missing.append(
+            "loop devices (/dev/loop-control; modprobe loop, or a container given --device /dev/loop-control)"
+        )
+    if not missing:
+        return None
+    return f"The disk-full and read-only ledger tests mount file systems, and this machine lacks {'; '.join(missing)}."
+
+
 # The markers conftest.py acts on, and the check each one needs.
-CHECKS = {"postgres": postgres, "netns": netns}
+CHECKS = {"postgres": postgres, "netns": netns, "lab": lab, "mounts": mounts}
 
 
 def main() -> int:

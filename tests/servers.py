@@ -44,6 +44,7 @@ class Server:
                 "-m",
                 "jupyter_server",
                 f"--port={self.port}",
+                "--ServerApp.port_retries=0",
                 "--ip=127.0.0.1",
                 "--no-browser",
                 "--allow-root",

@@ -63,7 +63,7 @@ CASES = {
         ["--GatewayClient.url=http://127.0.0.1:9"],
         re.escape(
             "this server sends its kernels to a gateway (GatewayClient.url = http://127.0.0.1:9), so it meters "
-            "none of them; tiers are offered by the lab's compute gateway (docs/deployment.md)"
+            "none of them; set ComputePanel.lab_mode = True for the lab's compute gateway (docs/deployment.md)"
         ),
     ),
     # Not a number at all: traitlets refuses it while jupyter_server links the extension.
@@ -133,6 +133,7 @@ def _start(name: str, root: Path) -> Server:
         "-m",
         "jupyter_server",
         f"--port={port}",
+        "--ServerApp.port_retries=0",
         "--ip=127.0.0.1",
         "--no-browser",
         "--allow-root",

@@ -31,9 +31,9 @@ from sqlalchemy import insert
 
 from jupyterlab_compute_panel.domain import catalog
 from jupyterlab_compute_panel.domain.grants import parse_grant
+from jupyterlab_compute_panel.domain.money import cost_micros
 from jupyterlab_compute_panel.ledger import Ledger, utcnow
 from jupyterlab_compute_panel.ledger.models import Run
-from jupyterlab_compute_panel.domain.money import cost_micros
 
 GRANT = "dash-grant"
 BENCH_GRANT = "bench-grant"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import TraitError
+from traitlets import Bool, TraitError
 
 from ..about import __version__
 from ..domain.catalog import CatalogError
@@ -26,7 +26,7 @@ from ..metering.kernelspecs import KernelspecError
 from ..metering.remote.backends import installed_provisioners
 from ..metering.service import RUN_EVENT_SCHEMA
 from ..rest import handlers as rest_handlers
-from . import kernels, sessions
+from . import channels, kernels, lab, sessions
 
 __all__ = ["ComputePanel", "ConfigError", "frontend_mismatch", "installed_provisioners"]
 
@@ -38,7 +38,16 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
     description = "Move notebooks between compute tiers; meter every paid kernel-second to a grant."
     load_other_extensions = True
 
+    lab_mode = Bool(
+        False,
+        config=True,
+        help="Lab mode under JupyterHub: the lab's compute gateway (GatewayClient.url) meters; this "
+        "server holds no ledger, node key or catalog, proxies /compute-panel/* to the gateway with the "
+        "user's Hub token and mixes its local kernels with the gateway's (docs/deployment.md).",
+    )
+
     _link_error: str | None = None
+    _lab_gateway: str | None = None
 
     def _link_jupyter_server_extension(self, serverapp: Any) -> None:
         # A wrongly typed setting (heartbeat_interval='fast') must disable the extension
@@ -55,11 +64,23 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
         try:
             if self._link_error:
                 raise ConfigError(self._link_error)
+            if self.lab_mode:
+                missing = lab.not_configured(serverapp)
+                if missing:
+                    raise ConfigError(missing)
+                self._lab_gateway = lab.gateway_url(serverapp)
+                self.settings.update(
+                    compute_panel_service=None,
+                    compute_panel_error=None,
+                    compute_panel_gateway_url=self._lab_gateway,
+                )
+                self.log.info("compute-panel: lab mode, tiers and spend from the gateway at %s", self._lab_gateway)
+                return
             gateway = getattr(serverapp, "gateway_config", None)
             if gateway is not None and gateway.gateway_enabled:
                 raise ConfigError(
                     f"this server sends its kernels to a gateway (GatewayClient.url = {gateway.url}), so it "
-                    "meters none of them; tiers are offered by the lab's compute gateway (docs/deployment.md)"
+                    "meters none of them; set ComputePanel.lab_mode = True for the lab's compute gateway (docs/deployment.md)"
                 )
             serverapp.event_logger.register_event_schema(RUN_EVENT_SCHEMA)
             serverapp.event_logger.register_event_schema(BUDGET_EVENT_SCHEMA)
@@ -103,7 +124,12 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
         self.settings.update(compute_panel_service=None, compute_panel_error=str(error))
 
     def initialize_handlers(self) -> None:
+        if self._lab_gateway:
+            self.handlers.extend(lab.handlers)
+            return
         self.handlers.extend(rest_handlers())
+        # A kernel's websocket whose client left while it was prepared ends quietly, not in a 500.
+        self.handlers.extend(channels.handlers)
         if self.settings.get("compute_panel_service") is not None:
             # Mounted before jupyter_server's own handlers of these routes: a refused start is a 403 there too.
             self.handlers.extend(sessions.handlers)

@@ -180,10 +180,18 @@ def parser() -> argparse.ArgumentParser:
     ks.add_parser("sync", help="derive the tier kernelspecs from the catalog").set_defaults(func=cmd_kernelspecs_sync)
     sub.add_parser("reconcile", help="close runs left open by a server that is gone").set_defaults(func=cmd_reconcile)
     sub.add_parser("whoami", help="the user runs are billed as (ComputePanel.owner)").set_defaults(func=cmd_whoami)
+    # Handled by main() before parsing: its options are the gateway's (--config=FILE, --help-all).
+    sub.add_parser("gateway", help="run the lab's compute gateway (--config=FILE; docs/deployment.md)", add_help=False)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["gateway"]:
+        # The lab's compute gateway is a Jupyter application with its own (traitlets) options.
+        from .gateway.app import main as gateway_main
+
+        return gateway_main(argv[1:])
     args = parser().parse_args(argv)
     try:
         return args.func(args)

@@ -17,7 +17,7 @@ from typing import Any
 
 from tornado import web
 
-from ..errors import LaunchRefused
+from ..errors import LaunchRefused, Unavailable
 from ..metering import hosting
 from ..metering.ending import ending, metered_provisioner
 from .sessions import REFUSED
@@ -28,12 +28,20 @@ _MARK = "_compute_panel"
 class RefusedStart(LaunchRefused, web.HTTPError):
     """A refused start as jupyter_server's handlers answer it: 403 with the sentence."""
 
+    status = 403
+
     def __init__(self, sentence: str) -> None:
         LaunchRefused.__init__(self, sentence)
-        web.HTTPError.__init__(self, 403, sentence.replace("%", " percent"))
+        web.HTTPError.__init__(self, self.status, sentence.replace("%", " percent"))
 
     def __str__(self) -> str:
         return self.sentence
+
+
+class UnavailableStart(Unavailable, RefusedStart):
+    """A start refused because a part it needs is away (the ledger): 503 with the sentence."""
+
+    status = 503
 
 
 def attach(kernel_manager: Any, service_or_error: Any) -> None:
@@ -58,7 +66,7 @@ def _translate_refusals(kernel_manager: Any, name: str) -> None:
             REFUSED.set(e)  # for the sessions and restart routes, which answer 500 and 501
             if isinstance(e, RefusedStart):
                 raise
-            raise RefusedStart(e.sentence) from None
+            raise (UnavailableStart if isinstance(e, Unavailable) else RefusedStart)(e.sentence) from None
         except BaseException:
             _forget_failed_starts(kernel_manager, pending)
             raise

@@ -21,6 +21,8 @@ from typing import Any
 from jupyter_server.services.kernels.handlers import KernelActionHandler
 from jupyter_server.services.sessions.handlers import SessionHandler, SessionRootHandler
 
+from ..errors import Unavailable
+
 REFUSED: ContextVar[Any] = ContextVar("compute_panel_refused_start", default=None)
 
 
@@ -30,9 +32,12 @@ class _AnswersRefusals:
         if refusal is not None and self.get_status() in (500, 501) and not self._finished:
             REFUSED.set(None)
             self.clear()
-            self.set_status(403)
+            # A part that is away (the ledger) is a 503, a refusal (no grant, the budget) a 403.
+            away = isinstance(refusal, Unavailable)
+            self.set_status(503 if away else 403)
             self.set_header("Content-Type", "application/json")
-            return super().finish(json.dumps({"message": refusal.sentence, "reason": "refused"}))
+            reason = "unavailable" if away else "refused"
+            return super().finish(json.dumps({"message": refusal.sentence, "reason": reason}))
         return super().finish(chunk)
 
 

@@ -6,7 +6,7 @@ schema that migrations and seeds write.
 """
 
 from .alerts import AlertView, BudgetStatus
-from .engine import MIGRATIONS, LedgerError, day_of, duration_ms, iso, utcnow
+from .engine import MIGRATIONS, LedgerError, LedgerUnreachable, day_of, duration_ms, iso, outage_kind, utcnow
 from .grants import GrantView
 from .ledger import Ledger
 from .reruns import RerunView, close_abandoned, create_rerun, get_rerun, list_reruns, rerun_for_run, update_rerun
@@ -25,6 +25,7 @@ __all__ = [
     "GrantView",
     "Ledger",
     "LedgerError",
+    "LedgerUnreachable",
     "RerunView",
     "RunFilter",
     "RunView",
@@ -37,6 +38,7 @@ __all__ = [
     "grant_rollup",
     "iso",
     "list_reruns",
+    "outage_kind",
     "rerun_for_run",
     "spend_by",
     "spend_by_month",

@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -36,6 +37,7 @@ END_REASONS = (
     "cell_error",  # a re-run's kernel, stopped after a cell raised
     "cancelled",  # a re-run's kernel, stopped when its user cancelled it
     "time_limit",  # a re-run's kernel, stopped at the re-run's time limit
+    "ledger_unreachable",  # a paid kernel stopped when the ledger stayed away past its grace; closed at its last held heartbeat
 )
 
 
@@ -136,7 +138,13 @@ class Run(Base):
     heartbeat_ms: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (
-        Index("ix_runs_open", "ended", "last_heartbeat"),
+        # The open runs, by ``ended`` alone: a heartbeat changes no indexed column (0008).
+        Index(
+            "ix_runs_open",
+            "ended",
+            postgresql_where=text("ended IS NULL"),
+            sqlite_where=text("ended IS NULL"),
+        ),
         # The grant dashboard's rollups (ledger/rollups.py) read these without touching
         # the table: spend over time, the burn windows, and spend by tier, user, notebook.
         Index("ix_runs_grant_started_cost", "grant_id", "started", "cost_micros"),

@@ -100,6 +100,25 @@ class RunView:
         }
 
 
+def _new_run(kernel_id, kernelspec, tier, grant_id, user, notebook, now, pid, heartbeat_s, run_id) -> Run:
+    return Run(
+        id=run_id or uuid.uuid4().hex,
+        kernel_id=kernel_id,
+        kernelspec=kernelspec,
+        tier_id=tier.id,
+        grant_id=grant_id,
+        user=user,
+        notebook=notebook or None,
+        rate_micros_per_hour=tier.rate_micros_per_hour,
+        currency=tier.currency,
+        started=now,
+        last_heartbeat=now,
+        launcher_host=HOST,
+        launcher_pid=pid if pid is not None else os.getpid(),
+        heartbeat_ms=int(heartbeat_s * 1000),
+    )
+
+
 class BudgetExhausted(Exception):
     """A start refused because the grant cannot pay for the minimum runtime."""
 
@@ -130,27 +149,13 @@ class RunsMixin(LedgerBase):
         pid: int | None = None,
         heartbeat_s: float = 15.0,
         check_budget: bool = False,
+        run_id: str | None = None,
     ) -> RunView:
         """Open a run. With ``check_budget`` (see reserve_run) it is a reservation. An empty
-        notebook path is recorded as None (no notebook)."""
+        notebook path is recorded as None (no notebook). ``run_id`` and ``now``: a run the
+        meter opened in memory while the ledger was away (``draft_run``), recorded as it was."""
         now = now or utcnow()
-        notebook = notebook or None
-        run = Run(
-            id=uuid.uuid4().hex,
-            kernel_id=kernel_id,
-            kernelspec=kernelspec,
-            tier_id=tier.id,
-            grant_id=grant_id,
-            user=user,
-            notebook=notebook,
-            rate_micros_per_hour=tier.rate_micros_per_hour,
-            currency=tier.currency,
-            started=now,
-            last_heartbeat=now,
-            launcher_host=HOST,
-            launcher_pid=pid if pid is not None else os.getpid(),
-            heartbeat_ms=int(heartbeat_s * 1000),
-        )
+        run = _new_run(kernel_id, kernelspec, tier, grant_id, user, notebook, now, pid, heartbeat_s, run_id)
         try:
             with self.session() as s, s.begin():
                 if check_budget and grant_id is not None:
@@ -158,6 +163,24 @@ class RunsMixin(LedgerBase):
                 s.add(run)
         except IntegrityError as e:
             raise LedgerError(f"cannot record the run: {e.orig}") from None
+        return RunView.of(run, tier.label)
+
+    @staticmethod
+    def draft_run(
+        *,
+        kernel_id: str,
+        kernelspec: str,
+        tier,
+        grant_id: str | None,
+        user: str,
+        notebook: str | None,
+        now: dt.datetime,
+        run_id: str,
+        pid: int | None = None,
+        heartbeat_s: float = 15.0,
+    ) -> RunView:
+        """The run ``open_run`` with these fields records, written nowhere yet."""
+        run = _new_run(kernel_id, kernelspec, tier, grant_id, user, notebook, now, pid, heartbeat_s, run_id)
         return RunView.of(run, tier.label)
 
     def reserve_run(self, **fields: Any) -> RunView:
@@ -226,6 +249,26 @@ class RunsMixin(LedgerBase):
             if done == len(ids):
                 return []
             return list(conn.execute(select(Run.id).where(Run.id.in_(ids), Run.ended.is_not(None))).scalars())
+
+    def heartbeat_at(self, moments: dict[str, dt.datetime]) -> int:
+        """Write heartbeats held while the ledger was away: each open run's last heartbeat
+        becomes its moment unless it is later already (one UPDATE per run, in one
+        transaction). Idempotent: writing them twice bills nothing twice. Returns how many
+        runs moved."""
+        moved = 0
+        with self.engine.begin() as conn:
+            for run_id, at in moments.items():
+                moved += conn.execute(
+                    update(Run)
+                    .where(Run.id == run_id, Run.ended.is_(None), Run.last_heartbeat < at)
+                    .values(last_heartbeat=at)
+                ).rowcount
+        return moved
+
+    def ping(self) -> None:
+        """One round trip to the database (LedgerUnreachable when it is away)."""
+        with self.engine.connect() as conn:
+            conn.execute(select(1))
 
     def close_at_last_heartbeat(
         self,

@@ -23,7 +23,7 @@ from traitlets.config import Config, Configurable
 
 from ..domain.catalog import DEMO_CATALOG, Catalog, CatalogError, parse_catalog, read_catalog_file
 from ..errors import ConfigError
-from ..ledger import Ledger, LedgerError
+from ..ledger import Ledger, LedgerError, LedgerUnreachable
 from . import kernelspecs
 from .prices import with_last_good_rates
 from .remote.backends import installed_provisioners
@@ -121,6 +121,13 @@ class ComputePanelSettings(Configurable):
         help="Seconds the kernel-side probe of an environment capture may take before what it has is recorded as "
         "partial; also how long a kernel busy with the user's cells is waited for before a partial record is saved.",
     ).tag(config=True)
+    ledger_outage_grace = Float(
+        900.0,
+        help="Seconds paid kernels keep running while the ledger's database is unreachable (stopped, read-only, "
+        "disk full): their heartbeats are held in memory and written when it returns. Past it they are stopped "
+        "with end reason ledger_unreachable, billed to their last held heartbeat. 0: stop them at the first "
+        "failed heartbeat. Budgets cannot be enforced meanwhile, so a grant may overspend by this much of its burn.",
+    ).tag(config=True)
 
     @default("db_url")
     def _default_db_url(self) -> str:
@@ -208,6 +215,10 @@ class ComputePanelSettings(Configurable):
             raise ConfigError(
                 f"ComputePanel.availability_interval: must be between 1 and 86400 seconds, got {self.availability_interval}"
             )
+        if not 0 <= self.ledger_outage_grace <= 86400:
+            raise ConfigError(
+                f"ComputePanel.ledger_outage_grace: must be between 0 and 86400 seconds, got {self.ledger_outage_grace}"
+            )
         if not self.owner.strip():
             raise ConfigError("ComputePanel.owner: must not be empty")
         if not self.base_kernels:
@@ -227,6 +238,7 @@ class ComputePanelSettings(Configurable):
             rerun_folder=self.rerun_folder,
             rerun_time_limit=self.rerun_time_limit,
             rerun_max_time_limit=self.rerun_max_time_limit,
+            ledger_outage_grace=self.ledger_outage_grace,
         )
 
     def build_service(
@@ -268,6 +280,8 @@ class ComputePanelSettings(Configurable):
             ledger.sync_tiers(catalog)
         except LedgerError:
             raise
+        except LedgerUnreachable as e:
+            raise LedgerError(f"ComputePanel.db_url: cannot open the ledger ({e.why})") from None
         except Exception as e:  # noqa: BLE001 - an unreachable database is one line, not a traceback
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
             raise LedgerError(f"ComputePanel.db_url: cannot open the ledger ({first})") from None
@@ -290,8 +304,11 @@ class ComputePanelSettings(Configurable):
 def trait_error_line(error: TraitError) -> str:
     """'ComputePanel.heartbeat_interval: The ... expected a float, not the str 'fast'.'"""
     text = str(error).strip().splitlines()[0]
-    match = re.search(r"The '(\w+)' trait", text)
-    return f"ComputePanel.{match.group(1)}: {text}" if match else f"ComputePanel: {text}"
+    match = re.search(r"The '(\w+)' trait(?: of an? (\w+) instance)?", text)
+    if not match:
+        return f"ComputePanel: {text}"
+    owner = match.group(2) if match.group(2) and match.group(2) != "ComputePanelSettings" else "ComputePanel"
+    return f"{owner}.{match.group(1)}: {text}"
 
 
 class ServerConfigReader(JupyterApp):

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..ledger import LedgerUnreachable
+
 
 @dataclass
 class Periodic:
@@ -81,6 +83,11 @@ class Lifecycle:
                 await periodic.fn()
             except asyncio.CancelledError:
                 raise
+            except LedgerUnreachable:
+                # Said once when the outage began (outage.py); no traceback every interval.
+                self.log.debug(
+                    "compute-panel: %s waits for the ledger; retrying in %g s", periodic.name, periodic.interval
+                )
             except Exception:
                 self.log.warning(
                     "compute-panel: %s failed; retrying in %g s", periodic.name, periodic.interval, exc_info=True

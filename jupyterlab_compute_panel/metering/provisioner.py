@@ -74,6 +74,7 @@ class ComputePanelProvisioner(KernelProvisionerBase):  # type: ignore[misc]
         notebook = server_side.get("notebook") or service.notebook_path(
             env.get("JPY_SESSION_NAME") or env.get("COMPUTE_PANEL_NOTEBOOK")
         )
+        # The launching user: the request that started this kernel (identity.py), never its env.
         user = service.owner
         grant_id = await service.grant_for_launch(tier, user, notebook, env, grant_id=server_side.get("grant_id"))
         if self.inner is None:

@@ -24,13 +24,15 @@ from ..domain import policy
 from ..domain.catalog import Catalog, Tier
 from ..domain.money import format_amount
 from ..errors import LaunchRefused
-from ..ledger import GrantView, Ledger, RunView, close_abandoned, utcnow
+from ..ledger import GrantView, Ledger, LedgerUnreachable, RunView, close_abandoned, utcnow
 from .admin import AdminMixin
 from .budget import BudgetEnforcer
 from .dashboards import DashboardsMixin
 from .grant_api import GrantsMixin
+from .identity import ACTING_ADMIN, ACTING_USER, acting_user
 from .lifecycle import Lifecycle
 from .meter import MISSED, MeterMixin, _Live
+from .outage import LedgerOutage
 from .reproduction import ReproductionMixin
 from .run_api import RunsMixin
 
@@ -60,6 +62,7 @@ class MeteringSettings:
     rerun_folder: str = ""
     rerun_time_limit: int = 3600
     rerun_max_time_limit: int = 86400
+    ledger_outage_grace: float = 900.0
 
 
 class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, ReproductionMixin, AdminMixin):
@@ -91,7 +94,8 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
         self.catalog = catalog
         self.root_dir = os.path.realpath(root_dir) if root_dir else None
         self.ledger = ledger
-        self.owner = owner
+        # The configured owner; ``owner`` is whoever the current request acts as (identity.py).
+        self.configured_owner = owner
         self.heartbeat_interval = settings.heartbeat_interval
         self.default_grant = default_grant
         self.admins = admins or set()
@@ -104,6 +108,8 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
         self._live: dict[str, _Live] = {}
         self._meters: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
         self.lifecycle = Lifecycle(self.log)
+        # Heartbeats and closes held while the ledger's database is away (outage.py).
+        self.outage = LedgerOutage(settings.ledger_outage_grace, self.log)
         self._build_parts(settings)
 
     def _build_parts(self, settings: MeteringSettings) -> None:
@@ -196,9 +202,28 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
 
     # -- plumbing -------------------------------------------------------------
     async def db(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Run a ledger call in the thread pool."""
+        """Run a ledger call in the thread pool.
+
+        While the ledger is away, what the meter held is written first (``outage.py``), so
+        that nothing reads or writes past it; LedgerUnreachable while it is still away."""
+        try:
+            if self.outage.away:
+                await self._flush_held()
+            return await self._in_thread(fn, *args, **kwargs)
+        except LedgerUnreachable as e:
+            self.outage.note(e)
+            raise
+
+    async def _in_thread(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(fn, *args, **kwargs))
+
+    async def _flush_held(self) -> None:
+        closed = await self._in_thread(self.outage.flush, self.ledger)
+        if closed is None:  # another call is writing them now
+            raise self.outage.error()
+        for run in closed:
+            self.emit("closed", run)
 
     def emit(self, action: str, run: RunView, **extra: Any) -> None:
         if self.event_logger is None:
@@ -227,8 +252,17 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
 
     # -- roles ----------------------------------------------------------------
     @property
+    def owner(self) -> str:
+        """Who is asking (or launching): the host's acting user, else the configured owner."""
+        return acting_user(self.configured_owner)
+
+    @owner.setter
+    def owner(self, user: str) -> None:
+        self.configured_owner = user
+
+    @property
     def is_admin(self) -> bool:
-        return self.owner in self.admins
+        return self.owner in self.admins or (ACTING_USER.get() is not None and ACTING_ADMIN.get())
 
     def may_see_grant(self, grant: GrantView) -> bool:
         return policy.may_see_grant(grant, self.owner, self.is_admin)

@@ -163,6 +163,25 @@ describe('components', () => {
       model.dispose();
     });
 
+    it('says the ledger is unreachable instead of the run cost', async () => {
+      const client = makeFakeClient();
+      const model = new ComputePanelModel({ client, poll: false });
+      await model.initialize();
+      model.setNotebook(fakePanel('compute-panel-rtx4090-python3'));
+      const sentence =
+        'The compute ledger is unreachable (its database is stopped or cannot be reached), so its figures cannot be shown and paid tiers cannot start; running kernels keep running and Local CPU still works.';
+      client.kernelRun.mockRejectedValue(
+        new ComputePanelError({ status: 503, message: sentence })
+      );
+      await model.refresh();
+      render(
+        <ComputePanelView model={model} trans={trans} onMove={jest.fn()} />
+      );
+      expect(host.querySelector('[role="alert"]')!.textContent).toBe(sentence);
+      expect(host.querySelector('.jp-ComputePanel-runCost')).toBeNull();
+      model.dispose();
+    });
+
     it('shows the missing-server banner and no notebook hint', async () => {
       const client = makeFakeClient();
       client.version.mockRejectedValue(

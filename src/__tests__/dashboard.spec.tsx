@@ -80,6 +80,40 @@ describe('DashboardModel', () => {
     model.dispose();
   });
 
+  it('drops its figures for the sentence while the ledger is unreachable', async () => {
+    const client = fakeClient();
+    const model = new DashboardModel({ grantId: 'nsf-1', client });
+    await model.refresh();
+    expect(model.status).toBe('ready');
+    expect(model.data).not.toBeNull();
+    const sentence =
+      'The compute ledger is unreachable (its disk is full), so its figures cannot be shown and paid tiers cannot start; running kernels keep running and Local CPU still works.';
+    client.dashboard.mockRejectedValue(
+      new ComputePanelError({ status: 503, message: sentence })
+    );
+    await model.refresh();
+    expect(model.status).toBe('error');
+    expect(model.data).toBeNull();
+    expect(model.error).toBe(sentence);
+    model.dispose();
+  });
+
+  it('keeps its figures through another failed refresh', async () => {
+    const client = fakeClient();
+    const model = new DashboardModel({ grantId: 'nsf-1', client });
+    await model.refresh();
+    client.dashboard.mockRejectedValue(
+      new ComputePanelError({
+        status: 500,
+        message: 'The server answered 500.'
+      })
+    );
+    await model.refresh();
+    expect(model.status).toBe('ready');
+    expect(model.data).not.toBeNull();
+    model.dispose();
+  });
+
   it('refreshes once after a burst of run events of its grant', async () => {
     jest.useFakeTimers();
     try {

@@ -233,6 +233,7 @@ describe('explainEndReason', () => {
     ['culled', 'idle'],
     ['died', 'exited by itself'],
     ['server_restart', 'last heartbeat'],
+    ['ledger_unreachable', 'ledger stayed unreachable'],
     ['lost', 'heartbeats stopped'],
     ['budget', "grant's budget was spent"],
     ['launch_failed', 'nothing was charged'],

@@ -231,6 +231,31 @@ describe('ComputePanelModel', () => {
     expect(model.liveCost?.amount).toBe('0.0140');
   });
 
+  it('shows the sentence, not the last figures, while the ledger is unreachable', async () => {
+    jest.useFakeTimers({ now: new Date('2026-01-01T00:00:10Z') });
+    await model.initialize();
+    model.setNotebook(new FakeNotebook(H200_KERNEL).panel);
+    await model.refresh();
+    expect(model.liveCost).not.toBeNull();
+    const sentence =
+      'The compute ledger is unreachable (its database is stopped or cannot be reached), so its figures cannot be shown and paid tiers cannot start; running kernels keep running and Local CPU still works.';
+    client.kernelRun.mockRejectedValue(
+      new ComputePanelError({ status: 503, message: sentence })
+    );
+    await model.refresh();
+    expect(model.unavailable).toBe(sentence);
+    expect(model.run).toBeNull();
+    expect(model.liveCost).toBeNull();
+    // The tiers still load (the catalog needs no ledger): the notice stays.
+    expect(client.tiers).toHaveBeenCalled();
+    expect(model.unavailable).toBe(sentence);
+
+    client.kernelRun.mockResolvedValue(makeRun());
+    await model.refresh();
+    expect(model.unavailable).toBeNull();
+    expect(model.run?.status).toBe('open');
+  });
+
   it('shows exactly the server cost of a closed run', async () => {
     jest.useFakeTimers({ now: new Date('2026-01-01T00:00:10Z') });
     await model.initialize();

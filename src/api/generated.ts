@@ -1495,7 +1495,7 @@ export interface components {
             /** Format: date-time */
             ended: string | null;
             /** @enum {string|null} */
-            end_reason: "shutdown" | "restart" | "culled" | "died" | "server_restart" | "lost" | "budget" | "launch_failed" | "completed" | "cell_error" | "cancelled" | "time_limit" | null;
+            end_reason: "shutdown" | "restart" | "culled" | "died" | "server_restart" | "lost" | "budget" | "launch_failed" | "completed" | "cell_error" | "cancelled" | "time_limit" | "ledger_unreachable" | null;
             /** @description Seconds, up to now for an open run. */
             duration_s: number;
             cost: components["schemas"]["Money"];

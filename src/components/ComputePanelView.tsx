@@ -99,6 +99,9 @@ export function ComputePanelView(props: ComputePanelView.IProps): JSX.Element {
   if (model.error) {
     banners.push({ kind: 'error', text: model.error });
   }
+  if (model.unavailable) {
+    banners.push({ kind: 'error', text: model.unavailable });
+  }
   if (model.metadataWarning) {
     banners.push({ kind: 'warning', text: model.metadataWarning });
   }

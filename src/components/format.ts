@@ -148,6 +148,10 @@ export function explainEndReason(
       );
     case 'time_limit':
       return trans.__('A re-run stopped at its time limit.');
+    case 'ledger_unreachable':
+      return trans.__(
+        'Stopped because the compute ledger stayed unreachable past its grace; billed to its last held heartbeat.'
+      );
     default:
       return run.end_reason
         ? trans.__('Ended: %1.', run.end_reason)

@@ -188,9 +188,14 @@ export class DashboardModel implements IDisposable {
       if (generation !== this._generation || this._isDisposed) {
         return;
       }
-      this._status = this._data ? 'ready' : 'error';
       this._error =
         reason instanceof Error ? reason.message : String(reason ?? '');
+      if (ComputePanelError.fromAxios(reason).status === 503) {
+        // A part the figures come from is away (the ledger): the sentence, not
+        // the last figures, which would pass for live.
+        this._data = null;
+      }
+      this._status = this._data ? 'ready' : 'error';
     }
     this._changed.emit();
   }

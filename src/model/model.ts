@@ -13,7 +13,7 @@ import {
   ComputePanelError,
   IComputePanelClient
 } from '../api';
-import { readComputeMetadata } from '../metadata';
+import { metadataWarning } from '../metadata';
 import { parseMicros } from '../money';
 import {
   DEFAULT_SETTINGS,
@@ -21,7 +21,6 @@ import {
   IComputePanelSettings,
   IHandshake,
   ILiveCost,
-  METADATA_KEY,
   TRANSLATION_DOMAIN
 } from '../tokens';
 import { checkVersion } from './handshake';
@@ -79,6 +78,13 @@ export class ComputePanelModel implements IComputePanelModel {
 
   get error(): string | null {
     return this._error;
+  }
+
+  /**
+   * The server's sentence while the ledger is unreachable (a 503); see the token.
+   */
+  get unavailable(): string | null {
+    return this._unavailable;
   }
 
   get tiers(): ReadonlyArray<ComputePanelAPI.ITier> {
@@ -301,6 +307,7 @@ export class ComputePanelModel implements IComputePanelModel {
       if (this._isDisposed || kernelId !== this._kernelId) {
         return;
       }
+      this._unavailable = null;
       this._setRun(run);
     } catch (error) {
       if (kernelId !== this._kernelId) {
@@ -313,6 +320,11 @@ export class ComputePanelModel implements IComputePanelModel {
           this._setRun(null);
         }
         return;
+      }
+      if (err.status === 503) {
+        this._unavailable = err.message;
+        this._setRun(null);
+        throw err;
       }
       this._setError(err);
       throw err;
@@ -376,24 +388,7 @@ export class ComputePanelModel implements IComputePanelModel {
   }
 
   private _readMetadata(): void {
-    this._metadataWarning = null;
-    const model = this._notebook?.model;
-    if (!model) {
-      return;
-    }
-    let value: unknown;
-    try {
-      value = model.getMetadata(METADATA_KEY);
-    } catch {
-      value = undefined;
-    }
-    const reading = readComputeMetadata(value);
-    if (reading.kind === 'invalid') {
-      this._metadataWarning = this._trans.__(
-        "This notebook's compute-panel metadata is invalid: %1; it will be rewritten on the next move",
-        reading.reason
-      );
-    }
+    this._metadataWarning = metadataWarning(this._notebook?.model, this._trans);
   }
 
   private _updateKernel(force: boolean): void {
@@ -461,6 +456,7 @@ export class ComputePanelModel implements IComputePanelModel {
     server: null
   };
   private _error: string | null = null;
+  private _unavailable: string | null = null;
   private _tiers: ReadonlyArray<ComputePanelAPI.ITier> = [];
   private _grants: ReadonlyArray<ComputePanelAPI.IGrant> = [];
   private _notebook: NotebookPanel | null = null;

@@ -1,10 +1,6 @@
-import {
-  Dialog,
-  Notification,
-  showDialog,
-  showErrorMessage
-} from '@jupyterlab/apputils';
+import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
 import { NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import type { Kernel } from '@jupyterlab/services';
 import {
   ITranslator,
   nullTranslator,
@@ -15,6 +11,7 @@ import { ComputePanelAPI } from '../api';
 import { IMoveChoice, MoveDialogBody } from '../components/MoveDialog';
 import { INotebookComputeMetadata, readComputeMetadata } from '../metadata';
 import { pickKernelspec } from '../model/kernelspecs';
+import { ensureConnected } from './connect';
 import {
   IComputePanelModel,
   METADATA_KEY,
@@ -192,44 +189,34 @@ export async function moveToTier(options: {
   model.checkMetadata();
 
   const sessionContext = panel.sessionContext;
-  const previous = sessionContext.session?.kernel ?? null;
-  const previousId = previous?.id ?? null;
-  const previousName = previous?.name ?? null;
+  let kernel: Kernel.IKernelConnection | null;
   try {
-    await sessionContext.changeKernel({ name: kernelspec });
-  } catch (error) {
-    // The server refused the start (budget, grant): say its sentence and
-    // stay where we were. JupyterLab drops the session on such an error,
-    // while the server keeps the previous kernel alive: reattach to it.
+    kernel = await sessionContext.changeKernel({ name: kernelspec });
+  } catch {
+    // The server refused the start (budget, grant). JupyterLab drops the
+    // session and shows the error; the refusals plugin puts the notebook back
+    // on the kernel the server kept and says the sentence readably. Here:
+    // the notebook's metadata says where it was again.
     if (previousMetadata === undefined) {
       notebookModel?.deleteMetadata(METADATA_KEY);
     } else {
       notebookModel?.setMetadata(METADATA_KEY, previousMetadata);
     }
     model.checkMetadata();
-    Notification.error(
-      trans.__('Could not move to %1: %2', tier.label, messageOf(error)),
-      { autoClose: false }
-    );
-    if (!sessionContext.session && previousId && !sessionContext.isDisposed) {
-      try {
-        await sessionContext.changeKernel({
-          id: previousId,
-          name: previousName ?? undefined
-        });
-      } catch {
-        // The previous kernel is gone too; the notebook shows "No Kernel".
-      }
-    }
     void model.refresh();
+    return false;
+  }
+  // The new kernel's websocket may fail to open right after the move: wait
+  // for it, reconnect once, else say so.
+  if (
+    !kernel ||
+    !(await ensureConnected({ kernel, tierLabel: tier.label, trans }))
+  ) {
     return false;
   }
 
   if (choice.rerun) {
-    const kernel = sessionContext.session?.kernel;
-    if (kernel) {
-      await kernel.info;
-    }
+    await kernel.info;
     await NotebookActions.runAll(panel.content, sessionContext);
   }
   // No refresh here: the model follows kernelChanged (the new run) and the

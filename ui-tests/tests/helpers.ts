@@ -19,11 +19,11 @@ export class ComputePanelHelper {
     return this.panel.locator(`.jp-ComputePanel-card[data-tier="${tierId}"]`);
   }
 
-  async open(): Promise<void> {
+  async open(tiers = 3): Promise<void> {
     if (!(await this.panel.isVisible())) {
       await this.page.getByRole('tab', { name: 'Compute', exact: true }).click();
     }
-    await expect(this.panel.locator('.jp-ComputePanel-card')).toHaveCount(3);
+    await expect(this.panel.locator('.jp-ComputePanel-card')).toHaveCount(tiers);
   }
 
   /**
@@ -63,16 +63,37 @@ export class ComputePanelHelper {
     return Number(match[1]) * 1_000_000 + Number(fraction);
   }
 
-  async waitForKernel(name: string): Promise<void> {
-    await this.page.waitForFunction(kernel => {
-      const app = (window as any).jupyterapp;
-      const widget = app.shell.currentWidget;
-      const ctx = widget?.sessionContext;
-      return (
-        ctx?.session?.kernel?.name === kernel &&
-        ctx?.session?.kernel?.status === 'idle'
+  /**
+   * Wait until the active notebook's kernel is `name` and idle; after
+   * `timeout` ms, fail with where the notebook's kernel is instead.
+   */
+  async waitForKernel(name: string, timeout = 60000): Promise<void> {
+    try {
+      await this.page.waitForFunction(
+        kernel => {
+          const app = (window as any).jupyterapp;
+          const widget = app.shell.currentWidget;
+          const ctx = widget?.sessionContext;
+          return (
+            ctx?.session?.kernel?.name === kernel &&
+            ctx?.session?.kernel?.status === 'idle'
+          );
+        },
+        name,
+        { timeout }
       );
-    }, name);
+    } catch (error) {
+      const state = await this.page.evaluate(() => {
+        const app = (window as any).jupyterapp;
+        const kernel = app.shell.currentWidget?.sessionContext?.session?.kernel;
+        return kernel
+          ? `${kernel.name} (${kernel.id}), status ${kernel.status}, connection ${kernel.connectionStatus}`
+          : 'no kernel';
+      });
+      throw new Error(
+        `The notebook's kernel is not ${name} and idle after ${timeout} ms: it is ${state}.`
+      );
+    }
   }
 }
 

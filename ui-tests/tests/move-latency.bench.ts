@@ -46,12 +46,24 @@ test('move latency: compute panel vs bare changeKernel', async ({
       const app = (window as any).jupyterapp;
       const panel = app.shell.currentWidget;
       const ctx = panel.sessionContext;
+      // Fails fast with where the kernel is, rather than waiting for the
+      // test's timeout (a move whose websocket never opened once hung here).
       const idleOn = (name: string) =>
-        new Promise<void>(resolve => {
+        new Promise<void>((resolve, reject) => {
+          const deadline = performance.now() + 60000;
           const check = () => {
             const kernel = ctx.session?.kernel;
             if (kernel?.name === name && kernel.status === 'idle') {
               resolve();
+            } else if (performance.now() > deadline) {
+              reject(
+                new Error(
+                  `no idle ${name} kernel after 60 s: ` +
+                    (kernel
+                      ? `${kernel.name} ${kernel.id}, status ${kernel.status}, connection ${kernel.connectionStatus}`
+                      : 'no kernel')
+                )
+              );
             } else {
               setTimeout(check, 2);
             }

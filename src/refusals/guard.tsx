@@ -1,0 +1,301 @@
+/**
+ * After a kernel start fails in an open notebook (a refusal: a paid tier with
+ * no grant, a spent budget, a viewer), keep the notebook on the kernel it had
+ * and say the server's sentence readably, with what to do next.
+ *
+ * JupyterLab's `SessionContext` answers any failed start or kernel change by
+ * dropping its session (the toolbar says "No Kernel", though the server kept
+ * the previous kernel) and opening its stock "Error Starting Kernel" dialog,
+ * whose `<pre>` must be scrolled sideways. Neither is an extension point, so
+ * the guard works from what JupyterLab publishes: the drop is the one
+ * `sessionChanged` emission whose old and new values are both null, and the
+ * dialog is the one `Dialog.tracker` adds in the same synchronous run. The
+ * guard then
+ * - reattaches the notebook to the kernel its server session still has (the
+ *   *Change kernel* and move paths), or finds that it has none (a notebook
+ *   opened on a refused tier);
+ * - replaces the stock dialog, when it carries only a message (a refusal has
+ *   no traceback), by one that wraps the sentence, says which kernel the
+ *   notebook is on now, and offers the compute panel, and Local CPU when it
+ *   has no kernel. A dialog with a traceback (a kernel that crashed) is left
+ *   as JupyterLab shows it.
+ */
+import {
+  Dialog,
+  ISessionContext,
+  showDialog,
+  WidgetTracker
+} from '@jupyterlab/apputils';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import type { Kernel, Session } from '@jupyterlab/services';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { IDisposable } from '@lumino/disposable';
+import { Signal } from '@lumino/signaling';
+import * as React from 'react';
+
+import { TRANSLATION_DOMAIN } from '../tokens';
+
+/**
+ * How long the stock dialog's body may take to render before it is read.
+ */
+const RENDER_WAIT_MS = 5000;
+
+/**
+ * The class that hides the stock dialog while the guard reads it.
+ */
+export const SUPERSEDED_CLASS = 'jp-ComputePanel-supersededDialog';
+
+/**
+ * A notebook whose start failed, and the outcome of putting it back.
+ */
+interface IFailure {
+  panel: NotebookPanel;
+  /**
+   * The kernel the notebook is on again, or null: it has none.
+   */
+  recovered: Promise<Kernel.IModel | null>;
+}
+
+/**
+ * The body of a shown dialog once React has rendered it (null if it never is).
+ */
+async function renderedBody(dialog: Dialog<unknown>): Promise<Element | null> {
+  await dialog.ready;
+  const deadline = Date.now() + RENDER_WAIT_MS;
+  for (;;) {
+    const body = dialog.node.querySelector('.jp-Dialog-body');
+    if (body?.firstElementChild || dialog.isDisposed) {
+      return body;
+    }
+    if (Date.now() > deadline) {
+      return null;
+    }
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+}
+
+export class StartFailureGuard implements IDisposable {
+  constructor(options: StartFailureGuard.IOptions) {
+    this._tracker = options.tracker;
+    this._sessions = options.sessions;
+    this._dialogs = options.dialogs ?? Dialog.tracker;
+    this._actions = options.actions;
+    this._trans = (options.translator ?? nullTranslator).load(
+      TRANSLATION_DOMAIN
+    );
+    this._tracker.forEach(panel => this._watch(panel));
+    this._tracker.widgetAdded.connect(this._onPanelAdded, this);
+    this._dialogs.widgetAdded.connect(this._onDialogAdded, this);
+  }
+
+  get isDisposed(): boolean {
+    return this._isDisposed;
+  }
+
+  dispose(): void {
+    if (this._isDisposed) {
+      return;
+    }
+    this._isDisposed = true;
+    this._failure = null;
+    Signal.disconnectReceiver(this);
+  }
+
+  private _onPanelAdded(_: unknown, panel: NotebookPanel): void {
+    this._watch(panel);
+  }
+
+  private _watch(panel: NotebookPanel): void {
+    panel.sessionContext.sessionChanged.connect(this._onSessionChanged, this);
+  }
+
+  private _onSessionChanged(
+    sessionContext: ISessionContext,
+    args: { oldValue: unknown; newValue: unknown }
+  ): void {
+    if (args.oldValue !== null || args.newValue !== null) {
+      return; // a session came or went; only a failed start emits null to null
+    }
+    const panel = this._tracker.find(w => w.sessionContext === sessionContext);
+    if (!panel || sessionContext.isDisposed || this._recovering.has(panel)) {
+      return; // a failure of our own reattachment is JupyterLab's to show
+    }
+    // JupyterLab builds its dialog of the failure right after this emission,
+    // in the same synchronous run (Dialog.tracker announces it at once): the
+    // failure is the next dialog's only until this run ends.
+    const failure = { panel, recovered: this._recover(panel) };
+    this._failure = failure;
+    void Promise.resolve().then(() => {
+      if (this._failure === failure) {
+        this._failure = null;
+      }
+    });
+  }
+
+  /**
+   * Put the notebook back on the kernel its server session kept, if any.
+   */
+  private async _recover(panel: NotebookPanel): Promise<Kernel.IModel | null> {
+    const context = panel.sessionContext;
+    this._recovering.add(panel);
+    try {
+      await this._sessions.refreshRunning();
+      if (context.isDisposed) {
+        return null;
+      }
+      if (context.session?.kernel) {
+        return context.session.kernel.model; // the user has chosen another meanwhile
+      }
+      let kept: Session.IModel | undefined;
+      for (const model of this._sessions.running()) {
+        if (model.path === context.path && model.kernel) {
+          kept = model;
+        }
+      }
+      if (!kept?.kernel) {
+        return null;
+      }
+      await context.changeKernel({
+        id: kept.kernel.id,
+        name: kept.kernel.name
+      });
+      return context.session?.kernel?.model ?? null;
+    } catch {
+      return null; // the previous kernel is gone too: the notebook has none
+    } finally {
+      this._recovering.delete(panel);
+    }
+  }
+
+  private _onDialogAdded(_: unknown, dialog: Dialog<unknown>): void {
+    const failure = this._failure;
+    this._failure = null;
+    if (!failure) {
+      return;
+    }
+    dialog.addClass(SUPERSEDED_CLASS);
+    void this._supersede(dialog, failure);
+  }
+
+  private async _supersede(
+    dialog: Dialog<unknown>,
+    failure: IFailure
+  ): Promise<void> {
+    const body = await renderedBody(dialog);
+    const message = body?.querySelector('pre')?.textContent?.trim() ?? '';
+    const refusal = !!message && !body?.querySelector('details');
+    if (!refusal || this._isDisposed) {
+      dialog.removeClass(SUPERSEDED_CLASS); // not a refusal: JupyterLab's dialog as it is
+      return;
+    }
+    dialog.reject();
+    await failure.recovered;
+    if (!this._isDisposed && !failure.panel.isDisposed) {
+      await this._say(failure.panel, message);
+    }
+  }
+
+  private async _say(panel: NotebookPanel, message: string): Promise<void> {
+    const trans = this._trans;
+    // Where the notebook is when the dialog shows (JupyterLab may have asked
+    // for a kernel first, when the notebook was opened on a refused tier).
+    const kernel = panel.sessionContext.session?.kernel ?? null;
+    const notebook = panel.title.label || panel.context.path;
+    const local = kernel ? null : this._actions.localTier();
+    const openPanel = Dialog.createButton({
+      label: trans.__('Open Compute Panel'),
+      caption: trans.__('Choose a grant or another tier in the compute panel'),
+      actions: ['open-panel'],
+      accept: true
+    });
+    const buttons = kernel
+      ? [openPanel, Dialog.okButton({ label: trans.__('OK') })]
+      : [
+          openPanel,
+          ...(local
+            ? [
+                Dialog.createButton({
+                  label: trans.__('Start on %1', local.label),
+                  caption: trans.__(
+                    'Start the notebook kernel on %1, free',
+                    local.label
+                  ),
+                  actions: ['start-local'],
+                  accept: true
+                })
+              ]
+            : []),
+          Dialog.cancelButton({ label: trans.__('Close') })
+        ];
+    const result = await showDialog({
+      title: trans.__('Kernel not started'),
+      body: (
+        <div className="jp-ComputePanel-refusal">
+          <p className="jp-ComputePanel-refusalSentence">{message}</p>
+          <p className="jp-ComputePanel-refusalState">
+            {kernel
+              ? trans.__(
+                  '%1 is on its kernel, %2.',
+                  notebook,
+                  this._actions.kernelLabel(kernel.name)
+                )
+              : trans.__('%1 has no kernel now.', notebook)}
+          </p>
+        </div>
+      ),
+      buttons,
+      defaultButton: buttons.length - 1
+    });
+    const actions = result.button.actions;
+    if (actions.includes('open-panel')) {
+      await this._actions.openPanel();
+    } else if (actions.includes('start-local') && local) {
+      await this._actions.moveToTier(panel, local.id);
+    }
+  }
+
+  private readonly _tracker: INotebookTracker;
+  private readonly _sessions: Session.IManager;
+  private readonly _dialogs: WidgetTracker<Dialog<any>>;
+  private readonly _actions: StartFailureGuard.IActions;
+  private readonly _trans: TranslationBundle;
+  private _failure: IFailure | null = null;
+  private readonly _recovering = new Set<NotebookPanel>();
+  private _isDisposed = false;
+}
+
+export namespace StartFailureGuard {
+  /**
+   * What the guard's dialog offers.
+   */
+  export interface IActions {
+    /**
+     * The free tier to offer a notebook that has no kernel (null: none).
+     */
+    localTier(): { id: string; label: string } | null;
+    /**
+     * The name to show for a kernel: its tier's label, else its kernelspec's.
+     */
+    kernelLabel(kernelName: string): string;
+    openPanel(): Promise<void>;
+    moveToTier(panel: NotebookPanel, tierId: string): Promise<void>;
+  }
+
+  export interface IOptions {
+    tracker: INotebookTracker;
+    /**
+     * The server's sessions: the kernel a notebook's session kept.
+     */
+    sessions: Session.IManager;
+    /**
+     * The dialogs to watch (default: JupyterLab's `Dialog.tracker`).
+     */
+    dialogs?: WidgetTracker<Dialog<any>>;
+    actions: IActions;
+    translator?: ITranslator;
+  }
+}

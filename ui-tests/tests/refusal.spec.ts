@@ -1,0 +1,120 @@
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { ComputePanelHelper } from './helpers';
+
+test.use({ autoGoto: true });
+
+const LOCAL = 'compute-panel-local-cpu-python3';
+const H200 = 'compute-panel-h200-python3';
+const NO_GRANT =
+  /H200 training is a paid tier .*, and no grant is chosen for this notebook: choose one in the compute panel/;
+
+async function upload(
+  page: IJupyterLabPageFixture,
+  path: string,
+  kernel: string
+): Promise<void> {
+  await page.contents.uploadContent(
+    JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: kernel, display_name: kernel } },
+      cells: []
+    }),
+    'text',
+    path
+  );
+}
+
+function kernelId(page: IJupyterLabPageFixture): Promise<string | null> {
+  return page.evaluate(() => {
+    const app = (window as any).jupyterapp;
+    return app.shell.currentWidget?.sessionContext?.session?.kernel?.id ?? null;
+  });
+}
+
+/**
+ * The dialog on screen (not JupyterLab's, which the extension hides and replaces).
+ */
+function shownDialog(page: IJupyterLabPageFixture) {
+  return page.locator('.jp-Dialog:not(.jp-ComputePanel-supersededDialog)');
+}
+
+test("JupyterLab's Change kernel to a paid tier without a grant keeps the kernel and says why, wrapped", async ({
+  page,
+  tmpPath
+}) => {
+  const compute = new ComputePanelHelper(page);
+  const path = `${tmpPath}/change.ipynb`;
+  await upload(page, path, LOCAL);
+  await page.notebook.openByPath(path);
+  await compute.waitForKernel(LOCAL);
+  const before = await kernelId(page);
+
+  // The stock path: Kernel > Change Kernel..., then H200 in its selector.
+  // (JupyterLab's command rejects with the refusal, after the dialog.)
+  await page.evaluate(() => {
+    void (window as any).jupyterapp.commands
+      .execute('notebook:change-kernel')
+      .catch(() => undefined);
+  });
+  const selector = page.locator('.jp-Dialog select');
+  await selector.selectOption(JSON.stringify({ name: H200 }));
+  await page.getByRole('button', { name: 'Select Kernel' }).click();
+
+  const dialog = shownDialog(page);
+  const sentence = dialog.locator('.jp-ComputePanel-refusalSentence');
+  await expect(sentence).toHaveText(NO_GRANT, { timeout: 20000 });
+  await expect(dialog).toContainText(
+    'change.ipynb is on its kernel, Local CPU.'
+  );
+  // Wrapped: nothing to scroll sideways.
+  const overflow = await sentence.evaluate(
+    el => el.scrollWidth - el.clientWidth
+  );
+  expect(overflow).toBeLessThanOrEqual(0);
+  await expect(page.locator('.jp-Dialog')).toHaveCount(1);
+
+  await dialog.getByRole('button', { name: 'OK' }).click();
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+  await compute.waitForKernel(LOCAL);
+  expect(await kernelId(page)).toBe(before);
+});
+
+test('a notebook opened on a paid tier without a grant says it has no kernel and starts on Local CPU', async ({
+  page,
+  tmpPath
+}) => {
+  const compute = new ComputePanelHelper(page);
+  const path = `${tmpPath}/opened.ipynb`;
+  await upload(page, path, H200);
+  await page.notebook.openByPath(path);
+
+  // JupyterLab also asks for a kernel (its selector, before or after ours):
+  // keep none there, and go on from the reason.
+  const ours = shownDialog(page).filter({
+    has: page.locator('.jp-ComputePanel-refusal')
+  });
+  const selector = page.locator('.jp-Dialog').filter({
+    has: page.locator('select')
+  });
+  const keepNone = async () => {
+    if (await selector.isVisible()) {
+      await selector.getByRole('button', { name: /No Kernel|Cancel/ }).click();
+    }
+  };
+  await expect(ours.or(selector)).toBeVisible({ timeout: 20000 });
+  await keepNone();
+  await expect(ours.locator('.jp-ComputePanel-refusalSentence')).toHaveText(
+    NO_GRANT,
+    { timeout: 20000 }
+  );
+  await expect(ours).toContainText('opened.ipynb has no kernel now.');
+  await ours.getByRole('button', { name: 'Start on Local CPU' }).click();
+  const moveBody = page.locator('.jp-ComputePanel-moveDialog');
+  await expect(moveBody.or(selector)).toBeVisible({ timeout: 20000 });
+  await keepNone();
+  // The move to the free tier, confirmed as every move is.
+  await expect(moveBody).toBeVisible();
+  await compute.confirm(page.locator('.jp-Dialog'));
+  await compute.waitForKernel(LOCAL);
+});
