@@ -215,7 +215,7 @@ describe('DashboardView', () => {
       host.querySelector(`[data-kpi="${name}"] .jp-ComputePanel-kpiValue`)!
         .textContent;
     expect(kpi('budget')).toBe('5000.00 USD');
-    expect(kpi('spent')).toBe('41.343612 USD');
+    expect(kpi('spent')).toBe('41.34 USD');
     expect(kpi('committed')).toBe('0.50 USD');
     expect(kpi('remaining')).toBe('4958.656388 USD');
     expect(kpi('burn7')).toBe('0.514286 USD / day');
