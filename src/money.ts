@@ -39,22 +39,6 @@ export function costMicros(
 }
 
 /**
- * Format micro-units with 4 decimals below one unit, 2 decimals otherwise,
- * rounding half away from zero.
- */
-export function formatMicros(micros: bigint): string {
-  const negative = micros < BigInt(0);
-  const abs = negative ? -micros : micros;
-  const decimals = abs < MICROS_PER_UNIT ? 4 : 2;
-  const step = BigInt(10 ** (6 - decimals));
-  const rounded = (abs + step / BigInt(2)) / step;
-  const scale = BigInt(10 ** decimals);
-  const whole = rounded / scale;
-  const fraction = (rounded % scale).toString().padStart(decimals, '0');
-  return `${negative ? '-' : ''}${whole.toString()}.${fraction}`;
-}
-
-/**
  * Format micro-units exactly, as the server does: every significant digit,
  * at least two decimals ("12.50", "0.013889", "-3.00").
  */

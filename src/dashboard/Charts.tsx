@@ -29,8 +29,10 @@ export function seriesClass(index: number): string {
 function Axis(props: {
   frame: IFrame;
   ticks: { value: number; y: number }[];
+  /** The currency of the values, written on every tick. */
+  currency: string;
 }): JSX.Element {
-  const { frame, ticks } = props;
+  const { frame, ticks, currency } = props;
   return (
     <g className="jp-ComputePanel-axis" aria-hidden="true">
       {ticks.map(tick => (
@@ -43,7 +45,7 @@ function Axis(props: {
             y2={tick.y}
           />
           <text x={frame.left - 6} y={tick.y} dy="0.32em" textAnchor="end">
-            {formatTick(tick.value)}
+            {`${formatTick(tick.value)} ${currency}`}
           </text>
         </g>
       ))}
@@ -108,13 +110,16 @@ export function MonthChart(props: {
         )}
         preserveAspectRatio="xMidYMid meet"
       >
-        <Axis frame={frame} ticks={geometry.ticks} />
+        <Axis frame={frame} ticks={geometry.ticks} currency={currency} />
         {geometry.bars.map((bar, i) => (
           <g key={bar.month} className="jp-ComputePanel-bar">
             <title>
-              {`${bar.month}: ${bar.total} ${currency}`}
+              {`${bar.month}: ${exactMoney(bar.total, currency)}`}
               {bar.segments
-                .map(s => `\n${labelOf(s.tierId)}: ${s.amount} ${currency}`)
+                .map(
+                  s =>
+                    `\n${labelOf(s.tierId)}: ${exactMoney(s.amount, currency)}`
+                )
                 .join('')}
             </title>
             {bar.segments.map(segment => (
@@ -128,7 +133,7 @@ export function MonthChart(props: {
                 width={bar.width}
                 height={segment.height}
               >
-                <title>{`${bar.month} · ${labelOf(segment.tierId)}: ${segment.amount} ${currency}`}</title>
+                <title>{`${bar.month} · ${labelOf(segment.tierId)}: ${exactMoney(segment.amount, currency)}`}</title>
               </rect>
             ))}
             {i % every === 0 ? (
@@ -191,16 +196,22 @@ export function BurnDownChart(props: {
           formatMoney(summary.budget, summary.currency),
           last?.day ?? summary.end_date,
           summary.end_date,
-          summary.forecast_exhaustion
-            ? trans.__(
-                'at the 30-day rate it runs out on %1',
-                summary.forecast_exhaustion
-              )
-            : trans.__('no spend in the last 30 days')
+          summary.forecast_exhaustion === null
+            ? trans.__('no spend in the last 30 days')
+            : summary.exhausts_before_end
+              ? trans.__(
+                  'at the 30-day rate it runs out on %1',
+                  summary.forecast_exhaustion
+                )
+              : trans.__('at the 30-day rate it lasts past the end date')
         )}
         preserveAspectRatio="xMidYMid meet"
       >
-        <Axis frame={frame} ticks={geometry.ticks} />
+        <Axis
+          frame={frame}
+          ticks={geometry.ticks}
+          currency={summary.currency}
+        />
         <line
           className="jp-ComputePanel-budgetLine"
           x1={geometry.x0}
@@ -343,7 +354,7 @@ export function BreakdownChart(props: {
               className="jp-ComputePanel-hbar"
               data-key={bar.others ? undefined : (bar.key ?? '')}
             >
-              <title>{`${label}: ${amount} ${currency}`}</title>
+              <title>{`${label}: ${exactMoney(amount, currency)}`}</title>
               <text
                 className="jp-ComputePanel-hbarLabel"
                 x={labelWidth - 8}
@@ -370,7 +381,7 @@ export function BreakdownChart(props: {
                 dy="0.32em"
                 textAnchor="end"
               >
-                {amount}
+                {formatMoney(amount, currency)}
               </text>
             </g>
           );

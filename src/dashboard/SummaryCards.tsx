@@ -96,12 +96,14 @@ export function SummaryCards(props: {
         name="burn7"
         label={trans.__('Burn, last 7 days')}
         value={trans.__('%1 / day', money(s.burn_7d_per_day))}
+        exact={trans.__('%1 / day', exact(s.burn_7d_per_day))}
         note={trans.__('%1 in 7 days', money(s.spent_7d))}
       />
       <Card
         name="burn30"
         label={trans.__('Burn, last 30 days')}
         value={trans.__('%1 / day', money(s.burn_30d_per_day))}
+        exact={trans.__('%1 / day', exact(s.burn_30d_per_day))}
         note={trans.__('%1 in 30 days', money(s.spent_30d))}
       />
       <Card
