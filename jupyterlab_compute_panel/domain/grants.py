@@ -27,7 +27,9 @@ POLICY_FIELDS = (
 )
 GRANT_FIELDS = REQUIRED_FIELDS + POLICY_FIELDS
 ROLES = ("pi", "member", "viewer")
-USER = re.compile(r"^[^\s:;,]{1,200}$")
+# No whitespace, ':', ';' or ','; the byte order mark counts as whitespace, as in the API's
+# pattern (openapi.yaml UserName, whose ECMAScript \s has it and lacks \x1c-\x1f and \x85).
+USER = re.compile(r"^[^\s:;,\ufeff]{1,200}$")
 DEFAULT_THRESHOLDS = (50, 80, 100)
 DEFAULT_MIN_RUNTIME_MINUTES = 15
 

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import policy
-from ..domain.grants import GrantError, parse_grant, parse_member
+from ..domain.grants import USER, GrantError, parse_grant, parse_member
 from ..domain.money import format_amount
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..ledger import GrantView, LedgerError, iso, utcnow
@@ -138,6 +138,8 @@ class GrantsMixin:
         return await self.db(self.ledger.set_budget, grant_id, budget_micros)
 
     async def set_member(self, grant_id: str, user: str, role: str) -> GrantView:
+        if not USER.match(user):  # as given: no spaces around it either
+            raise Invalid(f"{user!r} is not a user name (no spaces, ':', ';' or ',')", "user")
         try:
             user, role = parse_member({"user": user, "role": role})
         except GrantError as e:
@@ -171,6 +173,7 @@ class GrantsMixin:
             if refusal:
                 raise refusal.as_request("grant_id")
         if tier_id is not None and self.catalog.get(tier_id) is None:
-            raise Invalid(f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
+            # An unknown id, like an unknown grant's: 404 (openapi.yaml).
+            raise NotFound(f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
         row = await self.db(self.ledger.put_binding, self.owner, path, grant_id, tier_id)
         return binding_json(path, row)

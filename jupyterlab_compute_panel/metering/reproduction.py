@@ -51,10 +51,7 @@ class ReproductionMixin:
     ) -> dict[str, Any]:
         manager = self.rerun_manager
         if source_run_id is not None:
-            try:
-                await self.visible_run(source_run_id)
-            except NotFound:
-                raise Invalid(f"source_run_id {source_run_id!r} is not a run you can see", "source_run_id") from None
+            await self.visible_run(source_run_id, "source_run_id")
         if grant_id is None:
             grant_id = await self.bound_grant(path)
         rerun = await manager.start(path, tier_id, grant_id, time_limit_s, source_run_id)
@@ -71,7 +68,7 @@ class ReproductionMixin:
 
     # -- compare ----------------------------------------------------------------
     async def compare(self, run_ids: list[str], rtol: float) -> dict[str, Any]:
-        if not 2 <= len(run_ids) <= MAX_COMPARE or len(set(run_ids)) != len(run_ids):
+        if not 2 <= len(run_ids) <= MAX_COMPARE or len(set(run_ids)) != len(run_ids) or not all(run_ids):
             raise Invalid(f"runs must list 2 to {MAX_COMPARE} different run ids, separated by commas", "runs")
         now = utcnow()
         inputs = [await self._run_input(run_id, now) for run_id in run_ids]

@@ -16,7 +16,7 @@ from ..domain.money import format_amount
 from ..errors import NotFound
 from ..ledger import GrantView, iso, utcnow
 from ..metering.dashboards import EXPORT_TABLES, RUN_COLUMNS, run_record
-from .base import ID, BaseHandler
+from .base import BaseHandler, arg
 from .runs import RUN_QUERY, run_filter
 
 EXPORT_FORMATS = ("csv", "json")
@@ -47,7 +47,10 @@ class GrantExportHandler(BaseHandler):
 
     @web.authenticated
     @authorized
-    async def get(self, grant_id: str, table: str, fmt: str) -> None:
+    async def get(self, grant_id: str, name: str) -> None:
+        table, dot, fmt = name.rpartition(".")
+        if not dot:
+            raise NotFound(f"{name!r} is not an export: name one as <table>.<format>, such as runs.csv", "table")
         if table not in EXPORT_TABLES:
             raise NotFound(f"{table!r} is not an export (known: {', '.join(EXPORT_TABLES)})", "table")
         if fmt not in EXPORT_FORMATS:
@@ -101,6 +104,6 @@ class GrantExportHandler(BaseHandler):
 
 
 handlers = [
-    (rf"/compute-panel/grants/({ID})/dashboard", GrantDashboardHandler),
-    (rf"/compute-panel/grants/({ID})/export/([a-z_]+)\.([a-z]+)", GrantExportHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}/dashboard", GrantDashboardHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}/export/{arg('name')}", GrantExportHandler),
 ]

@@ -9,7 +9,41 @@ from tornado import web
 from ..domain.money import MoneyError, parse_amount
 from ..errors import BadRequest, Invalid
 from ..metering.grant_api import PATCHABLE
-from .base import ID, BaseHandler, boolean, no_json_number, notebook_path, parse_arg
+from .base import BaseHandler, arg, boolean, decimal_strings, notebook_path, parse_arg
+
+# The JSON type of each grant field as openapi.yaml declares it (GrantInput). A grant file
+# may say "yes" or "a;b" (domain/grants.py reads both); the API takes only its own types.
+_TEXT, _FLAG, _TEXTS, _WHOLES, _MEMBERS = (
+    "a string",
+    "true or false",
+    "a list of strings",
+    "a list of whole numbers",
+    "a list of members",
+)
+GRANT_TYPES = {
+    **dict.fromkeys(("id", "award_number", "title", "funder", "pi", "currency", "start_date", "end_date"), _TEXT),
+    **dict.fromkeys(("sensitive", "hard_stop"), _FLAG),
+    **dict.fromkeys(("co_pis", "allowed_tiers"), _TEXTS),
+    "alert_thresholds": _WHOLES,
+    "members": _MEMBERS,
+}
+_IS = {
+    _TEXT: lambda v: isinstance(v, str),
+    _FLAG: lambda v: isinstance(v, bool),
+    _TEXTS: lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    _WHOLES: lambda v: isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v),
+    _MEMBERS: lambda v: isinstance(v, list) and all(isinstance(x, dict) for x in v),
+}
+
+
+def grant_types(body: dict) -> None:
+    """422 naming the first field whose JSON type is not the spec's (null only for allowed_tiers)."""
+    decimal_strings(body, "budget", "min_runtime_minutes")
+    for field, value in body.items():
+        kind = GRANT_TYPES.get(field)
+        if kind is None or (value is None and field == "allowed_tiers") or _IS[kind](value):
+            continue
+        raise Invalid(f"{field} must be {kind}, got {value!r}", field)
 
 
 class GrantsHandler(BaseHandler):
@@ -26,7 +60,7 @@ class GrantsHandler(BaseHandler):
     async def post(self) -> None:
         """Create a grant (admins): the whole grant, validated like an imported row."""
         body = self.json_body()
-        no_json_number(body, "budget", "min_runtime_minutes")
+        grant_types(body)
         service = self.service
         grant = await service.create_grant(body)
         self.set_status(201)
@@ -47,7 +81,7 @@ class GrantHandler(BaseHandler):
         unknown = sorted(set(body) - set(PATCHABLE))
         if unknown:
             raise BadRequest(f"{unknown[0]!r} cannot be changed here (changeable: {', '.join(PATCHABLE)})", unknown[0])
-        no_json_number(body, "budget", "min_runtime_minutes")
+        grant_types(body)
         service = self.service
         self.reply(await service.grant_json(await service.update_grant(grant_id, body)))
 
@@ -60,7 +94,7 @@ class GrantBudgetHandler(BaseHandler):
         self.fields(body, ("budget",))
         if "budget" not in body:
             raise BadRequest("budget is required", "budget")
-        no_json_number(body, "budget")
+        decimal_strings(body, "budget")
         try:
             budget = parse_amount(body["budget"])
         except MoneyError as e:
@@ -73,7 +107,7 @@ class GrantMemberHandler(BaseHandler):
     @web.authenticated
     @authorized
     async def put(self, grant_id: str, user: str) -> None:
-        body = self.json_body()
+        body = self.json_body(optional=True)
         self.fields(body, ("role",))
         service = self.service
         grant = await service.set_member(grant_id, user, body.get("role", "member"))
@@ -109,15 +143,15 @@ class BindingsHandler(BaseHandler):
         if grant_id is not None and (not isinstance(grant_id, str) or not grant_id):
             raise Invalid("grant_id must be a grant id or null", "grant_id")
         tier_id = body.get("tier_id")
-        if tier_id is not None and not isinstance(tier_id, str):
-            raise Invalid(f"tier_id {tier_id!r} is not a tier in the catalog", "tier_id")
+        if tier_id is not None and (not isinstance(tier_id, str) or not tier_id):
+            raise Invalid("tier_id must be a tier id or null", "tier_id")
         self.reply(await self.service.bind(path, grant_id, tier_id))
 
 
 handlers = [
     (r"/compute-panel/grants", GrantsHandler),
-    (rf"/compute-panel/grants/({ID})", GrantHandler),
-    (rf"/compute-panel/grants/({ID})/budget", GrantBudgetHandler),
-    (rf"/compute-panel/grants/({ID})/members/({ID})", GrantMemberHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}", GrantHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}/budget", GrantBudgetHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}/members/{arg('user')}", GrantMemberHandler),
     (r"/compute-panel/bindings", BindingsHandler),
 ]

@@ -7,7 +7,7 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from ..errors import Invalid
-from .base import ID, BaseHandler, notebook_path, parse_arg
+from .base import BaseHandler, arg, notebook_path, parse_arg
 
 RERUN_FIELDS = ("path", "tier_id", "grant_id", "time_limit_s", "source_run_id")
 
@@ -37,7 +37,10 @@ class RerunsHandler(BaseHandler):
         limit = body.get("time_limit_s")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
             raise Invalid(f"time_limit_s must be a whole number of seconds, got {limit!r}", "time_limit_s")
-        progress = await self.service.start_rerun(path, tier_id, grant_id, limit, body.get("source_run_id"))
+        source = body.get("source_run_id")
+        if source is not None and (not isinstance(source, str) or not source):
+            raise Invalid("source_run_id must be a run id or null", "source_run_id")
+        progress = await self.service.start_rerun(path, tier_id, grant_id, limit, source)
         self.set_status(201)
         self.reply(progress)
 
@@ -69,13 +72,13 @@ class CompareHandler(BaseHandler):
     @authorized
     async def get(self) -> None:
         args = self.query(("runs", "rtol"))
-        ids = [r.strip() for r in args.get("runs", "").split(",") if r.strip()]
+        ids = args["runs"].split(",") if "runs" in args else []
         rtol = parse_arg(args, "rtol", _rtol, "a relative tolerance from 0 to 1, such as 1e-3")
         self.reply(await self.service.compare(ids, rtol if rtol is not None else 1e-3))
 
 
 handlers = [
     (r"/compute-panel/reruns", RerunsHandler),
-    (rf"/compute-panel/reruns/({ID})", RerunHandler),
+    (rf"/compute-panel/reruns/{arg('rerun_id')}", RerunHandler),
     (r"/compute-panel/compare", CompareHandler),
 ]

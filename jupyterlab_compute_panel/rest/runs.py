@@ -10,7 +10,7 @@ from tornado import web
 
 from ..errors import Invalid
 from ..ledger import RUN_SORTS, RunFilter, utcnow
-from .base import ID, BaseHandler, bounded_int, instant, parse_arg
+from .base import BaseHandler, arg, bounded_int, instant, parse_arg
 
 RUN_QUERY = (
     "notebook",
@@ -116,10 +116,10 @@ class AlertDeliveredHandler(BaseHandler):
 
 handlers = [
     (r"/compute-panel/runs", RunsHandler),
-    (rf"/compute-panel/runs/({ID})", RunHandler),
-    (rf"/compute-panel/runs/({ID})/environment", RunEnvironmentHandler),
-    (rf"/compute-panel/kernels/({ID})/run", KernelRunHandler),
-    (rf"/compute-panel/kernels/({ID})/keep", KernelKeepHandler),
+    (rf"/compute-panel/runs/{arg('run_id')}", RunHandler),
+    (rf"/compute-panel/runs/{arg('run_id')}/environment", RunEnvironmentHandler),
+    (rf"/compute-panel/kernels/{arg('kernel_id')}/run", KernelRunHandler),
+    (rf"/compute-panel/kernels/{arg('kernel_id')}/keep", KernelKeepHandler),
     (r"/compute-panel/alerts", AlertsHandler),
-    (rf"/compute-panel/alerts/({ID})/delivered", AlertDeliveredHandler),
+    (rf"/compute-panel/alerts/{arg('alert_id')}/delivered", AlertDeliveredHandler),
 ]

@@ -41,6 +41,8 @@ export interface paths {
                         };
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
             };
         };
         put?: never;
@@ -80,6 +82,8 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -122,7 +126,9 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -152,7 +158,9 @@ export interface paths {
                 400: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -188,7 +196,10 @@ export interface paths {
                         "application/json": components["schemas"]["Grant"];
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -215,11 +226,7 @@ export interface paths {
                         award_number?: string;
                         title?: string;
                         funder?: string;
-                        /**
-                         * @description A decimal string, never a JSON number.
-                         * @example 2500.00
-                         */
-                        budget?: string;
+                        budget?: components["schemas"]["DecimalString"];
                         /** Format: date */
                         start_date?: string;
                         /** Format: date */
@@ -228,11 +235,7 @@ export interface paths {
                         sensitive?: boolean;
                         alert_thresholds?: number[];
                         hard_stop?: boolean;
-                        /**
-                         * @description Minutes, 0 to 1440, as a decimal string.
-                         * @example 15
-                         */
-                        min_runtime_minutes?: string;
+                        min_runtime_minutes?: components["schemas"]["Minutes"];
                     };
                 };
             };
@@ -250,7 +253,9 @@ export interface paths {
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         trace?: never;
@@ -289,6 +294,56 @@ export interface paths {
                 400: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/grants/{grant_id}/export/runs.{format}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A download of the grant's runs, as CSV or JSON; its rows sum exactly to its total.
+         * @description Streamed oldest run first; it takes the runs table's filters (not its sort or page). Open runs are costed up to the instant in the `X-Compute-Panel-As-Of` header (JSON: `as_of`). CSV has a header row and no total row. Amounts are decimal strings.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Like GET /runs. */
+                    notebook?: string;
+                    tier?: string;
+                    user?: string;
+                    status?: "open" | "closed";
+                    end_reason?: string;
+                    q?: string;
+                    since?: string;
+                    until?: string;
+                };
+                header?: never;
+                path: {
+                    grant_id: string;
+                    format: "csv" | "json";
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                200: components["responses"]["Export"];
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -307,47 +362,27 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * A download of the runs or of one breakdown, as CSV or JSON; its rows sum exactly to its total.
-         * @description The runs export is streamed oldest run first and takes the runs table's filters. Open runs are costed up to the instant in the `X-Compute-Panel-As-Of` header (JSON: `as_of`). CSV has a header row and no total row; JSON is `{grant_id, table, currency, as_of, rows, total}`. Amounts are decimal strings.
+         * A download of one breakdown of the grant's spend, as CSV or JSON; its rows sum exactly to its total.
+         * @description The dashboard's breakdown by tier, user, notebook or month, as of the instant in the `X-Compute-Panel-As-Of` header (JSON: `as_of`). CSV has a header row and no total row. Amounts are decimal strings. No query parameters.
          */
         get: {
             parameters: {
-                query?: {
-                    /** @description Runs only, like GET /runs. */
-                    notebook?: string;
-                    tier?: string;
-                    user?: string;
-                    status?: "open" | "closed";
-                    end_reason?: string;
-                    q?: string;
-                    since?: string;
-                    until?: string;
-                };
+                query?: never;
                 header?: never;
                 path: {
                     grant_id: string;
-                    table: "runs" | "tier" | "user" | "notebook" | "month";
+                    table: "tier" | "user" | "notebook" | "month";
                     format: "csv" | "json";
                 };
                 cookie?: never;
             };
             requestBody?: never;
             responses: {
-                /** @description The file (Content-Disposition attachment). */
-                200: {
-                    headers: {
-                        "X-Compute-Panel-As-Of"?: string;
-                        [name: string]: unknown;
-                    };
-                    content: {
-                        "text/csv": string;
-                        "application/json": Record<string, unknown>;
-                    };
-                };
+                200: components["responses"]["Export"];
                 400: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
-                422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -379,11 +414,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /**
-                         * @description A decimal string, never a JSON number.
-                         * @example 2500.00
-                         */
-                        budget: string;
+                        budget: components["schemas"]["DecimalString"];
                     };
                 };
             };
@@ -400,7 +431,9 @@ export interface paths {
                 400: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                413: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         post?: never;
@@ -425,7 +458,7 @@ export interface paths {
                 header?: never;
                 path: {
                     grant_id: string;
-                    user: string;
+                    user: components["schemas"]["UserName"];
                 };
                 cookie?: never;
             };
@@ -454,7 +487,9 @@ export interface paths {
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         post?: never;
@@ -480,9 +515,11 @@ export interface paths {
                         "application/json": components["schemas"]["Grant"];
                     };
                 };
+                400: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         options?: never;
@@ -501,8 +538,7 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    /** @description Notebook path relative to the server root. */
-                    path: string;
+                    path: components["schemas"]["NotebookPath"];
                 };
                 header?: never;
                 path?: never;
@@ -520,6 +556,9 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         /** Remember the grant for a notebook (checked on the server). */
@@ -533,8 +572,10 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        path: string;
+                        path: components["schemas"]["NotebookPath"];
+                        /** @description A grant id; null forgets the notebook's grant. */
                         grant_id: string | null;
+                        /** @description The tier last chosen for the notebook (404 if not in the catalog). */
                         tier_id?: string | null;
                     };
                 };
@@ -550,9 +591,12 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                413: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         post?: never;
@@ -615,7 +659,9 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -653,7 +699,10 @@ export interface paths {
                         "application/json": components["schemas"]["Run"];
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -692,7 +741,10 @@ export interface paths {
                         "application/json": components["schemas"]["Run"];
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -752,6 +804,8 @@ export interface paths {
                         };
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 /** @description No such kernel, or it is not on a paid tier with an idle timeout (field `kernel_id`). */
                 404: {
                     headers: {
@@ -761,6 +815,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -781,7 +836,7 @@ export interface paths {
             parameters: {
                 query?: {
                     /** @description Only re-runs of this notebook. */
-                    path?: string;
+                    path?: components["schemas"]["NotebookPath"];
                 };
                 header?: never;
                 path?: never;
@@ -801,7 +856,9 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -819,15 +876,15 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @example examples/adversarial-robustness.ipynb */
-                        path: string;
+                        /** @description The notebook to re-run (a .ipynb file). */
+                        path: components["schemas"]["NotebookPath"] & unknown;
                         /** @example h200 */
                         tier_id: string;
                         grant_id?: string | null;
                         /** @description Default `ComputePanel.rerun_time_limit`; at most `rerun_max_time_limit`. */
                         time_limit_s?: number;
                         /** @description The run this re-run repeats, for the history. */
-                        source_run_id?: string;
+                        source_run_id?: string | null;
                     };
                 };
             };
@@ -844,7 +901,9 @@ export interface paths {
                 400: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                413: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -881,7 +940,10 @@ export interface paths {
                         "application/json": components["schemas"]["Rerun"];
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -907,8 +969,11 @@ export interface paths {
                         "application/json": components["schemas"]["Rerun"];
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
                 409: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         options?: never;
@@ -930,8 +995,8 @@ export interface paths {
         get: {
             parameters: {
                 query: {
-                    /** @description 2 to 6 run ids, comma-separated. */
-                    runs: string;
+                    /** @description 2 to 6 different run ids, comma-separated. */
+                    runs: string[];
                     rtol?: number;
                 };
                 header?: never;
@@ -1016,8 +1081,10 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
                 422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1075,6 +1142,8 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1119,6 +1188,8 @@ export interface paths {
                         "application/json": components["schemas"]["BudgetAlert"];
                     };
                 };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 /** @description No such alert for this user (field `alert_id`). */
                 404: {
                     headers: {
@@ -1128,6 +1199,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                503: components["responses"]["Unavailable"];
             };
         };
         delete?: never;
@@ -1176,6 +1248,7 @@ export interface paths {
                     };
                 };
                 400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
                 /** @description No such run or not visible (`No run ...`), or no fingerprint yet (being captured, capture off, or never captured); field `run_id`. */
                 404: {
                     headers: {
@@ -1185,6 +1258,7 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                503: components["responses"]["Unavailable"];
             };
         };
         put?: never;
@@ -1199,6 +1273,26 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description A decimal amount (digits, at most 6 after the point, below 10^12) as a string, never a JSON number.
+         * @example 2500.00
+         */
+        DecimalString: string;
+        /**
+         * @description Minutes, 0 to 1440, as a decimal string (default "15"); a start must be able to pay this long at the tier's rate.
+         * @example 15
+         */
+        Minutes: string;
+        /**
+         * @description A Jupyter user name; no whitespace, ':', ';' or ','.
+         * @example bob
+         */
+        UserName: string;
+        /**
+         * @description A notebook path relative to the server root, without a '..' segment; normalised ("a//./b" is "a/b").
+         * @example examples/adversarial-robustness.ipynb
+         */
+        NotebookPath: string;
         Error: {
             message: string;
             /** @description The request field at fault. */
@@ -1350,9 +1444,11 @@ export interface components {
             title: string;
             funder: string;
             pi: string;
-            /** @example 5000.00 */
-            budget: string;
-            /** @example USD */
+            budget: components["schemas"]["DecimalString"];
+            /**
+             * @description ISO 4217.
+             * @example USD
+             */
             currency: string;
             /** Format: date */
             start_date: string;
@@ -1380,8 +1476,7 @@ export interface components {
             alert_thresholds?: number[];
             /** @default true */
             hard_stop?: boolean;
-            /** @default 15 */
-            min_runtime_minutes?: string;
+            min_runtime_minutes?: components["schemas"]["Minutes"];
         };
         SpendRow: {
             /** @description Tier id, user, or notebook path (null: runs without a notebook). */
@@ -1621,6 +1716,35 @@ export interface components {
     responses: {
         /** @description A request the server refused; the message says why. */
         Error: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The file (Content-Disposition attachment); CSV or JSON as the path's format says. */
+        Export: {
+            headers: {
+                "X-Compute-Panel-As-Of"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "text/csv": string;
+                "application/json": {
+                    grant_id: string;
+                    /** @enum {string} */
+                    table: "runs" | "tier" | "user" | "notebook" | "month";
+                    currency: string;
+                    /** Format: date-time */
+                    as_of: string;
+                    rows: Record<string, unknown>[];
+                    total: string;
+                };
+            };
+        };
+        /** @description The extension is disabled by a bad catalog or setting; the message says which. */
+        Unavailable: {
             headers: {
                 [name: string]: unknown;
             };

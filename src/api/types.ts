@@ -47,6 +47,8 @@ type Query<O> = O extends { parameters: { query?: infer Q } }
 
 type ExportPath =
   paths['/grants/{grant_id}/export/{table}.{format}']['get']['parameters']['path'];
+type RunsExportPath =
+  paths['/grants/{grant_id}/export/runs.{format}']['get']['parameters']['path'];
 
 export namespace ComputePanelAPI {
   /**
@@ -111,8 +113,8 @@ export namespace ComputePanelAPI {
   /**
    * The tables and formats of GET /grants/{id}/export/{table}.{format}.
    */
-  export type ExportTable = ExportPath['table'];
-  export type ExportFormat = ExportPath['format'];
+  export type ExportTable = 'runs' | ExportPath['table'];
+  export type ExportFormat = ExportPath['format'] & RunsExportPath['format'];
   export type IBinding = Schemas['Binding'];
   /**
    * PUT /bindings body.

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import GRANT
+from .conftest import ADMIN, GRANT
 from .hub import Hub, user_server_config
 from .kernel_client import execute
 from .test_gateway import INJECTED, KERNEL
@@ -39,7 +39,7 @@ def image_config(gateway_port):
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, lab_users, gateway_port, image_config):
-    hub = Hub(tmp_path_factory.mktemp("hub"), f"http://127.0.0.1:{gateway_port}", users=[*STUDENTS, PI])
+    hub = Hub(tmp_path_factory.mktemp("hub"), f"http://127.0.0.1:{gateway_port}", users=[*STUDENTS, PI, ADMIN])
     # What alice could set in her own server's environment: every KERNEL_* value there is.
     hub.spawner_environment.update(INJECTED, JUPYTER_CONFIG_PATH=str(image_config))
     if os.environ.get("PYTHONPATH"):
