@@ -141,6 +141,27 @@ describe('ComputePanelModel', () => {
     expect(states).toBe(0);
   });
 
+  it("reloads the tiers' running counts when the notebook's kernel changes", async () => {
+    await model.initialize();
+    const notebook = new FakeNotebook({
+      id: 'k0',
+      name: 'compute-panel-local-python3'
+    });
+    model.setNotebook(notebook.panel);
+    await model.refresh();
+    const before = client.tiers.mock.calls.length;
+    // Moved to H200: its card counts the new kernel without waiting for the poll.
+    client.tiers.mockResolvedValue(
+      TIERS.map(t => (t.id === 'h200' ? { ...t, running: 2 } : t))
+    );
+    const counted = testEmission(model.stateChanged, {
+      find: () => model.tier('h200')?.running === 2
+    });
+    notebook.switchKernel(H200_KERNEL);
+    await counted;
+    expect(client.tiers.mock.calls.length).toBeGreaterThan(before);
+  });
+
   it('checks the version, then loads tiers and active grants', async () => {
     const emitted = testEmission(model.stateChanged, {
       find: () => model.tiers.length > 0
