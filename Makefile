@@ -53,12 +53,16 @@ $(STAMP)/ui-tests: ui-tests/package.json ui-tests/package-lock.json | $(STAMP)
 setup: $(STAMP)/python $(STAMP)/labextension
 
 start: setup
-	@# The examples, copied once into the demo's root (your edits and executed copies stay there, untracked).
-	mkdir -p demo/notebooks/examples && for nb in examples/*.ipynb; do \
-	  [ -e "demo/notebooks/$$nb" ] || cp "$$nb" "demo/notebooks/$$nb"; done
-	$(BIN)/jupyter compute-panel grants import demo/grants.json
+	@# The demo's root is untracked: the welcome notebook and the examples, copied once (your edits,
+	@# outputs and executed copies stay there, out of git).
+	mkdir -p demo/notebooks/examples
+	[ -e demo/notebooks/welcome.ipynb ] || cp demo/welcome.ipynb demo/notebooks/welcome.ipynb
+	for nb in examples/*.ipynb; do [ -e "demo/notebooks/$$nb" ] || cp "$$nb" "demo/notebooks/$$nb"; done
+	@# The sample grants only where missing, you a member only where you have no role yet: a rerun
+	@# never undoes an edit of a grant nor demotes its PI.
+	$(BIN)/jupyter compute-panel grants import --only-missing demo/grants.json
 	me=$$($(BIN)/jupyter compute-panel whoami) && for grant in nsf-cns-2401234 erc-stg-101076543; do \
-	  $(BIN)/jupyter compute-panel grants add-member $$grant "$$me" member; done
+	  $(BIN)/jupyter compute-panel grants add-member --keep-role $$grant "$$me" member; done
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jupyter lab --config=demo/jupyter_server_config.py --port=$(PORT)
 
 lint: setup

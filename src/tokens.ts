@@ -151,6 +151,14 @@ export interface IComputePanelModel extends IDisposable {
    * Emitted every tick of the live cost (and when it is corrected).
    */
   readonly costChanged: ISignal<IComputePanelModel, ILiveCost | null>;
+  /**
+   * Emitted after each round that reloaded the model's figures: every refresh
+   * interval of its poll while the page is visible, and after a run event.
+   * Views with figures of their own (the notebook's runs, a grant's
+   * dashboard, the run history) refresh on it, so that they stay current
+   * where the server's event stream does not reach the page (the lab).
+   */
+  readonly refreshed: ISignal<IComputePanelModel, void>;
 
   readonly client: IComputePanelClient;
   readonly settings: IComputePanelSettings;
@@ -209,9 +217,12 @@ export interface IComputePanelModel extends IDisposable {
    */
   initialize(): Promise<void>;
   /**
-   * Reload tiers and the current run.
+   * Reload tiers, grants and the current run, then emit `refreshed`.
    */
   refresh(): Promise<void>;
+  /**
+   * Reload the grants (after an edit made here: a budget, a title, a member).
+   */
   refreshGrants(): Promise<ReadonlyArray<ComputePanelAPI.IGrant>>;
   /**
    * Re-read the followed notebook's metadata (e.g. after a move).

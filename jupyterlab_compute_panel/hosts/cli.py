@@ -66,8 +66,12 @@ def cmd_grants_add(args: argparse.Namespace) -> int:
 
 def cmd_grants_import(args: argparse.Namespace) -> int:
     grants = read_grants_file(args.file)
-    _service(args).import_grants(grants)
-    print(f"Imported {len(grants)} grant(s) from {args.file}.")
+    written = _service(args).import_grants(grants, only_missing=args.only_missing)
+    if args.only_missing:
+        kept = len(grants) - len(written)
+        print(f"Added {len(written)} grant(s) from {args.file}; {kept} already there, left as they are.")
+    else:
+        print(f"Imported {len(grants)} grant(s) from {args.file}.")
     return 0
 
 
@@ -109,8 +113,8 @@ def cmd_grants_set_budget(args: argparse.Namespace) -> int:
 
 def cmd_grants_add_member(args: argparse.Namespace) -> int:
     user, role = parse_member({"user": args.user, "role": args.role})
-    view = _service(args).admin_set_member(args.grant, user, role)
-    print(f"{user} is now {role} of grant {view.id}.")
+    view = _service(args).admin_set_member(args.grant, user, role, keep_role=args.keep_role)
+    print(f"{user} is now {view.role_of(user)} of grant {view.id}.")
     return 0
 
 
@@ -167,6 +171,9 @@ def parser() -> argparse.ArgumentParser:
     g_member.add_argument("grant")
     g_member.add_argument("user")
     g_member.add_argument("role", nargs="?", default="member", choices=("pi", "member", "viewer"))
+    g_member.add_argument(
+        "--keep-role", action="store_true", help="leave a user who has a role on the grant as they are"
+    )
     g_member.set_defaults(func=cmd_grants_add_member)
     g_remove = grants.add_parser("remove-member", help="remove a member from a grant")
     g_remove.add_argument("grant")
@@ -174,6 +181,9 @@ def parser() -> argparse.ArgumentParser:
     g_remove.set_defaults(func=cmd_grants_remove_member)
     g_import = grants.add_parser("import", help="add or update grants from a JSON or CSV file (all or nothing)")
     g_import.add_argument("file", type=Path)
+    g_import.add_argument(
+        "--only-missing", action="store_true", help="add only the grants not in the ledger; change no existing one"
+    )
     g_import.set_defaults(func=cmd_grants_import)
 
     ks = sub.add_parser("kernelspecs", help="write the tier kernelspecs").add_subparsers(dest="action", required=True)

@@ -96,6 +96,17 @@ class GrantsMixin(LedgerBase):
         with self.session() as s, s.begin():
             return [self._upsert_grant(s, grant, now) for grant in grants]
 
+    def add_missing_grants(
+        self, grants: Iterable[Mapping[str, Any]], now: dt.datetime | None = None
+    ) -> list[GrantView]:
+        """Insert the validated grants whose id is not taken, in one transaction; the others stay as they are.
+
+        Returns the grants inserted. Re-seeding a demo with it never undoes an edit.
+        """
+        now = now or utcnow()
+        with self.session() as s, s.begin():
+            return [self._upsert_grant(s, grant, now) for grant in grants if s.get(Grant, grant["id"]) is None]
+
     def create_grant(self, grant: Mapping[str, Any], now: dt.datetime | None = None) -> GrantView:
         """Insert a new validated grant; LedgerError if its id is taken."""
         now = now or utcnow()
@@ -150,12 +161,17 @@ class GrantsMixin(LedgerBase):
             for r in s.execute(select(GrantMember.user, GrantMember.role).where(GrantMember.grant_id == grant_id))
         ]
 
-    def set_member(self, grant_id: str, user: str, role: str, now: dt.datetime | None = None) -> GrantView:
+    def set_member(
+        self, grant_id: str, user: str, role: str, now: dt.datetime | None = None, keep_role: bool = False
+    ) -> GrantView:
+        """Give ``user`` the role ``role`` on the grant; with ``keep_role``, only if they have no role on it yet."""
         now = now or utcnow()
         with self.session() as s, s.begin():
             row = s.get(Grant, grant_id)
             if row is None:
                 raise LedgerError(f"grant {grant_id!r}: no such grant")
+            if keep_role and s.get(GrantMember, (grant_id, user)) is not None:
+                return GrantView.of(row, self._members(s, grant_id))
             if user == row.pi and role != "pi":
                 raise LedgerError(f"grant {grant_id!r}: {user} is its PI; name another PI before changing their role")
             member = s.get(GrantMember, (grant_id, user))

@@ -33,15 +33,20 @@ class AdminMixin:
         """Add or update a grant (validated by ``domain.grants.parse_grant``)."""
         return self.ledger.upsert_grant(values)
 
-    def import_grants(self, grants: Iterable[Mapping[str, Any]]) -> list[GrantView]:
-        """Add or update grants, all or nothing."""
+    def import_grants(self, grants: Iterable[Mapping[str, Any]], only_missing: bool = False) -> list[GrantView]:
+        """Add or update grants, all or nothing; with ``only_missing``, add those not there and touch no other.
+
+        Returns the grants written.
+        """
+        if only_missing:
+            return self.ledger.add_missing_grants(grants)
         return self.ledger.upsert_grants(grants)
 
     def admin_set_budget(self, grant_id: str, budget_micros: int) -> GrantView:
         return self.ledger.set_budget(grant_id, budget_micros)
 
-    def admin_set_member(self, grant_id: str, user: str, role: str) -> GrantView:
-        return self.ledger.set_member(grant_id, user, role)
+    def admin_set_member(self, grant_id: str, user: str, role: str, keep_role: bool = False) -> GrantView:
+        return self.ledger.set_member(grant_id, user, role, keep_role=keep_role)
 
     def admin_remove_member(self, grant_id: str, user: str) -> GrantView:
         return self.ledger.remove_member(grant_id, user)

@@ -95,12 +95,12 @@ describe('formatCountdown', () => {
 describe('messages', () => {
   it('says which threshold of which budget an alert is', () => {
     expect(alertMessage(makeAlert(), trans)).toBe(
-      'Grant NSF CNS-2401234 has spent 80 percent of its budget: 8.01 of 10.00 USD.'
+      'Grant NSF CNS-2401234 has spent 80 percent of its budget: 8.01 USD of 10.00 USD.'
     );
     expect(
       alertMessage(makeAlert({ threshold_pct: 100, spent: '10.00' }), trans)
     ).toBe(
-      'Grant NSF CNS-2401234 has spent its budget (10.00 of 10.00 USD): its paid kernels are stopped. Ask its PI to raise the budget, or use a free tier.'
+      'Grant NSF CNS-2401234 has spent its budget (10.00 USD of 10.00 USD): its paid kernels are stopped. Ask its PI to raise the budget, or use a free tier.'
     );
     expect(
       alertMessage(
@@ -108,7 +108,7 @@ describe('messages', () => {
         trans
       )
     ).toBe(
-      'Grant NSF CNS-2401234 has spent 100 percent of its budget (10.50 of 10.00 USD); it has no hard stop, so its kernels keep running and charging it.'
+      'Grant NSF CNS-2401234 has spent 100 percent of its budget (10.50 USD of 10.00 USD); it has no hard stop, so its kernels keep running and charging it.'
     );
   });
 
@@ -210,7 +210,7 @@ describe('BudgetNotifier', () => {
     await notifier.check();
     expect(warning).toHaveBeenCalledTimes(1);
     expect(warning.mock.calls[0][0]).toBe(
-      'Grant NSF CNS-2401234 has spent 80 percent of its budget: 8.01 of 10.00 USD.'
+      'Grant NSF CNS-2401234 has spent 80 percent of its budget: 8.01 USD of 10.00 USD.'
     );
     expect(client.markAlertDelivered).toHaveBeenCalledWith('a-80');
 

@@ -97,7 +97,7 @@ describe('CompareView', () => {
       'run-h200'
     ]);
     expect(heads[0].textContent).toBe(
-      'Local CPUbaseline8.2 s · 0 USDOpen executed copy'
+      'Local CPUbaseline8.2 s · 0.00 USDOpen executed copy'
     );
     expect(heads[1].textContent).toBe(
       'H200 training2.0 s · 0.0030 USDoutputs not available'
@@ -108,7 +108,7 @@ describe('CompareView', () => {
     );
     expect(texts('.jp-ComputePanel-compareTotals td')).toEqual([
       '',
-      '8.2 s0 USD',
+      '8.2 s0.00 USD',
       '2.0 s0.0030 USD'
     ]);
   });

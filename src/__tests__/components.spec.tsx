@@ -154,7 +154,7 @@ describe('components', () => {
         'a.ipynb runs on RTX 4090 prototyping.'
       );
       expect(host.querySelector('.jp-ComputePanel-runCost')!.textContent).toBe(
-        'Cost of this run so far: 0.0123 USD'
+        'Cost of this run so far: 0.01 USD'
       );
       const banner = host.querySelector('[role="alert"]')!;
       expect(banner.textContent).toBe(
@@ -294,7 +294,7 @@ describe('components', () => {
       h200.setNotebook(fakePanel('compute-panel-h200-python3'));
       await h200.refresh();
       const status = statusText(h200, h200.liveCost, trans);
-      expect(status.text).toBe('H200 training (simulated) · 0.0100 USD');
+      expect(status.text).toBe('H200 training (simulated) · 0.01 USD');
       expect(status.title).toContain('Rate: 3.60 USD/h');
       expect(status.title).toContain('Grant: nsf-1');
       [model, local, h200].forEach(m => m.dispose());

@@ -433,7 +433,7 @@ describe('RunsPanel', () => {
       )
     );
     expect(host.querySelector('.jp-ComputePanel-runsCount')!.textContent).toBe(
-      '1 run · total 0.010000 USD'
+      '1 run · total 0.01 USD'
     );
     const calls = () => client.runs.mock.calls.map(c => c[0]!);
     expect(calls()).toHaveLength(1);

@@ -154,7 +154,11 @@ describe('DashboardModel', () => {
     client.patchGrant.mockResolvedValue(makeGrant('nsf-1'));
     const model = new DashboardModel({ grantId: 'nsf-1', client });
     await model.refresh();
+    // The panel and the move dialog hear of the edit (their grants reload).
+    let changes = 0;
+    model.grantChanged.connect(() => changes++);
     await model.saveGrant({ budget: '6000.00', title: 'New' });
+    expect(changes).toBe(1);
     expect(client.patchGrant).toHaveBeenCalledWith('nsf-1', {
       budget: '6000.00',
       title: 'New'
@@ -215,14 +219,23 @@ describe('DashboardView', () => {
       host.querySelector(`[data-kpi="${name}"] .jp-ComputePanel-kpiValue`)!
         .textContent;
     expect(kpi('budget')).toBe('5000.00 USD');
-    expect(kpi('spent')).toBe('41.343612 USD');
+    expect(kpi('spent')).toBe('41.34 USD');
     expect(kpi('committed')).toBe('0.50 USD');
-    expect(kpi('remaining')).toBe('4958.656388 USD');
-    expect(kpi('burn7')).toBe('0.514286 USD / day');
-    expect(kpi('burn30')).toBe('0.667130 USD / day');
-    expect(kpi('forecast')).toBe('2046-09-12');
+    expect(kpi('remaining')).toBe('4958.66 USD');
+    expect(kpi('burn7')).toBe('0.51 USD / day');
+    expect(kpi('burn30')).toBe('0.67 USD / day');
+    // The exact micro-amounts on hover.
+    const exact = (name: string) =>
+      host
+        .querySelector(`[data-kpi="${name}"] .jp-ComputePanel-kpiValue`)!
+        .getAttribute('title');
+    expect(exact('spent')).toBe('41.343612 USD');
+    expect(exact('remaining')).toBe('4958.656388 USD');
+    expect(exact('burn7')).toBe('0.514286 USD / day');
+    // 2046 is past the grant's end: no date a PI could act on.
+    expect(kpi('forecast')).toBe('Not before the end date');
     expect(host.querySelector('[data-kpi="forecast"]')!.textContent).toContain(
-      'after the end date, 2027-12-31'
+      'the grant ends on 2027-12-31'
     );
     expect(host.querySelector('h1')!.textContent).toBe(
       'AWD nsf-1 — Grant nsf-1'

@@ -38,6 +38,7 @@ function fakeModel() {
   const model: any = {
     client,
     stateChanged: new Signal<any, void>({}),
+    refreshed: new Signal<any, void>({}),
     notebook: null,
     run: null,
     handshake: {
@@ -82,6 +83,43 @@ describe('NotebookRunsModel', () => {
     follow(null);
     expect(runs.runs).toEqual([]);
     runs.dispose();
+  });
+
+  it("follows the model's poll where no run event arrives", async () => {
+    const { model, client, follow } = fakeModel();
+    const runs = new NotebookRunsModel({ model });
+    follow('a.ipynb');
+    await runs.refresh();
+    expect(runs.runs[0].status).toBe('open');
+
+    // The re-run ended on the server; this page heard nothing of it.
+    client.runs.mockResolvedValue({
+      runs: [
+        makeRun({
+          id: 'r2',
+          status: 'closed',
+          end_reason: 'shutdown',
+          duration_s: 42,
+          cost: { amount: '0.042000', currency: 'USD' }
+        })
+      ],
+      count: 1,
+      totals: [],
+      server_time: ''
+    });
+    const changed = new Promise<void>(resolve =>
+      runs.changed.connect(() => resolve())
+    );
+    model.refreshed.emit();
+    await changed;
+    expect(runs.runs.map(r => [r.status, r.cost.amount])).toEqual([
+      ['closed', '0.042000']
+    ]);
+    runs.dispose();
+    // Disposed: the poll no longer reaches it.
+    const calls = client.runs.mock.calls.length;
+    model.refreshed.emit();
+    expect(client.runs.mock.calls.length).toBe(calls);
   });
 
   it('refreshes once per burst of run events', async () => {
@@ -143,10 +181,16 @@ describe('NotebookRuns', () => {
     const items = host.querySelectorAll('.jp-ComputePanel-notebookRun');
     expect(items).toHaveLength(2);
     expect(items[0].textContent).toContain('running');
-    expect(items[0].textContent).toContain('0.010000 USD so far');
+    expect(items[0].textContent).toContain('0.01 USD so far');
     expect(items[1].textContent).toContain('RTX 4090 prototyping');
     expect(items[1].textContent).toContain('2026-01-01 00:00 · 12 min 05 s');
-    expect(items[1].textContent).toContain('0.100694 USD');
+    expect(items[1].textContent).toContain('0.10 USD');
+    // The exact amount on hover.
+    expect(
+      items[1]
+        .querySelector('.jp-ComputePanel-notebookRunCost')!
+        .getAttribute('title')
+    ).toBe('0.100694 USD');
     expect(
       items[1]
         .querySelector('.jp-ComputePanel-notebookRunEnd')!

@@ -161,7 +161,7 @@ describe('IdleNotifier', () => {
 
     expect(dismiss).toHaveBeenCalledWith('warn-1');
     expect(info).toHaveBeenCalledWith(
-      'The idle H200 training kernel of robust.ipynb was shut down; its run cost 0.012300 USD.',
+      'The idle H200 training kernel of robust.ipynb was shut down; its run cost 0.01 USD.',
       { autoClose: false }
     );
   });

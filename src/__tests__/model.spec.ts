@@ -10,7 +10,13 @@ import {
   pickKernelspec
 } from '../model';
 import { METADATA_KEY } from '../tokens';
-import { makeFakeClient, makeRun, makeTier, TIERS } from './fixtures';
+import {
+  makeFakeClient,
+  makeGrant,
+  makeRun,
+  makeTier,
+  TIERS
+} from './fixtures';
 
 /**
  * A notebook panel stand-in: session context signals, metadata, path.
@@ -113,6 +119,49 @@ describe('ComputePanelModel', () => {
     jest.useRealTimers();
   });
 
+  it('reloads the grants every round and says so with refreshed', async () => {
+    await model.initialize();
+    expect(model.grants[0].spent).toBe('12.345678');
+    // Spent on the server (a run elsewhere, an edit in another tab): no event here.
+    client.grants.mockResolvedValue([
+      makeGrant('nsf-1', { spent: '0.074450', budget: '2500.00' })
+    ]);
+    let rounds = 0;
+    model.refreshed.connect(() => rounds++);
+    await model.refresh();
+    expect(rounds).toBe(1);
+    expect(model.grants.map(g => [g.spent, g.budget])).toEqual([
+      ['0.074450', '2500.00']
+    ]);
+    // A round that changed nothing re-renders nothing.
+    let states = 0;
+    model.stateChanged.connect(() => states++);
+    client.tiers.mockResolvedValue(model.tiers as ComputePanelAPI.ITier[]);
+    await model.refreshGrants();
+    expect(states).toBe(0);
+  });
+
+  it("reloads the tiers' running counts when the notebook's kernel changes", async () => {
+    await model.initialize();
+    const notebook = new FakeNotebook({
+      id: 'k0',
+      name: 'compute-panel-local-python3'
+    });
+    model.setNotebook(notebook.panel);
+    await model.refresh();
+    const before = client.tiers.mock.calls.length;
+    // Moved to H200: its card counts the new kernel without waiting for the poll.
+    client.tiers.mockResolvedValue(
+      TIERS.map(t => (t.id === 'h200' ? { ...t, running: 2 } : t))
+    );
+    const counted = testEmission(model.stateChanged, {
+      find: () => model.tier('h200')?.running === 2
+    });
+    notebook.switchKernel(H200_KERNEL);
+    await counted;
+    expect(client.tiers.mock.calls.length).toBeGreaterThan(before);
+  });
+
   it('checks the version, then loads tiers and active grants', async () => {
     const emitted = testEmission(model.stateChanged, {
       find: () => model.tiers.length > 0
@@ -197,7 +246,7 @@ describe('ComputePanelModel', () => {
     expect(model.run?.id).toBe('run-1');
     expect(model.liveCost).toEqual({
       micros: BigInt(10000),
-      amount: '0.0100',
+      amount: '0.01',
       currency: 'USD',
       exact: false
     });
@@ -208,7 +257,7 @@ describe('ComputePanelModel', () => {
     }, this);
     // 3.60 USD/h = 0.001 USD/s.
     jest.advanceTimersByTime(3000);
-    expect(ticks).toEqual(['0.0110', '0.0120', '0.0130']);
+    expect(ticks).toEqual(['0.011', '0.012', '0.013']);
     jest.advanceTimersByTime(500);
     expect(model.liveCost?.micros).toBe(BigInt(13500));
   });
@@ -219,16 +268,16 @@ describe('ComputePanelModel', () => {
     model.setNotebook(new FakeNotebook(H200_KERNEL).panel);
     await model.refresh();
     jest.advanceTimersByTime(5000);
-    expect(model.liveCost?.amount).toBe('0.0150');
+    expect(model.liveCost?.amount).toBe('0.015');
 
     // The server metered less (e.g. a late start): it wins.
     client.kernelRun.mockResolvedValue(
       makeRun({ cost: { amount: '0.012000', currency: 'USD' }, duration_s: 12 })
     );
     await model.refresh();
-    expect(model.liveCost?.amount).toBe('0.0120');
+    expect(model.liveCost?.amount).toBe('0.012');
     jest.advanceTimersByTime(2000);
-    expect(model.liveCost?.amount).toBe('0.0140');
+    expect(model.liveCost?.amount).toBe('0.014');
   });
 
   it('shows the sentence, not the last figures, while the ledger is unreachable', async () => {

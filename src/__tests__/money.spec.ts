@@ -1,5 +1,5 @@
 import { readComputeMetadata } from '../metadata';
-import { costMicros, formatMicros, parseMicros } from '../money';
+import { costMicros, parseMicros } from '../money';
 import { VERSION } from '../version';
 
 describe('money in micro-units', () => {
@@ -26,16 +26,6 @@ describe('money in micro-units', () => {
     // A year at 100/h stays exact (beyond 2^53 in intermediate products).
     const year = 365 * 24 * 3600 * 1000;
     expect(costMicros(BigInt(100000000), year)).toBe(BigInt('876000000000'));
-  });
-
-  it('formats 4 decimals below one unit and 2 above', () => {
-    expect(formatMicros(BigInt(12345))).toBe('0.0123');
-    expect(formatMicros(BigInt(12350))).toBe('0.0124');
-    expect(formatMicros(BigInt(0))).toBe('0.0000');
-    expect(formatMicros(BigInt(999949))).toBe('0.9999');
-    expect(formatMicros(BigInt(1000000))).toBe('1.00');
-    expect(formatMicros(BigInt(12345678))).toBe('12.35');
-    expect(formatMicros(BigInt(-12345))).toBe('-0.0123');
   });
 });
 

@@ -334,6 +334,47 @@ describe('ProvenanceRecorder', () => {
     recorder.dispose();
   });
 
+  it("asks nothing of an unmetered kernel, and for a new run's environment once it is captured", async () => {
+    const started = new Date(NOW.getTime() - 1000).toISOString();
+    const client = {
+      kernelRun: jest
+        .fn()
+        .mockResolvedValue(makeRun({ id: 'r1', started, status: 'open' })),
+      environment: jest.fn().mockResolvedValue(makeEnvironment('r1'))
+    };
+    const recorder = new ProvenanceRecorder({
+      client,
+      tierForKernel: name =>
+        TIERS.find(t => Object.values(t.kernelspecs).includes(name)) ?? null,
+      now: () => NOW,
+      log: jest.fn(),
+      retryDelays: [],
+      captureWait: 1050
+    });
+    // A plain python3 kernel: no tier meters it, so it has no run to ask for.
+    const plain = fakePanel({ id: 'k0', name: 'python3' });
+    recorder.track(plain.panel);
+    await flush();
+    expect(client.kernelRun).not.toHaveBeenCalled();
+
+    // A tier kernel whose run started a second ago: its environment is
+    // asked for once the capture had its time (50 ms here), not at once.
+    const { panel, metadata } = fakePanel(kernel);
+    recorder.track(panel);
+    await flush();
+    expect(client.kernelRun).toHaveBeenCalledWith('k1');
+    expect(client.environment).not.toHaveBeenCalled();
+    await new Promise(resolve => setTimeout(resolve, 120));
+    expect(client.environment).toHaveBeenCalledTimes(1);
+    expect(client.environment).toHaveBeenCalledWith('r1');
+    panel.context.saveState.emit('started');
+    // The block carries what the environment says (its CUDA).
+    expect(
+      (metadata.get('jupyterlab_compute_panel') as any).provenance.cuda
+    ).not.toBeNull();
+    recorder.dispose();
+  });
+
   it("follows a kernel change and a run event (a restart's new run)", async () => {
     const events = new Signal<any, { schema_id: string }>({});
     const client = {

@@ -112,7 +112,7 @@ describe('RerunNotifier', () => {
       id: 'toast-1',
       type: 'success',
       message:
-        'Re-ran robust.ipynb on H200 training: 6 cells in 14 s, cost 0.013611 USD.'
+        'Re-ran robust.ipynb on H200 training: 6 cells in 14 s, cost 0.01 USD.'
     });
     actionOf(end, 'Open executed copy').callback(new MouseEvent('click'));
     expect(openFile).toHaveBeenCalledWith(

@@ -61,7 +61,7 @@ describe('re-run sentences', () => {
         currency: 'USD'
       })
     ).toBe(
-      'Re-ran robust.ipynb on H200 training: 6 cells in 14 s, cost 0.013611 USD.'
+      'Re-ran robust.ipynb on H200 training: 6 cells in 14 s, cost 0.01 USD.'
     );
     expect(endMessage(done, 'robust.ipynb', 'H200 training', trans)).toBe(
       'Re-ran robust.ipynb on H200 training: 6 cells in 14 s.'

@@ -15,6 +15,8 @@ import { CompareHeader } from './CompareHeader';
 import { EnvironmentRows } from './EnvironmentRows';
 import { CompareModel } from './model';
 import { useProgressiveCount } from './progressive';
+import { formatMoney } from '../money';
+import { Money } from '../components/Money';
 
 export namespace CompareView {
   export interface IProps {
@@ -91,10 +93,9 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
                 ) : null}
                 <span className="jp-ComputePanel-compareRunFigures">
                   {trans.__(
-                    '%1 · %2 %3',
+                    '%1 · %2',
                     formatSeconds(run.time_s),
-                    run.cost.amount,
-                    run.cost.currency
+                    formatMoney(run.cost.amount, run.cost.currency)
                   )}
                   {run.status === 'open' ? ` · ${trans.__('running')}` : ''}
                 </span>
@@ -163,9 +164,11 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
                 <span className="jp-ComputePanel-compareTotalTime">
                   {formatSeconds(run.time_s)}
                 </span>
-                <span className="jp-ComputePanel-compareTotalCost">
-                  {`${run.cost.amount} ${run.cost.currency}`}
-                </span>
+                <Money
+                  className="jp-ComputePanel-compareTotalCost"
+                  amount={run.cost.amount}
+                  currency={run.cost.currency}
+                />
               </td>
             ))}
           </tr>

@@ -9,6 +9,7 @@ import { ReactWidget } from '@jupyterlab/ui-components';
 
 import { ComputePanelAPI } from '../api';
 import { formatSeconds } from '../rerun/format';
+import { formatMoney } from '../money';
 
 export const MIN_COMPARE = 2;
 export const MAX_COMPARE = 6;
@@ -56,7 +57,7 @@ export function runSummary(
     run.tier_label ?? run.tier_id,
     run.started.replace('T', ' ').slice(0, 16),
     formatSeconds(run.duration_s),
-    `${run.cost.amount} ${run.cost.currency}`
+    formatMoney(run.cost.amount, run.cost.currency)
   ];
   parts.push(
     run.status === 'open'

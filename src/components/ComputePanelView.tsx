@@ -8,6 +8,7 @@ import { NotebookRunsModel } from '../panel/notebookRuns';
 import { GrantList } from './GrantList';
 import { NotebookRuns } from './NotebookRuns';
 import { TierCard } from './TierCard';
+import { exactMoney, formatMoney } from '../money';
 
 /**
  * The cost of the current run, re-rendered on every tick.
@@ -26,13 +27,17 @@ export function RunCost(props: {
         }
         return (
           <div className="jp-ComputePanel-runCost" aria-live="off">
-            {live.exact
-              ? trans.__('Cost of the run: %1 %2', live.amount, live.currency)
-              : trans.__(
-                  'Cost of this run so far: %1 %2',
-                  live.amount,
-                  live.currency
-                )}
+            <span title={exactMoney(live.amount, live.currency)}>
+              {live.exact
+                ? trans.__(
+                    'Cost of the run: %1',
+                    formatMoney(live.amount, live.currency)
+                  )
+                : trans.__(
+                    'Cost of this run so far: %1',
+                    formatMoney(live.amount, live.currency)
+                  )}
+            </span>
           </div>
         );
       }}

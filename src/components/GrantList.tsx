@@ -3,6 +3,7 @@ import * as React from 'react';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
+import { exactMoney, formatMoney } from '../money';
 
 /**
  * The panel's grant area: the user's active grants with their spend, and a
@@ -33,12 +34,18 @@ export function GrantList(props: {
             <span className="jp-ComputePanel-grantName" title={grant.title}>
               {grant.award_number}
             </span>
-            <span className="jp-ComputePanel-grantSpend">
+            <span
+              className="jp-ComputePanel-grantSpend"
+              title={trans.__(
+                '%1 of %2',
+                exactMoney(grant.spent, grant.currency),
+                exactMoney(grant.budget, grant.currency)
+              )}
+            >
               {trans.__(
-                '%1 of %2 %3',
-                grant.spent,
-                grant.budget,
-                grant.currency
+                '%1 of %2',
+                formatMoney(grant.spent, grant.currency),
+                formatMoney(grant.budget, grant.currency)
               )}
             </span>
             {ComputePanelAPI.canViewDashboard(grant) ? (

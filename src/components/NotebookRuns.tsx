@@ -10,6 +10,7 @@ import {
   formatInstant,
   shortEndReason
 } from './format';
+import { exactMoney, formatMoney } from '../money';
 
 /**
  * The panel's "Runs of this notebook": its latest runs, newest first (tier,
@@ -80,10 +81,16 @@ function NotebookRunsBody(props: {
               <span className="jp-ComputePanel-notebookRunTier">
                 {run.tier_label ?? run.tier_id}
               </span>
-              <span className="jp-ComputePanel-notebookRunCost">
+              <span
+                className="jp-ComputePanel-notebookRunCost"
+                title={exactMoney(run.cost.amount, run.cost.currency)}
+              >
                 {run.status === 'open'
-                  ? trans.__('%1 %2 so far', run.cost.amount, run.cost.currency)
-                  : `${run.cost.amount} ${run.cost.currency}`}
+                  ? trans.__(
+                      '%1 so far',
+                      formatMoney(run.cost.amount, run.cost.currency)
+                    )
+                  : formatMoney(run.cost.amount, run.cost.currency)}
               </span>
               <span className="jp-ComputePanel-notebookRunMeta">
                 {trans.__(

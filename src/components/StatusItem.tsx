@@ -4,6 +4,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 
 import { IComputePanelModel, ILiveCost } from '../tokens';
 import { formatPrice } from './format';
+import { exactMoney, formatMoney } from '../money';
 
 /**
  * The status-bar text and tooltip for the model's state.
@@ -51,9 +52,12 @@ export function statusText(
     ? trans.__('Grant: %1', grant)
     : trans.__('Grant: none yet');
   const text = cost
-    ? `${label} · ${cost.amount} ${cost.currency}`
+    ? `${label} · ${formatMoney(cost.amount, cost.currency)}`
     : `${label} · ${formatPrice(tier, trans)}`;
-  return { text, title: `${rate} · ${grantText}. ${open}` };
+  const exact = cost
+    ? ` · ${trans.__('Cost: %1', exactMoney(cost.amount, cost.currency))}`
+    : '';
+  return { text, title: `${rate}${exact} · ${grantText}. ${open}` };
 }
 
 export namespace ComputeStatus {

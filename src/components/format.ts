@@ -1,6 +1,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
+import { formatRate } from '../money';
 
 /**
  * "1× NVIDIA H200 · 141 GB · 16 CPU cores" or "CPU only · 4 cores".
@@ -38,7 +39,7 @@ export function formatPrice(
   if (tier.free) {
     return trans.__('Free');
   }
-  return trans.__('%1 %2/h', tier.price.per_hour, tier.price.currency);
+  return formatRate(tier.price.per_hour, tier.price.currency);
 }
 
 /**

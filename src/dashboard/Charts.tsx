@@ -9,7 +9,7 @@ import * as React from 'react';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
-import { formatExactMicros } from '../money';
+import { exactMoney, formatExactMicros, formatMoney } from '../money';
 import {
   burnDown,
   formatTick,
@@ -29,8 +29,10 @@ export function seriesClass(index: number): string {
 function Axis(props: {
   frame: IFrame;
   ticks: { value: number; y: number }[];
+  /** The currency of the values, written on every tick. */
+  currency: string;
 }): JSX.Element {
-  const { frame, ticks } = props;
+  const { frame, ticks, currency } = props;
   return (
     <g className="jp-ComputePanel-axis" aria-hidden="true">
       {ticks.map(tick => (
@@ -43,7 +45,7 @@ function Axis(props: {
             y2={tick.y}
           />
           <text x={frame.left - 6} y={tick.y} dy="0.32em" textAnchor="end">
-            {formatTick(tick.value)}
+            {`${formatTick(tick.value)} ${currency}`}
           </text>
         </g>
       ))}
@@ -108,13 +110,16 @@ export function MonthChart(props: {
         )}
         preserveAspectRatio="xMidYMid meet"
       >
-        <Axis frame={frame} ticks={geometry.ticks} />
+        <Axis frame={frame} ticks={geometry.ticks} currency={currency} />
         {geometry.bars.map((bar, i) => (
           <g key={bar.month} className="jp-ComputePanel-bar">
             <title>
-              {`${bar.month}: ${bar.total} ${currency}`}
+              {`${bar.month}: ${exactMoney(bar.total, currency)}`}
               {bar.segments
-                .map(s => `\n${labelOf(s.tierId)}: ${s.amount} ${currency}`)
+                .map(
+                  s =>
+                    `\n${labelOf(s.tierId)}: ${exactMoney(s.amount, currency)}`
+                )
                 .join('')}
             </title>
             {bar.segments.map(segment => (
@@ -128,7 +133,7 @@ export function MonthChart(props: {
                 width={bar.width}
                 height={segment.height}
               >
-                <title>{`${bar.month} · ${labelOf(segment.tierId)}: ${segment.amount} ${currency}`}</title>
+                <title>{`${bar.month} · ${labelOf(segment.tierId)}: ${exactMoney(segment.amount, currency)}`}</title>
               </rect>
             ))}
             {i % every === 0 ? (
@@ -186,22 +191,27 @@ export function BurnDownChart(props: {
         viewBox={`0 0 ${frame.width} ${frame.height}`}
         role="img"
         aria-label={trans.__(
-          'Burn-down: %1 %2 remaining of a budget of %3 on %4; the grant ends on %5; %6',
-          summary.remaining,
-          summary.currency,
-          summary.budget,
+          'Burn-down: %1 remaining of a budget of %2 on %3; the grant ends on %4; %5',
+          formatMoney(summary.remaining, summary.currency),
+          formatMoney(summary.budget, summary.currency),
           last?.day ?? summary.end_date,
           summary.end_date,
-          summary.forecast_exhaustion
-            ? trans.__(
-                'at the 30-day rate it runs out on %1',
-                summary.forecast_exhaustion
-              )
-            : trans.__('no spend in the last 30 days')
+          summary.forecast_exhaustion === null
+            ? trans.__('no spend in the last 30 days')
+            : summary.exhausts_before_end
+              ? trans.__(
+                  'at the 30-day rate it runs out on %1',
+                  summary.forecast_exhaustion
+                )
+              : trans.__('at the 30-day rate it lasts past the end date')
         )}
         preserveAspectRatio="xMidYMid meet"
       >
-        <Axis frame={frame} ticks={geometry.ticks} />
+        <Axis
+          frame={frame}
+          ticks={geometry.ticks}
+          currency={summary.currency}
+        />
         <line
           className="jp-ComputePanel-budgetLine"
           x1={geometry.x0}
@@ -210,7 +220,10 @@ export function BurnDownChart(props: {
           y2={geometry.budgetY}
         >
           <title>
-            {trans.__('Budget: %1 %2', summary.budget, summary.currency)}
+            {trans.__(
+              'Budget: %1',
+              exactMoney(summary.budget, summary.currency)
+            )}
           </title>
         </line>
         <line
@@ -341,7 +354,7 @@ export function BreakdownChart(props: {
               className="jp-ComputePanel-hbar"
               data-key={bar.others ? undefined : (bar.key ?? '')}
             >
-              <title>{`${label}: ${amount} ${currency}`}</title>
+              <title>{`${label}: ${exactMoney(amount, currency)}`}</title>
               <text
                 className="jp-ComputePanel-hbarLabel"
                 x={labelWidth - 8}
@@ -368,7 +381,7 @@ export function BreakdownChart(props: {
                 dy="0.32em"
                 textAnchor="end"
               >
-                {amount}
+                {formatMoney(amount, currency)}
               </text>
             </g>
           );

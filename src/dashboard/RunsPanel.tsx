@@ -18,6 +18,7 @@ import {
 import { runColumnSet } from '../table/runColumns';
 import { IColumn, ISort, VirtualTable } from '../table/VirtualTable';
 import { DashboardModel, IRunsQuery } from './model';
+import { formatMoney } from '../money';
 
 // Shared with the compute panel and the run history; re-exported for callers
 // of the dashboard's module.
@@ -91,7 +92,7 @@ export function RunsPanel(props: RunsPanel.IProps): JSX.Element {
 
   const last = pager.lastPage as { totals?: ComputePanelAPI.IMoney[] } | null;
   const totals = (last?.totals ?? [])
-    .map(t => `${t.amount} ${t.currency}`)
+    .map(t => formatMoney(t.amount, t.currency))
     .join(', ');
   const id = `jp-ComputePanel-runs-${model.grantId}`;
   const users = React.useMemo(

@@ -7,10 +7,13 @@ import * as React from 'react';
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
+import { exactMoney, formatMoney } from '../money';
 
 function Card(props: {
   label: string;
   value: string;
+  /** The exact amount, shown on hover. */
+  exact?: string;
   note?: string;
   tone?: 'warning' | 'error';
   name: string;
@@ -22,7 +25,9 @@ function Card(props: {
     >
       <dt>{props.label}</dt>
       <dd>
-        <span className="jp-ComputePanel-kpiValue">{props.value}</span>
+        <span className="jp-ComputePanel-kpiValue" title={props.exact}>
+          {props.value}
+        </span>
         {props.note ? (
           <span className="jp-ComputePanel-kpiNote">{props.note}</span>
         ) : null}
@@ -36,30 +41,44 @@ export function SummaryCards(props: {
   trans: TranslationBundle;
 }): JSX.Element {
   const { summary: s, trans } = props;
-  const money = (amount: string) => `${amount} ${s.currency}`;
+  const money = (amount: string) => formatMoney(amount, s.currency);
+  const exact = (amount: string) => exactMoney(amount, s.currency);
   const overspent = s.remaining.startsWith('-');
   let forecast: string;
   let note: string;
   if (s.forecast_exhaustion === null) {
     forecast = trans.__('Not in sight');
     note = trans.__('no spend in the last 30 days');
-  } else {
+  } else if (s.exhausts_before_end) {
     forecast = s.forecast_exhaustion;
-    note = s.exhausts_before_end
-      ? trans.__('before the end date, %1', s.end_date)
-      : trans.__('after the end date, %1', s.end_date);
+    note = trans.__('before the end date, %1', s.end_date);
+  } else {
+    // A date past the grant's end says nothing a PI can act on.
+    forecast = trans.__('Not before the end date');
+    note = trans.__('the grant ends on %1', s.end_date);
   }
   return (
     <dl
       className="jp-ComputePanel-kpis"
       aria-label={trans.__('Budget summary')}
     >
-      <Card name="budget" label={trans.__('Budget')} value={money(s.budget)} />
-      <Card name="spent" label={trans.__('Spent')} value={money(s.spent)} />
+      <Card
+        name="budget"
+        label={trans.__('Budget')}
+        value={money(s.budget)}
+        exact={exact(s.budget)}
+      />
+      <Card
+        name="spent"
+        label={trans.__('Spent')}
+        value={money(s.spent)}
+        exact={exact(s.spent)}
+      />
       <Card
         name="committed"
         label={trans.__('Committed')}
         value={money(s.committed)}
+        exact={exact(s.committed)}
         note={trans._n(
           'by %1 running kernel',
           'by %1 running kernels',
@@ -70,18 +89,21 @@ export function SummaryCards(props: {
         name="remaining"
         label={trans.__('Remaining')}
         value={money(s.remaining)}
+        exact={exact(s.remaining)}
         tone={overspent ? 'error' : undefined}
       />
       <Card
         name="burn7"
         label={trans.__('Burn, last 7 days')}
         value={trans.__('%1 / day', money(s.burn_7d_per_day))}
+        exact={trans.__('%1 / day', exact(s.burn_7d_per_day))}
         note={trans.__('%1 in 7 days', money(s.spent_7d))}
       />
       <Card
         name="burn30"
         label={trans.__('Burn, last 30 days')}
         value={trans.__('%1 / day', money(s.burn_30d_per_day))}
+        exact={trans.__('%1 / day', exact(s.burn_30d_per_day))}
         note={trans.__('%1 in 30 days', money(s.spent_30d))}
       />
       <Card

@@ -239,7 +239,16 @@ export class DashboardModel implements IDisposable {
    */
   async saveGrant(patch: ComputePanelAPI.IGrantPatch): Promise<void> {
     await this._client.patchGrant(this.grantId, patch);
+    this._grantChanged.emit();
     await this.refresh();
+  }
+
+  /**
+   * Emitted after an edit of the grant saved here (its values, its members),
+   * for the views that show it elsewhere (the panel, the move dialog).
+   */
+  get grantChanged(): ISignal<this, void> {
+    return this._grantChanged;
   }
 
   async setMember(user: string, role: ComputePanelAPI.Role): Promise<void> {
@@ -263,6 +272,7 @@ export class DashboardModel implements IDisposable {
 
   private async _mutate(call: () => Promise<ComputePanelAPI.IGrant>) {
     const grant = await call();
+    this._grantChanged.emit();
     if (this._data) {
       // Show the members at once; the figures follow with the refresh.
       this._data = {
@@ -283,6 +293,7 @@ export class DashboardModel implements IDisposable {
     }
   }
 
+  private _grantChanged = new Signal<this, void>(this);
   private _client: IComputePanelClient;
   private _tiers: ReadonlyArray<{ id: string; label: string }>;
   private _events: ISignal<unknown, { schema_id: string }> | null;

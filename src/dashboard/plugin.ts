@@ -136,8 +136,14 @@ function addOpenCommand(
         label: grant?.award_number,
         tiers: tiersOf(model),
         events: app.serviceManager.events.stream,
+        refreshed: model.refreshed,
         translator: translator ?? undefined
       });
+      // An edit here shows at once in the panel and the move dialog.
+      widget.model.grantChanged.connect(
+        () => void model.refreshGrants(),
+        widget
+      );
       void tracker.add(widget);
       app.shell.add(widget, 'main');
       app.shell.activateById(widget.id);

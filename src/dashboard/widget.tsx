@@ -135,6 +135,7 @@ export class DashboardWidget extends MainAreaWidget<DashboardPanel> {
       })
     );
     model.changed.connect(this._onChanged, this);
+    options.refreshed?.connect(this._onRefreshed, this);
     void model.refresh();
   }
 
@@ -150,6 +151,16 @@ export class DashboardWidget extends MainAreaWidget<DashboardPanel> {
     const grant = this.model.data?.grant;
     if (grant) {
       this._setTitle(grant.award_number);
+    }
+  }
+
+  /**
+   * The compute panel's poll came round: refresh the figures while shown
+   * (the server's events may not reach this page).
+   */
+  private _onRefreshed(): void {
+    if (this.isVisible && this.model.status !== 'loading') {
+      void this.model.refresh();
     }
   }
 
@@ -171,6 +182,11 @@ export namespace DashboardWidget {
     label?: string;
     tiers?: ReadonlyArray<{ id: string; label: string }>;
     events?: ISignal<unknown, { schema_id: string }>;
+    /**
+     * Emitted every round of the compute panel's poll: the dashboard refreshes
+     * on it while shown.
+     */
+    refreshed?: ISignal<unknown, void>;
     translator?: ITranslator;
   }
 

@@ -14,6 +14,7 @@ import {
 } from '../components/format';
 import { environmentLines } from './environment';
 import { RunHistoryModel } from './model';
+import { exactMoney, formatMoney, formatRate } from '../money';
 
 /**
  * The details pane: times, rate and cost, the end in words, the grant, the
@@ -52,16 +53,21 @@ export function RunDetails(props: {
       formatDuration(run.duration_s) +
         (run.status === 'open' ? trans.__(' so far') : '')
     ],
-    [
-      'rate',
-      trans.__('Rate'),
-      trans.__('%1 %2/h', run.rate.amount, run.rate.currency)
-    ],
+    ['rate', trans.__('Rate'), formatRate(run.rate.amount, run.rate.currency)],
     [
       'cost',
       trans.__('Cost'),
-      `${run.cost.amount} ${run.cost.currency}` +
-        (run.status === 'open' ? trans.__(' so far') : '')
+      run.status === 'open'
+        ? trans.__(
+            '%1 so far (exactly %2)',
+            formatMoney(run.cost.amount, run.cost.currency),
+            exactMoney(run.cost.amount, run.cost.currency)
+          )
+        : trans.__(
+            '%1 (exactly %2)',
+            formatMoney(run.cost.amount, run.cost.currency),
+            exactMoney(run.cost.amount, run.cost.currency)
+          )
     ],
     ['end', trans.__('End'), explainEndReason(run, trans)],
     ['grant', trans.__('Grant'), props.grantLabel(run.grant_id)],

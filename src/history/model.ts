@@ -377,6 +377,13 @@ export class RunHistoryModel implements IDisposable {
     }
   }
 
+  /**
+   * Refresh the page shown and an open run on display (a run event, a poll).
+   */
+  pulse(): void {
+    this._onBurst();
+  }
+
   private _onBurst(): void {
     void this.refresh();
     // The shown run's times and cost move on too.

@@ -118,6 +118,7 @@ function addOpenCommand(
             ? grants.options
             : model.grants.map(g => ({ id: g.id, label: g.award_number })),
         events: app.serviceManager.events.stream,
+        refreshed: model.refreshed,
         translator: translator ?? undefined,
         commands: app.commands,
         registry

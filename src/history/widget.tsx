@@ -189,11 +189,22 @@ export class RunHistoryWidget extends MainAreaWidget<RunHistoryPanel> {
         onClick: () => void model.refresh()
       })
     );
+    options.refreshed?.connect(this._onRefreshed, this);
     void model.load();
   }
 
   get model(): RunHistoryModel {
     return this.content.model;
+  }
+
+  /**
+   * The compute panel's poll came round: refresh the runs while shown (the
+   * server's events may not reach this page).
+   */
+  private _onRefreshed(): void {
+    if (this.isVisible) {
+      this.model.pulse();
+    }
   }
 
   /**
@@ -220,6 +231,11 @@ export namespace RunHistoryWidget {
     tiers: () => ReadonlyArray<IOption>;
     grants: () => ReadonlyArray<IOption>;
     events?: ISignal<unknown, { schema_id: string }>;
+    /**
+     * Emitted every round of the compute panel's poll: the history refreshes
+     * on it while shown.
+     */
+    refreshed?: ISignal<unknown, void>;
     translator?: ITranslator;
     commands?: CommandRegistry;
     registry?: IRunHistory;

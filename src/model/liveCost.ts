@@ -2,7 +2,7 @@
  * The live cost of a run, between the server's figures.
  */
 import { ComputePanelAPI } from '../api';
-import { costMicros, formatMicros, parseMicros } from '../money';
+import { costMicros, formatExactMicros, parseMicros } from '../money';
 import type { ILiveCost } from '../tokens';
 
 /**
@@ -29,7 +29,7 @@ export function liveCostOf(
   const micros = serverMicros + costMicros(rateMicros, elapsedMs);
   return {
     micros,
-    amount: formatMicros(micros),
+    amount: formatExactMicros(micros),
     currency: run.cost.currency || run.rate.currency,
     exact: false
   };

@@ -27,14 +27,9 @@ import { checkVersion } from './handshake';
 import { pickKernelspec, tierForKernel } from './kernelspecs';
 import { liveCostOf } from './liveCost';
 import { mergeSettings } from './settings';
+import { IEventEmission, readRunEvent, sameGrants } from './updates';
 
-/**
- * An emission of the server's event stream (`Event.Emission`).
- */
-export interface IEventEmission {
-  readonly schema_id: string;
-  readonly [key: string]: unknown;
-}
+export { IEventEmission };
 
 /**
  * The compute-panel model.
@@ -58,6 +53,10 @@ export class ComputePanelModel implements IComputePanelModel {
 
   get costChanged(): ISignal<IComputePanelModel, ILiveCost | null> {
     return this._costChanged;
+  }
+
+  get refreshed(): ISignal<IComputePanelModel, void> {
+    return this._refreshed;
   }
 
   get isDisposed(): boolean {
@@ -200,7 +199,7 @@ export class ComputePanelModel implements IComputePanelModel {
     ) {
       return;
     }
-    await Promise.all([this.refresh(), this.refreshGrants()]);
+    await this.refresh();
     if (this._usePoll && !this._poll && !this._isDisposed) {
       this._poll = new Poll({
         factory: () => this._refreshOrThrow(),
@@ -221,11 +220,9 @@ export class ComputePanelModel implements IComputePanelModel {
 
   async refreshGrants(): Promise<ReadonlyArray<ComputePanelAPI.IGrant>> {
     try {
-      const grants = await this.client.grants({ active: true });
-      this._grants = grants;
-      this._stateChanged.emit();
-    } catch (error) {
-      this._setError(error);
+      await this._loadGrants();
+    } catch {
+      // The error is already held in `error`.
     }
     return this._grants;
   }
@@ -259,10 +256,17 @@ export class ComputePanelModel implements IComputePanelModel {
       try {
         do {
           this._refreshAgain = false;
-          await Promise.all([this._loadTiers(), this._loadRun()]);
+          await Promise.all([
+            this._loadTiers(),
+            this._loadRun(),
+            this._loadGrants()
+          ]);
         } while (this._refreshAgain && !this._isDisposed);
       } finally {
         this._refreshing = null;
+      }
+      if (!this._isDisposed) {
+        this._refreshed.emit();
       }
     };
     this._refreshing = round();
@@ -287,6 +291,22 @@ export class ComputePanelModel implements IComputePanelModel {
       if (this.currentTier?.id !== before) {
         // The kernel became (or stopped being) a tier kernel.
         void this._loadRun().catch(() => undefined);
+      }
+    } catch (error) {
+      this._setError(error);
+      throw error;
+    }
+  }
+
+  private async _loadGrants(): Promise<void> {
+    try {
+      const grants = await this.client.grants({ active: true });
+      if (this._isDisposed) {
+        return;
+      }
+      if (!sameGrants(this._grants, grants)) {
+        this._grants = grants;
+        this._stateChanged.emit();
       }
     } catch (error) {
       this._setError(error);
@@ -412,32 +432,21 @@ export class ComputePanelModel implements IComputePanelModel {
       this._costChanged.emit(null);
     }
     this._stateChanged.emit();
-    void this._loadRun().catch(() => undefined);
+    if (changed) {
+      // A kernel started or stopped: the tiers' counts of running kernels move too.
+      void this.refresh();
+    } else {
+      void this._loadRun().catch(() => undefined);
+    }
   }
 
   private _onEvent(_: unknown, emission: IEventEmission): void {
-    if (emission.schema_id !== ComputePanelAPI.RUN_EVENT_SCHEMA) {
+    const read = readRunEvent(emission, this._kernelId, this._run);
+    if (read === 'ignore') {
       return;
     }
-    const event = emission as unknown as ComputePanelAPI.IRunEvent;
-    const ours = !!this._kernelId && event.kernel_id === this._kernelId;
-    if (event.action === 'heartbeat' && !ours) {
-      return;
-    }
-    if (
-      event.action === 'closed' &&
-      this._run &&
-      this._run.id === event.run_id &&
-      typeof event.cost === 'string'
-    ) {
-      // The server's final figure, exactly.
-      this._setRun({
-        ...this._run,
-        status: 'closed',
-        cost: { amount: event.cost, currency: event.currency },
-        end_reason: (event.end_reason ??
-          null) as ComputePanelAPI.EndReason | null
-      });
+    if (read.closed) {
+      this._setRun(read.closed);
     }
     void this.refresh();
   }
@@ -468,6 +477,7 @@ export class ComputePanelModel implements IComputePanelModel {
   private _ticker: ReturnType<typeof setInterval> | null = null;
   private _metadataWarning: string | null = null;
   private _stateChanged = new Signal<IComputePanelModel, void>(this);
+  private _refreshed = new Signal<IComputePanelModel, void>(this);
   private _costChanged = new Signal<IComputePanelModel, ILiveCost | null>(this);
 }
 

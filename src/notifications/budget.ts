@@ -13,6 +13,7 @@ import { ComputePanelAPI, IBudgetClient } from '../api';
 import type { IIdleNotebook } from './idle';
 import type { IEventEmission } from '../model';
 import { IComputePanelModel, TRANSLATION_DOMAIN } from '../tokens';
+import { formatMoney } from '../money';
 
 /**
  * How often the alerts are polled: every 15 s, every 2 s while a countdown runs.
@@ -50,30 +51,27 @@ export function alertMessage(
   const grant = alert.award_number || alert.grant_id;
   if (alert.threshold_pct < 100) {
     return trans.__(
-      'Grant %1 has spent %2 percent of its budget: %3 of %4 %5.',
+      'Grant %1 has spent %2 percent of its budget: %3 of %4.',
       grant,
       String(alert.threshold_pct),
-      alert.spent,
-      alert.budget,
-      alert.currency
+      formatMoney(alert.spent, alert.currency),
+      formatMoney(alert.budget, alert.currency)
     );
   }
   if (alert.hard_stop) {
     return trans.__(
-      'Grant %1 has spent its budget (%2 of %3 %4): its paid kernels are stopped. Ask its PI to raise the budget, or use a free tier.',
+      'Grant %1 has spent its budget (%2 of %3): its paid kernels are stopped. Ask its PI to raise the budget, or use a free tier.',
       grant,
-      alert.spent,
-      alert.budget,
-      alert.currency
+      formatMoney(alert.spent, alert.currency),
+      formatMoney(alert.budget, alert.currency)
     );
   }
   return trans.__(
-    'Grant %1 has spent %2 percent of its budget (%3 of %4 %5); it has no hard stop, so its kernels keep running and charging it.',
+    'Grant %1 has spent %2 percent of its budget (%3 of %4); it has no hard stop, so its kernels keep running and charging it.',
     grant,
     String(alert.threshold_pct),
-    alert.spent,
-    alert.budget,
-    alert.currency
+    formatMoney(alert.spent, alert.currency),
+    formatMoney(alert.budget, alert.currency)
   );
 }
 

@@ -11,6 +11,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { ComputePanelAPI, ComputePanelError } from '../api';
 import type { IEventEmission } from '../model';
 import { IComputePanelModel, TRANSLATION_DOMAIN } from '../tokens';
+import { formatMoney } from '../money';
 
 /**
  * An open notebook whose kernel is `kernelId`, as the notifier names it.
@@ -202,11 +203,10 @@ export class IdleNotifier implements IDisposable {
     }
     Notification.info(
       this._trans.__(
-        'The idle %1 kernel of %2 was shut down; its run cost %3 %4.',
+        'The idle %1 kernel of %2 was shut down; its run cost %3.',
         warning?.tierLabel ?? this._tierLabel(event.tier_id),
         notebookLabel,
-        event.cost,
-        event.currency
+        formatMoney(event.cost, event.currency)
       ),
       { autoClose: false }
     );

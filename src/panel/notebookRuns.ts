@@ -1,6 +1,8 @@
 /**
  * The latest runs of the notebook the panel follows (GET /runs?notebook=),
- * newest first, refreshed when one of its runs starts or ends.
+ * newest first, refreshed when one of its runs starts or ends and with every
+ * round of the model's poll (where no run event reaches the page, an open
+ * run's figures and its end still show within a refresh interval).
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -18,6 +20,7 @@ export class NotebookRunsModel implements IDisposable {
       options.refreshDelay ?? 1000
     );
     this._model.stateChanged.connect(this._onStateChanged, this);
+    this._model.refreshed.connect(this._onRefreshed, this);
     this._events = options.events ?? null;
     this._events?.connect(this._onEvent, this);
     this._onStateChanged();
@@ -115,6 +118,7 @@ export class NotebookRunsModel implements IDisposable {
     this._isDisposed = true;
     this._burst.dispose();
     this._model.stateChanged.disconnect(this._onStateChanged, this);
+    this._model.refreshed.disconnect(this._onRefreshed, this);
     this._events?.disconnect(this._onEvent, this);
     Signal.clearData(this);
   }
@@ -141,6 +145,15 @@ export class NotebookRunsModel implements IDisposable {
       this._status = 'idle';
     }
     void this.refresh();
+  }
+
+  /**
+   * The model reloaded its figures (its poll, a run event): so do the runs.
+   */
+  private _onRefreshed(): void {
+    if (this._path && this._status !== 'loading') {
+      void this.refresh();
+    }
   }
 
   /**

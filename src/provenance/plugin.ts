@@ -31,5 +31,7 @@ export const provenancePlugin: JupyterFrontEndPlugin<void> = {
     });
     tracker.forEach(panel => recorder.track(panel));
     tracker.widgetAdded.connect((_, panel) => recorder.track(panel), recorder);
+    // The tiers may arrive after a notebook is followed; the poll comes round.
+    model.refreshed.connect(() => recorder.refreshMissing(), recorder);
   }
 };

@@ -97,6 +97,10 @@ interface ICacheEntry {
    */
   retries: number;
   timer: ReturnType<typeof setTimeout> | null;
+  /**
+   * The run whose environment capture was waited for (once per run).
+   */
+  waitedFor?: string;
 }
 
 /**
@@ -108,6 +112,7 @@ export class ProvenanceRecorder implements IDisposable {
     this._tierForKernel = options.tierForKernel;
     this._now = options.now ?? (() => new Date());
     this._retryDelays = options.retryDelays ?? [5000, 15000, 45000];
+    this._captureWait = options.captureWait ?? 25000;
     // eslint-disable-next-line no-console -- a missed provenance is a line in the console, never a dialog
     this._log = options.log ?? ((...args) => console.warn(...args));
     options.events?.connect(this._onEvent, this);
@@ -137,7 +142,20 @@ export class ProvenanceRecorder implements IDisposable {
     panel.context.saveState.connect(this._onSaveState, this);
     panel.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
     panel.disposed.connect(this._onDisposed, this);
-    void this.refresh(this._kernelOf(panel));
+    void this.refresh(this._meteredKernelOf(panel));
+  }
+
+  /**
+   * Fetch the runs of followed kernels not fetched yet (the tiers arrived
+   * after a notebook was followed, or the model's poll came round).
+   */
+  refreshMissing(): void {
+    for (const panel of this._panels) {
+      const kernelId = this._meteredKernelOf(panel);
+      if (kernelId && !this._cache.get(kernelId)?.run) {
+        void this.refresh(kernelId);
+      }
+    }
   }
 
   /**
@@ -244,6 +262,20 @@ export class ProvenanceRecorder implements IDisposable {
     if (entry.environment?.run_id === run.id) {
       return;
     }
+    // A new run's environment is captured in the background once its kernel
+    // is ready, a record (complete or partial) by the server's
+    // environment_timeout: ask when it is there rather than for a 404.
+    const age = this._now().getTime() - Date.parse(run.started);
+    if (
+      run.status === 'open' &&
+      entry.waitedFor !== run.id &&
+      age >= 0 &&
+      age < this._captureWait
+    ) {
+      entry.waitedFor = run.id;
+      this._askLater(entry, this._captureWait - age);
+      return;
+    }
     try {
       entry.environment = await this._client.environment(run.id);
     } catch (error) {
@@ -270,6 +302,13 @@ export class ProvenanceRecorder implements IDisposable {
     const delay =
       this._retryDelays[this._retryDelays.length - entry.retries] ?? 0;
     entry.retries--;
+    this._askLater(entry, delay);
+  }
+
+  private _askLater(entry: ICacheEntry, delay: number): void {
+    if (entry.timer !== null || this._isDisposed) {
+      return;
+    }
     entry.timer = setTimeout(() => {
       entry.timer = null;
       if (this._cache.get(entry.kernelId) === entry) {
@@ -336,7 +375,7 @@ export class ProvenanceRecorder implements IDisposable {
     this._recorded.emit({ panel, provenance });
     // Be up to date for the next save (a restart opens a new run, the
     // environment may have been captured since).
-    const kernelId = this._kernelOf(panel);
+    const kernelId = this._meteredKernelOf(panel);
     if (kernelId) {
       void this.refresh(kernelId);
     }
@@ -344,7 +383,8 @@ export class ProvenanceRecorder implements IDisposable {
 
   private _onKernelChanged(): void {
     // Forget the kernels no followed notebook uses any more.
-    const used = new Set([...this._panels].map(p => this._kernelOf(p)));
+    // Only tier kernels have runs: an unmetered kernel is not asked about.
+    const used = new Set([...this._panels].map(p => this._meteredKernelOf(p)));
     for (const [kernelId, entry] of this._cache) {
       if (!used.has(kernelId)) {
         if (entry.timer !== null) {
@@ -381,8 +421,12 @@ export class ProvenanceRecorder implements IDisposable {
     }
   }
 
-  private _kernelOf(panel: NotebookPanel): string | null {
-    return panel.sessionContext.session?.kernel?.id ?? null;
+  /**
+   * The id of the panel's kernel when a tier meters it, else null.
+   */
+  private _meteredKernelOf(panel: NotebookPanel): string | null {
+    const kernel = panel.sessionContext.session?.kernel ?? null;
+    return kernel && this._tierForKernel(kernel.name) ? kernel.id : null;
   }
 
   private _client: ProvenanceRecorder.IClient;
@@ -390,6 +434,7 @@ export class ProvenanceRecorder implements IDisposable {
   private _now: () => Date;
   private _log: (...args: unknown[]) => void;
   private _retryDelays: number[];
+  private _captureWait: number;
   private _events: ISignal<unknown, { schema_id: string }> | null;
   private _panels = new Set<NotebookPanel>();
   private _cache = new Map<string, ICacheEntry>();
@@ -420,6 +465,11 @@ export namespace ProvenanceRecorder {
      * Milliseconds before asking again for an environment not captured yet.
      */
     retryDelays?: number[];
+    /**
+     * Milliseconds from a run's start before its environment is asked for
+     * (default 25 s: past the server's default environment_timeout, 20 s).
+     */
+    captureWait?: number;
   }
 
   export interface IRecorded {

@@ -5,6 +5,7 @@
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
+import { formatMoney } from '../money';
 
 /**
  * What the user chose in the re-run dialog.
@@ -128,7 +129,7 @@ export function endMessage(
   cost?: ComputePanelAPI.IMoney | null
 ): string {
   const took = formatSeconds(secondsBetween(rerun.created, rerun.ended));
-  const costText = cost ? `${cost.amount} ${cost.currency}` : null;
+  const costText = cost ? formatMoney(cost.amount, cost.currency) : null;
   switch (rerun.status) {
     case 'completed':
       return costText

@@ -12,6 +12,7 @@ import {
   shortEndReason
 } from '../components/format';
 import { IColumn } from './VirtualTable';
+import { exactMoney, formatMoney } from '../money';
 
 type RunColumn = IColumn<ComputePanelAPI.IRun>;
 
@@ -77,7 +78,8 @@ export function runColumnSet(trans: TranslationBundle): {
       width: 'minmax(6em, 0.8fr)',
       sortKey: 'cost',
       numeric: true,
-      render: run => `${run.cost.amount} ${run.cost.currency}`
+      render: run => formatMoney(run.cost.amount, run.cost.currency),
+      text: run => exactMoney(run.cost.amount, run.cost.currency)
     }
   };
 }

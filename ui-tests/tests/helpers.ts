@@ -21,9 +21,13 @@ export class ComputePanelHelper {
 
   async open(tiers = 3): Promise<void> {
     if (!(await this.panel.isVisible())) {
-      await this.page.getByRole('tab', { name: 'Compute', exact: true }).click();
+      await this.page
+        .getByRole('tab', { name: 'Compute', exact: true })
+        .click();
     }
-    await expect(this.panel.locator('.jp-ComputePanel-card')).toHaveCount(tiers);
+    await expect(this.panel.locator('.jp-ComputePanel-card')).toHaveCount(
+      tiers
+    );
   }
 
   /**
@@ -121,9 +125,7 @@ export class DashboardHelper {
   }
 
   kpi(name: string): Locator {
-    return this.view.locator(
-      `[data-kpi="${name}"] .jp-ComputePanel-kpiValue`
-    );
+    return this.view.locator(`[data-kpi="${name}"] .jp-ComputePanel-kpiValue`);
   }
 
   async waitForData(): Promise<void> {
@@ -173,4 +175,29 @@ export function amount(value: bigint): string {
   let fraction = (abs % BigInt(1000000)).toString().padStart(6, '0');
   fraction = fraction.replace(/0+$/, '').padEnd(2, '0');
   return `${negative ? '-' : ''}${abs / BigInt(1000000)}.${fraction}`;
+}
+
+/**
+ * A decimal string as the views show it: two decimals, rounding half away
+ * from zero; below a cent, two significant digits ("0.00014").
+ */
+export function shown(exact: string): string {
+  const value = micros(exact);
+  const negative = value < BigInt(0);
+  const abs = negative ? -value : value;
+  let decimals = 2;
+  if (abs > BigInt(0) && abs < BigInt(10000)) {
+    decimals = Math.min(6, Math.max(3, 8 - abs.toString().length));
+  }
+  let step = BigInt(10 ** (6 - decimals));
+  let rounded = (abs + step / BigInt(2)) / step;
+  if (decimals > 2 && rounded * step >= BigInt(10000)) {
+    decimals = 2;
+    step = BigInt(10000);
+    rounded = (abs + step / BigInt(2)) / step;
+  }
+  const scale = BigInt(10 ** decimals);
+  const fraction = (rounded % scale).toString().padStart(decimals, '0');
+  const sign = negative && rounded > BigInt(0) ? '-' : '';
+  return `${sign}${rounded / scale}.${fraction}`;
 }
