@@ -14,6 +14,8 @@ export default defineConfig([
       '**/*.js',
       '**/*.d.ts',
       '.venv',
+      // make's own folder (stamps, the wheel check's virtual environment)
+      '.make',
       'jupyterlab_compute_panel',
       'tests',
       'ui-tests',
