@@ -1,6 +1,6 @@
 # jupyterlab-compute-panel: the two commands of the README, and what they need.
 #   make start   set up (once), then JupyterLab with the extension, the demo catalog and sample grants
-#   make test    set up (once), then every test layer: lint, jest, pytest, auth check, wheel check, galata
+#   make test    set up (once), then every test layer: lint, jest, pytest, peer tests, auth check, wheel check, galata
 # Both are idempotent: each step leaves a stamp in .make/ and reruns only when its inputs change.
 
 SHELL := /bin/bash
@@ -17,11 +17,11 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: help setup start test lint jest pytest check-auth check-wheel galata bench clean
+.PHONY: help setup start test lint jest pytest peers check-auth check-wheel galata bench clean
 
 help:
 	@echo "make start   JupyterLab with the compute panel, the demo catalog and sample grants (http://localhost:$(PORT)/lab)"
-	@echo "make test    every test layer (lint, jest, pytest, auth check, wheel check, galata)"
+	@echo "make test    every test layer (lint, jest, pytest, peer tests, auth check, wheel check, galata)"
 	@echo "make bench   benchmarks (metering, bundle size, rollups, fingerprint capture, SSH tiers, the lab's gateway, move latency)"
 
 $(STAMP):
@@ -81,6 +81,12 @@ jest: setup
 pytest: setup
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python -m pytest --require-all
 
+# jupyter_server's own kernels, sessions, kernelspecs and gateway tests (from the sdist of the
+# installed version, kept in .make/peers/), without and with the extension: none may pass
+# without it and fail with it (scripts/peer_tests.py; about 3 minutes).
+peers: setup
+	$(BIN)/python scripts/peer_tests.py
+
 check-auth: setup
 	$(BIN)/python scripts/check_auth.py
 
@@ -100,7 +106,7 @@ galata: setup $(STAMP)/ui-tests
 	# The lab (a real JupyterHub, the gateway, alice and bob; needs root and PostgreSQL, as tests/lab/).
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.lab.config.js
 
-test: lint jest pytest check-auth check-wheel galata
+test: lint jest pytest peers check-auth check-wheel galata
 	@echo "All test layers passed."
 
 bench: setup $(STAMP)/ui-tests
