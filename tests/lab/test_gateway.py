@@ -227,3 +227,13 @@ def test_a_hub_group_makes_an_admin_of_every_grant(gateway, tokens):
     assert status == 200
     status, body = gateway.request("GET", "/compute-panel/grants", token=tokens["bob"])
     assert status == 200 and all(g["role"] == "member" for g in body["grants"]), body
+
+
+def test_the_gateway_offers_no_sessions_api(gateway, tokens, alices_kernel):
+    """Sessions live in each user's own server; the gateway's would list every user's."""
+    for user in ("alice", "bob"):
+        status, body = gateway.request("GET", "/api/sessions", token=tokens[user])
+        assert status == 403, body
+        body = {"path": "x.ipynb", "type": "notebook", "name": "x.ipynb", "kernel": {"name": KERNEL}}
+        status, _ = gateway.request("POST", "/api/sessions", body, token=tokens[user])
+        assert status == 403
