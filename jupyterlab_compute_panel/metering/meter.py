@@ -35,7 +35,8 @@ class _Live:
     run: RunView | None = None
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine (whoever owns it)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -251,7 +252,7 @@ class MeterMixin:
         mine = os.getpid()
 
         def orphaned(run) -> bool:
-            return run.launcher_host == HOST and run.launcher_pid != mine and not _pid_alive(run.launcher_pid)
+            return run.launcher_host == HOST and run.launcher_pid != mine and not pid_alive(run.launcher_pid)
 
         closed = self.ledger.close_at_last_heartbeat(orphaned, "server_restart")
         closed += self.ledger.close_at_last_heartbeat(None, "lost", exclude=self.live_run_ids(), missed=MISSED)

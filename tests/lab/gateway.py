@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .hub import GATEWAY_SERVICE, Hub
+from .hub import GATEWAY_SERVICE, Hub, json_request
 from .users import GATEWAY_USER, write_secret
 
 HEARTBEAT = 0.5
@@ -110,25 +110,7 @@ class GatewayProcess:
         raise AssertionError(f"the gateway did not start: {self.log.read_text()[-3000:]}")
 
     def request(self, method: str, path: str, body: object = None, token: str | None = None) -> tuple[int, object]:
-        headers = {"Content-Type": "application/json"}
-        if token is not None:
-            headers["Authorization"] = f"token {token}"
-        request = urllib.request.Request(
-            self.url + path,
-            data=None if body is None else json.dumps(body).encode(),
-            method=method,
-            headers=headers,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                text = response.read().decode()
-                return response.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-            try:
-                return e.code, json.loads(text)
-            except ValueError:
-                return e.code, text
+        return json_request(self.url + path, method, body, token)
 
     def kill(self) -> None:
         """SIGKILL, as an OOM killer or a crash would: nothing of the gateway runs its shutdown."""

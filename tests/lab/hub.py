@@ -34,6 +34,28 @@ SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server", ACCESS_SC
 PASSWORD = "lab-test-password"
 
 
+def json_request(
+    url: str, method: str, body: object = None, token: str | None = None, timeout: float = 60
+) -> tuple[int, object]:
+    """(status, JSON answer or its text) of one request, with a Hub-style token if given."""
+    headers = {"Content-Type": "application/json"}
+    if token is not None:
+        headers["Authorization"] = f"token {token}"
+    request = urllib.request.Request(
+        url, data=None if body is None else json.dumps(body).encode(), method=method, headers=headers
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            text = response.read().decode()
+            return response.status, json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        text = e.read().decode()
+        try:
+            return e.code, json.loads(text)
+        except ValueError:
+            return e.code, text
+
+
 class Hub:
     def __init__(self, root: Path, gateway_url: str, users: list[str], groups: dict[str, list[str]] | None = None):
         self.root = root
@@ -113,19 +135,7 @@ class Hub:
         raise AssertionError(f"the hub did not start: {self.log.read_text()[-3000:]}")
 
     def api(self, method: str, path: str, body: object = None, token: str | None = None) -> tuple[int, object]:
-        request = urllib.request.Request(
-            self.api_url + path,
-            data=None if body is None else json.dumps(body).encode(),
-            method=method,
-            headers={"Authorization": f"token {token or self.admin_token}", "Content-Type": "application/json"},
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                text = response.read().decode()
-                return response.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-            return e.code, json.loads(text) if text.startswith("{") else text
+        return json_request(self.api_url + path, method, body, token or self.admin_token)
 
     def spawn(self, user: str, timeout: float = 90) -> None:
         """Start ``user``'s server (as that Unix user) and wait until the hub says it is ready."""
@@ -156,25 +166,7 @@ class Hub:
         self, user: str, token: str | None, method: str, path: str, body: object = None
     ) -> tuple[int, object]:
         """A request to ``user``'s server through the hub's proxy, as a browser's API call."""
-        headers = {"Content-Type": "application/json"}
-        if token is not None:
-            headers["Authorization"] = f"token {token}"
-        request = urllib.request.Request(
-            f"{self.url}/user/{user}{path}",
-            data=None if body is None else json.dumps(body).encode(),
-            method=method,
-            headers=headers,
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=90) as response:
-                text = response.read().decode()
-                return response.status, json.loads(text) if text else None
-        except urllib.error.HTTPError as e:
-            text = e.read().decode()
-            try:
-                return e.code, json.loads(text)
-            except ValueError:
-                return e.code, text
+        return json_request(f"{self.url}/user/{user}{path}", method, body, token, timeout=90)
 
     def token_for(self, user: str, scopes: list[str] | None = None) -> str:
         """A new API token of ``user`` with the scopes of a lab server's token (or ``scopes``)."""

@@ -35,6 +35,7 @@ from tornado import web
 from traitlets import List, Unicode
 
 from ...metering.identity import ACTING_USER
+from ...metering.meter import pid_alive
 
 STATE_FILE = "kernels.json"
 # Backends whose kernels are processes of the gateway's machine (stopped by their process).
@@ -231,19 +232,9 @@ def _started(pid: int) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _kill(pid: int) -> bool:
     """SIGTERM the kernel's process group (it is its own session), SIGKILL after 5 s."""
-    if not _alive(pid):
+    if not pid_alive(pid):
         return False
     try:
         target = os.getpgid(pid)
@@ -251,9 +242,9 @@ def _kill(pid: int) -> bool:
         target = pid if send is os.kill else target
         send(target, signal.SIGTERM)
         deadline = time.monotonic() + 5
-        while _alive(pid) and time.monotonic() < deadline:
+        while pid_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if _alive(pid):
+        if pid_alive(pid):
             send(target, signal.SIGKILL)
     except ProcessLookupError:
         pass
