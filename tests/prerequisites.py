@@ -138,8 +138,14 @@ def lab() -> str | None:
     if importlib.util.find_spec("jupyterhub") is None:
         missing.append("the Python package jupyterhub (pip install -e '.[test]')")
     if not missing:
-        unreachable = _blocked_for_others(Path(sys.executable).resolve(), Path(__file__).resolve().parents[1])
-        if unreachable:
+        checkout = Path(__file__).resolve().parents[1]
+        unreachable = _blocked_for_others(Path(sys.executable).resolve(), checkout)
+        if unreachable is None and checkout.stat().st_mode & 0o005 != 0o005:
+            missing.append(
+                f"a checkout other users can read ({checkout} is on their Python path, which Python lists: "
+                f"chmod o+rx {checkout}, as .ci/run does)"
+            )
+        elif unreachable:
             missing.append(
                 f"a Python and a checkout other users can reach ({unreachable} is closed to them: "
                 f"chmod o+x {unreachable}, as .ci/run does)"
