@@ -11,6 +11,7 @@ from conftest import assert_grant_spend_matches_runs, wait_for
 
 from jupyterlab_compute_panel.domain.catalog import DEMO_CATALOG
 from jupyterlab_compute_panel.ledger import utcnow
+from jupyterlab_compute_panel.metering.ending import metered_provisioner
 from jupyterlab_compute_panel.metering.service import RUN_EVENT
 
 H200 = "compute-panel-h200-python3"
@@ -147,3 +148,20 @@ async def test_keep_on_an_unknown_or_free_kernel_is_404(jp_fetch, api, grants):
     status, body = await api("POST", f"compute-panel/kernels/{local}/keep", body={})
     assert status == 404 and body.get("field") == "kernel_id", body
     await jp_fetch("api", "kernels", local, method="DELETE")
+
+
+@pytest.mark.slow
+async def test_a_cull_under_way_when_the_server_stops_finishes(jp_fetch, jp_serverapp, grants, service):
+    """The server stopping cancels the culler's task; the kernel's shutdown, halfway, goes on
+    to the end (a cut one leaves jupyter_client waiting for ever, and the server's own
+    shutdown failing), and its run closes as culled."""
+    kernel_manager = jp_serverapp.kernel_manager
+    kernel_id = await start_h200(jp_fetch, jp_serverapp, service, grants)
+    provisioner = metered_provisioner(kernel_manager, kernel_id)
+    await wait_for(lambda: provisioner.end_reason == "culled", timeout=TIMEOUT + 5, interval=0.02)
+
+    await jp_serverapp.extension_manager.stop_all_extensions()
+    assert kernel_id not in kernel_manager  # the stop waited for the shutdown
+    await kernel_manager.shutdown_all()  # and the server's own cleanup has nothing left to trip on
+    run = await service.db(service.ledger.current_run_for_kernel, kernel_id)
+    assert run is not None and run.ended is not None and run.end_reason == "culled"

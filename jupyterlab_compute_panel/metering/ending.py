@@ -9,6 +9,7 @@ and only here, so that a failed shutdown takes the reason back.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -68,4 +69,21 @@ async def stop_kernel(
     if keep_reason and provisioner is not None and provisioner.end_reason:
         provisioner = None
     async with ending(provisioner, reason, at):
-        await stop
+        stopping = asyncio.ensure_future(stop)
+        try:
+            await asyncio.shield(stopping)
+        except asyncio.CancelledError:
+            # The host is stopping (its tasks are cancelled) while this kernel stops. A
+            # shutdown cut halfway leaves jupyter_client waiting for it for ever (the kernel
+            # manager's ready future is never set, and the server's own shutdown then fails),
+            # so it is let finish, with its reason, before the cancellation goes on.
+            await _finish(stopping)
+            raise
+
+
+async def _finish(stopping: asyncio.Future) -> None:
+    """Wait for ``stopping`` however often the waiter is cancelled. Its own failure is the
+    kernel manager's to log; what goes on from here is the cancellation."""
+    while not stopping.done():
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.shield(stopping)
