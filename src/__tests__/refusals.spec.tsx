@@ -210,6 +210,7 @@ describe('StartFailureGuard', () => {
     expect(dialog.textContent).toContain('a.ipynb has no kernel now.');
     // The notebook no longer claims the kernel the server dropped.
     expect(sessionContext.session).toBeNull();
+    expect(sessionContext.kernelDisplayName).toBe('No Kernel');
     expect(document.body.querySelectorAll('.jp-Dialog')).toHaveLength(1);
     button(dialog, 'Start on Local CPU').click();
     await until(() => actions.moveToTier.mock.calls.length > 0);

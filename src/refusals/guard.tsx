@@ -33,9 +33,9 @@
  * Asking the server is the honest way to learn the reason: it is the one that
  * refused, it says nothing for a restart that failed otherwise (then
  * JupyterLab's handling stands), and nothing of JupyterLab is patched. The
- * guard then lets the notebook drop its session as the server did (it says
- * "No Kernel"), and says the sentence with *Start on Local CPU* and the
- * compute panel.
+ * guard then lets the notebook drop its session as the server did, with no
+ * kernel pending (it says "No Kernel"), and says the sentence with *Start on
+ * Local CPU* and the compute panel.
  */
 import {
   Dialog,
@@ -166,14 +166,18 @@ export class StartFailureGuard implements IDisposable {
       return; // not a refusal (or the guard is gone)
     }
     const context = panel.sessionContext;
+    this._recovering.add(panel); // the drop below is not a failed start
     try {
       // The server dropped the session: its list disposes the notebook's.
       await this._sessions.refreshRunning();
-      if (context.session?.kernel?.id === kernel.id) {
-        await context.shutdown(); // still listed: the kernel has no process
-      }
+      // No kernel pending either (JupyterLab would show the paid tier's name
+      // as if it were starting): the notebook says "No Kernel". A session the
+      // server still lists is deleted: its kernel has no process.
+      await context.shutdown();
     } catch {
       // the notebook says what it can; the dialog says the rest
+    } finally {
+      this._recovering.delete(panel);
     }
     if (!this._isDisposed && !panel.isDisposed) {
       await this._say(panel, refusal.message, 'restart');
