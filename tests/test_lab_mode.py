@@ -12,8 +12,10 @@ import json
 import signal
 
 import pytest
+from conftest import GRANT_A
 from servers import Server
 
+from jupyterlab_compute_panel.domain.grants import parse_grant
 from jupyterlab_compute_panel.hosts.lab import GATEWAY_AWAY, MIXER_CONFIG
 
 pytestmark = pytest.mark.slow
@@ -74,6 +76,40 @@ def test_kernelspecs_are_mixed_and_both_kinds_of_kernel_start(alice, gateway):
     assert alice.request("POST", f"/api/kernels/{kernel['id']}/interrupt")[0] == 204
     assert alice.request("POST", f"/api/kernels/{kernel['id']}/restart")[0] == 200
     assert alice.request("DELETE", f"/api/kernels/{kernel['id']}")[0] == 204
+
+
+def test_a_restart_the_gateway_refuses_is_a_403_with_its_sentence_and_kept_for_the_front_end(tmp_path, db_url, ledger):
+    ledger.upsert_grant(parse_grant(GRANT_A))
+    config = {"db_url": db_url, "owner": "alice", "default_grant": GRANT_A["id"]}
+    gateway = Server(tmp_path / "gateway", config, token="alice-hub-token").start()
+    alice = _user_server(tmp_path / "alice", gateway.url).start()
+    try:
+        # As JupyterLab does, the kernelspecs first (kernels-mixer learns the gateway's from this list).
+        assert "compute-panel-h200-python3" in alice.request("GET", "/api/kernelspecs")[1]["kernelspecs"]
+        session = {"path": "nb.ipynb", "type": "notebook", "name": "", "kernel": {"name": "compute-panel-h200-python3"}}
+        status, created = alice.request("POST", "/api/sessions", session)
+        assert status == 201, created
+        kernel_id = created["kernel"]["id"]  # this server's id of a gateway kernel
+        _, remote = gateway.request("GET", "/api/kernels")
+        assert len(remote) == 1 and remote[0]["id"] != kernel_id, remote
+        # The PI makes alice a viewer while her kernel runs: the gateway refuses its restart.
+        ledger.upsert_grant(parse_grant({**GRANT_A, "pi": "someone-else", "members": ["alice:viewer"]}))
+        status, body = alice.request("POST", f"/api/kernels/{kernel_id}/restart")
+        assert status == 403, body  # jupyter_server answered 500 "Exception restarting kernel"
+        assert body["reason"] == "refused", body
+        assert body["message"].startswith("You can view grant NSF CNS-2401234 but not charge it"), body
+        assert "Gateway" not in body["message"]
+        # The gateway dropped its kernel; the sentence is asked by this server's kernel id.
+        assert gateway.request("GET", "/api/kernels") == (200, [])
+        status, kept = alice.request("GET", f"/compute-panel/kernels/{kernel_id}/refusal")
+        assert status == 200, kept
+        assert (kept["kernel_id"], kept["message"], kept["reason"]) == (kernel_id, body["message"], "refused")
+        # What the front end does next: the notebook's session goes, and with it the kernel.
+        assert alice.request("DELETE", f"/api/sessions/{created['id']}")[0] == 204
+        assert alice.request("GET", "/api/sessions") == (200, [])
+    finally:
+        alice.close()
+        gateway.close()
 
 
 def test_a_gateway_that_is_away_is_a_503_with_a_sentence(alice, gateway):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -17,6 +18,10 @@ from servers import Server
 from tornado.httpclient import HTTPClientError
 
 from jupyterlab_compute_panel.domain.grants import parse_grant
+from jupyterlab_compute_panel.errors import LaunchRefused, LaunchUnavailable, NotFound
+from jupyterlab_compute_panel.metering import restarts
+from jupyterlab_compute_panel.metering.identity import acting_as
+from jupyterlab_compute_panel.metering.restarts import RefusedRestarts
 
 H200 = "compute-panel-h200-python3"
 
@@ -75,13 +80,16 @@ def test_a_refused_kernel_change_is_a_403_and_the_notebook_keeps_its_kernel(tmp_
         server.close()
 
 
-async def test_a_refused_restart_is_a_403_with_the_sentence(jp_fetch, service):
-
+async def test_a_refused_restart_is_a_403_the_kernel_is_dropped_and_its_sentence_kept(jp_fetch, service):
     service.ledger.upsert_grant(parse_grant(GRANT_A))
     service.default_grant = GRANT_A["id"]
-    started = await jp_fetch("api", "kernels", method="POST", body=json.dumps({"name": H200}))
-    kernel_id = json.loads(started.body)["id"]
+    session = {"path": "nb.ipynb", "type": "notebook", "name": "", "kernel": {"name": H200}}
+    created = json.loads((await jp_fetch("api", "sessions", method="POST", body=json.dumps(session))).body)
+    kernel_id = created["kernel"]["id"]
+    refusal = ("compute-panel", "kernels", kernel_id, "refusal")
     try:
+        nothing = await jp_fetch(*refusal, raise_error=False)
+        assert nothing.code == 404, nothing.body  # nothing was refused yet
         # The PI makes alice a viewer while her kernel runs: its restart is a new start, refused.
         service.ledger.upsert_grant(parse_grant({**GRANT_A, "pi": "someone-else", "members": ["alice:viewer"]}))
         with pytest.raises(HTTPClientError) as refused:
@@ -90,11 +98,46 @@ async def test_a_refused_restart_is_a_403_with_the_sentence(jp_fetch, service):
         body = json.loads(refused.value.response.body)
         assert body["reason"] == "refused", body
         assert body["message"].startswith("You can view grant NSF CNS-2401234 but not charge it"), body
+
+        # The old process is gone: the server no longer lists the kernel (it said "idle"),
+        # nor the notebook's session on it; the kernel's run is closed.
+        gone = await jp_fetch("api", "kernels", kernel_id, raise_error=False)
+        assert gone.code == 404, gone.body
+        sessions = json.loads((await jp_fetch("api", "sessions")).body)
+        assert [s for s in sessions if s["path"] == "nb.ipynb"] == [], sessions
+        run = json.loads((await jp_fetch("compute-panel", "kernels", kernel_id, "run")).body)
+        assert run["status"] == "closed", run
+
+        # What JupyterLab does not pass on: the sentence, for the user who asked.
+        kept = await jp_fetch(*refusal)
+        assert json.loads(kept.body) | {"at": None} == {
+            "kernel_id": kernel_id,
+            "message": body["message"],
+            "reason": "refused",
+            "at": None,
+        }
+        with acting_as("bob"), pytest.raises(NotFound):  # another user of a host that serves many
+            service.restart_refusal(kernel_id)
     finally:
         try:
             await jp_fetch("api", "kernels", kernel_id, method="DELETE")
         except HTTPClientError:
             pass
+
+
+def test_refused_restarts_are_kept_per_user_for_a_while(monkeypatch):
+    memory = RefusedRestarts()
+    memory.note("k1", "alice", LaunchRefused("No grant."))
+    memory.note("k2", "alice", LaunchUnavailable("The ledger is away."))
+    assert memory.get("k1", "alice").to_json()["reason"] == "refused"
+    assert memory.get("k2", "alice").to_json()["reason"] == "unavailable"
+    assert memory.get("k1", "bob") is None
+    later = restarts.utcnow() + restarts.MEMORY + dt.timedelta(seconds=1)
+    monkeypatch.setattr(restarts, "utcnow", lambda: later)
+    assert memory.get("k1", "alice") is None
+    for i in range(restarts.LIMIT + 5):
+        memory.note(f"k{i}", "alice", LaunchRefused("No grant."))
+    assert memory.get("k0", "alice") is None and memory.get(f"k{restarts.LIMIT + 4}", "alice") is not None
 
 
 @pytest.mark.slow

@@ -77,7 +77,15 @@ def main() -> int:
         extra = {"ComputePanel": {"heartbeat_interval": 2.0}}
         gateway = GatewayProcess(hub, port, db.gateway_url, TIERS, extra=extra).start()
         tokens = {user: hub.token_for(user, scopes=[f"access:servers!user={user}"]) for user in STUDENTS}
-        info = {"hub": hub.url, "password": PASSWORD, "tokens": tokens, "grant": GRANT["id"]}
+        info = {
+            "hub": hub.url,
+            "password": PASSWORD,
+            "tokens": tokens,
+            "grant": GRANT["id"],
+            # The grant's PI changes roles on the gateway, as the dashboard would.
+            "gateway": f"http://127.0.0.1:{port}",
+            "pi_token": hub.token_for(PI),
+        }
         info_file.write_text(json.dumps(info))
         print(f"lab_server: the lab's hub at {hub.url}/hub/login", flush=True)
         stop = []

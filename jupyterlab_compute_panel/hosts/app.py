@@ -69,6 +69,7 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
                 if missing:
                     raise ConfigError(missing)
                 self._lab_gateway = lab.gateway_url(serverapp)
+                lab.attach_refusals(serverapp.kernel_manager)
                 self.settings.update(
                     compute_panel_service=None,
                     compute_panel_error=None,
@@ -126,6 +127,8 @@ class ComputePanel(ExtensionApp, ComputePanelSettings):
     def initialize_handlers(self) -> None:
         if self._lab_gateway:
             self.handlers.extend(lab.handlers)
+            # A restart the gateway refuses is a 403 with its sentence here too.
+            self.handlers.extend(sessions.restart_handlers)
             return
         self.handlers.extend(rest_handlers())
         # A kernel's websocket whose client left while it was prepared ends quietly, not in a 500.

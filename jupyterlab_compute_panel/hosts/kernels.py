@@ -6,6 +6,11 @@
   jupyter_server's 403 with the sentence as its ``message``, which JupyterLab shows;
   the metering core itself knows nothing of HTTP. A failed start leaves nothing in
   jupyter_client's pending kernels (which would hang the server's shutdown).
+- A refused restart (a restart is a new start, checked like one) leaves a kernel with no
+  process that jupyter_server would go on listing as idle, in its notebook's session: the
+  kernel is dropped, so the server says what is true (the notebook has no kernel), and
+  the sentence is kept for the user who asked (``metering/restarts.py``), since
+  JupyterLab does not hand a failed restart's answer to extensions.
 - jupyter_server's own idle culler shuts kernels down like a user would: its culls are
   recorded with end reason ``culled``, not ``shutdown``.
 """
@@ -64,6 +69,8 @@ def _translate_refusals(kernel_manager: Any, name: str) -> None:
         except LaunchRefused as e:
             _forget_failed_starts(kernel_manager, pending)
             REFUSED.set(e)  # for the sessions and restart routes, which answer 500 and 501
+            if name == "restart_kernel":
+                await _drop_refused_restart(kernel_manager, kwargs.get("kernel_id", args[0] if args else None), e)
             if isinstance(e, RefusedStart):
                 raise
             raise (UnavailableStart if isinstance(e, Unavailable) else RefusedStart)(e.sentence) from None
@@ -73,6 +80,27 @@ def _translate_refusals(kernel_manager: Any, name: str) -> None:
 
     setattr(translated, _MARK, True)
     setattr(kernel_manager, name, translated)
+
+
+async def _drop_refused_restart(kernel_manager: Any, kernel_id: str | None, refusal: LaunchRefused) -> None:
+    """After a refused restart: keep its sentence, and drop the kernel, whose process the
+    restart stopped before its new start was refused (jupyter_server would list it as
+    idle, and its notebook's session with it; a message sent to it would wait forever)."""
+    if kernel_id is None:
+        return
+    service = getattr(kernel_manager, hosting.ATTRIBUTE, None)
+    if service is not None and not isinstance(service, Exception):
+        service.note_refused_restart(kernel_id, refusal)
+    km = kernel_manager.get_kernel(kernel_id) if kernel_id in kernel_manager else None
+    if km is None or km.has_kernel:
+        return  # gone already, or a process runs after all: not ours to drop
+    try:
+        # Its ready future holds the refusal: jupyter_client only removes such a kernel.
+        await kernel_manager.shutdown_kernel(kernel_id)
+    except Exception:
+        kernel_manager.log.warning(
+            "compute-panel: could not drop kernel %s after its refused restart", kernel_id, exc_info=True
+        )
 
 
 def _forget_failed_starts(kernel_manager: Any, before: set[str]) -> None:

@@ -10,11 +10,15 @@ no ledger URL, node key or catalog. Instead:
 - its kernels are mixed (kernels-mixer): Local CPU and the other local kernelspecs stay in
   the user's server with the user's files, the paid tiers are the gateway's kernels;
 - server events (runs, budgets) are the gateway's: they do not reach this server's event
-  bus, and the front end's poll of ``/compute-panel/*`` keeps the panel current.
+  bus, and the front end's poll of ``/compute-panel/*`` keeps the panel current;
+- a restart of a gateway kernel that the gateway refuses (a restart is a new start) is
+  this server's 403 (503 when a part is away) with the gateway's sentence, as in the
+  embedded host, not jupyter_server's 500 "Exception restarting kernel".
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -25,6 +29,9 @@ from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from jupyter_server.services.sessions.sessionmanager import SessionManager
 from tornado import httpclient, web
+
+from ..errors import LaunchRefused, LaunchUnavailable
+from .sessions import REFUSED
 
 GATEWAY_AWAY = (
     "The lab's compute gateway is not answering, so paid tiers, grants and spend are unavailable "
@@ -65,6 +72,44 @@ class LabSessionManager(SessionManager):
         else:
             env.pop(NOTEBOOK_ENV, None)
         return env
+
+
+_MARK = "_compute_panel"
+
+
+def gateway_refusal(error: Exception) -> LaunchRefused | None:
+    """The refusal in an error of jupyter_server's gateway client, if the gateway refused.
+
+    The client raises ``web.HTTPError(code, "Error from Gateway: [%s] %s. ...", message,
+    reason)`` with the gateway's JSON ``message`` and ``reason`` as its arguments; a
+    refused start is ``reason`` ``refused`` (403) or ``unavailable`` (503).
+    """
+    if not isinstance(error, web.HTTPError) or error.status_code not in (403, 503):
+        return None
+    args = error.args
+    if len(args) != 2 or not isinstance(args[0], str) or args[1] not in ("refused", "unavailable"):
+        return None
+    return (LaunchUnavailable if args[1] == "unavailable" else LaunchRefused)(args[0])
+
+
+def attach_refusals(kernel_manager: Any) -> None:
+    """Record the gateway's refusal of a restart for this server's restart route (``sessions.py``)."""
+    restart = getattr(kernel_manager, "restart_kernel", None)
+    if restart is None or getattr(restart, _MARK, False):
+        return
+
+    @functools.wraps(restart)
+    async def restart_kernel(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await restart(*args, **kwargs)
+        except Exception as e:
+            refusal = gateway_refusal(e)
+            if refusal is not None:
+                REFUSED.set(refusal)
+            raise
+
+    setattr(restart_kernel, _MARK, True)
+    kernel_manager.restart_kernel = restart_kernel
 
 
 _KERNEL_PATH = re.compile(r"^kernels/([^/]+)(/.*)?$")

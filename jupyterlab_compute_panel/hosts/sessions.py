@@ -9,7 +9,9 @@ sentence as ``message``. Everything else is jupyter_server's own code.
 
 How the refusal is known: the kernel manager's start wrapper (``kernels.py``) records it
 in a context variable of the request's task, and ``finish`` answers it when the
-handler is about to send its 500 or 501.
+handler is about to send its 500 or 501. In lab mode the user's server mounts the
+restart route only: its restart wrapper (``lab.py``) records the compute gateway's
+refusal of a restart.
 """
 
 from __future__ import annotations
@@ -26,7 +28,10 @@ from ..errors import Unavailable
 REFUSED: ContextVar[Any] = ContextVar("compute_panel_refused_start", default=None)
 
 
-class _AnswersRefusals:
+class AnswersRefusals:
+    """Mixed into a handler of jupyter_server's (or Kernel Gateway's copy of one): the
+    refused start recorded in ``REFUSED`` is its answer, not the handler's 500 or 501."""
+
     def finish(self, chunk: Any = None) -> Any:
         refusal = REFUSED.get()
         if refusal is not None and self.get_status() in (500, 501) and not self._finished:
@@ -41,22 +46,23 @@ class _AnswersRefusals:
         return super().finish(chunk)
 
 
-class RefusalAwareSessionRootHandler(_AnswersRefusals, SessionRootHandler):
+class RefusalAwareSessionRootHandler(AnswersRefusals, SessionRootHandler):
     """``POST /api/sessions``: a notebook opened on a tier whose start is refused."""
 
 
-class RefusalAwareSessionHandler(_AnswersRefusals, SessionHandler):
+class RefusalAwareSessionHandler(AnswersRefusals, SessionHandler):
     """``PATCH /api/sessions/{id}``: a kernel change whose start is refused."""
 
 
-class RefusalAwareKernelActionHandler(_AnswersRefusals, KernelActionHandler):
+class RefusalAwareKernelActionHandler(AnswersRefusals, KernelActionHandler):
     """``POST /api/kernels/{id}/restart``: a restart whose start is refused."""
 
 
 _SESSION_ID = r"(?P<session_id>\w+-\w+-\w+-\w+-\w+)"
 _KERNEL_ID = r"(?P<kernel_id>\w+-\w+-\w+-\w+-\w+)"
+restart_handlers = [(rf"/api/kernels/{_KERNEL_ID}/(?P<action>restart|interrupt)", RefusalAwareKernelActionHandler)]
 handlers = [
     (r"/api/sessions", RefusalAwareSessionRootHandler),
     (rf"/api/sessions/{_SESSION_ID}", RefusalAwareSessionHandler),
-    (rf"/api/kernels/{_KERNEL_ID}/(?P<action>restart|interrupt)", RefusalAwareKernelActionHandler),
+    *restart_handlers,
 ]

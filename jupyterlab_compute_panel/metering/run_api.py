@@ -122,6 +122,18 @@ class RunsMixin:
             raise NotFound(f"No alert {alert_id!r} for {self.owner}", "alert_id")
         return alert.to_json()
 
+    def note_refused_restart(self, kernel_id: str, refusal: Exception) -> None:
+        """A host's restart of this kernel was refused (its process is gone): keep the
+        sentence for the user who asked (restarts.py)."""
+        self.refused_restarts.note(kernel_id, self.owner, refusal)
+
+    def restart_refusal(self, kernel_id: str) -> dict[str, Any]:
+        """Why this user's last restart of this kernel was refused, if it was, recently."""
+        entry = self.refused_restarts.get(kernel_id, self.owner)
+        if entry is None:
+            raise NotFound(f"Kernel {kernel_id!r} has no refused restart on record", "kernel_id")
+        return entry.to_json()
+
     def keep_kernel(self, kernel_id: str) -> dict[str, Any]:
         """Reset an idle paid kernel's idle clock ("keep it")."""
         kept = self.idle.keep(kernel_id) if self.idle is not None else None

@@ -34,6 +34,7 @@ from .lifecycle import Lifecycle
 from .meter import MISSED, MeterMixin, _Live
 from .outage import LedgerOutage
 from .reproduction import ReproductionMixin
+from .restarts import RefusedRestarts
 from .run_api import RunsMixin
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ class MeteringService(MeterMixin, GrantsMixin, RunsMixin, DashboardsMixin, Repro
         self.lifecycle = Lifecycle(self.log)
         # Heartbeats and closes held while the ledger's database is away (outage.py).
         self.outage = LedgerOutage(settings.ledger_outage_grace, self.log)
+        # Restarts refused by policy, for the browser to ask why (restarts.py).
+        self.refused_restarts = RefusedRestarts()
         self._build_parts(settings)
 
     def _build_parts(self, settings: MeteringSettings) -> None:

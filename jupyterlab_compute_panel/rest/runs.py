@@ -99,6 +99,16 @@ class KernelKeepHandler(BaseHandler):
         self.reply(self.service.keep_kernel(kernel_id))
 
 
+class KernelRefusalHandler(BaseHandler):
+    """Why the user's last restart of this kernel was refused (JupyterLab keeps the answer)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, kernel_id: str) -> None:
+        self.query(())
+        self.reply(self.service.restart_refusal(kernel_id))
+
+
 class AlertsHandler(BaseHandler):
     @web.authenticated
     @authorized
@@ -120,6 +130,7 @@ handlers = [
     (rf"/compute-panel/runs/{arg('run_id')}/environment", RunEnvironmentHandler),
     (rf"/compute-panel/kernels/{arg('kernel_id')}/run", KernelRunHandler),
     (rf"/compute-panel/kernels/{arg('kernel_id')}/keep", KernelKeepHandler),
+    (rf"/compute-panel/kernels/{arg('kernel_id')}/refusal", KernelRefusalHandler),
     (r"/compute-panel/alerts", AlertsHandler),
     (rf"/compute-panel/alerts/{arg('alert_id')}/delivered", AlertDeliveredHandler),
 ]

@@ -112,6 +112,27 @@ describe('ComputePanelClient', () => {
     );
   });
 
+  it("reads a kernel's refused restart, and null when there is none", async () => {
+    const refusal = {
+      kernel_id: 'k#1',
+      message: 'You can view grant NSF 1 but not charge it.',
+      reason: 'refused',
+      at: '2026-11-23T18:00:00.000Z'
+    };
+    mock.onGet('kernels/k%231/refusal').reply(200, refusal);
+    mock.onGet('kernels/k2/refusal').reply(404, {
+      message: "Kernel 'k2' has no refused restart on record",
+      field: 'kernel_id'
+    });
+    mock.onGet('kernels/k3/refusal').reply(503, { message: 'Away.' });
+    expect(await client.restartRefusal('k#1')).toEqual(refusal);
+    expect(await client.restartRefusal('k2')).toBeNull();
+    await expect(client.restartRefusal('k3')).rejects.toMatchObject({
+      status: 503,
+      message: 'Away.'
+    });
+  });
+
   it('queries bindings by path and writes them with PUT', async () => {
     mock.onGet('bindings').reply(200, {
       path: 'dir/a b.ipynb',

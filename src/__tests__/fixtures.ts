@@ -122,6 +122,7 @@ export function makeFakeClient(): jest.Mocked<IComputePanelClient> {
     run: jest.fn(),
     kernelRun: jest.fn().mockResolvedValue(makeRun()),
     keepKernel: jest.fn(),
+    restartRefusal: jest.fn().mockResolvedValue(null),
     dashboard: jest.fn(),
     exportTable: jest.fn(),
     patchGrant: jest.fn(),

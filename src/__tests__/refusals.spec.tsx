@@ -13,6 +13,9 @@ import { StartFailureGuard, SUPERSEDED_CLASS } from '../refusals/guard';
 const SENTENCE =
   'H200 training is a paid tier (3.50 USD per hour), and no grant is chosen for this notebook: choose one in the compute panel (or set COMPUTE_PANEL_GRANT) and start it again.';
 
+const VIEWER =
+  'You can view grant NSF CNS-2401234 but not charge it: ask its PI (someone-else) to make you a member, or choose another grant.';
+
 /**
  * JupyterLab's own SessionContext over mocked server sessions, in a notebook
  * tracker of one panel.
@@ -84,10 +87,12 @@ describe('StartFailureGuard', () => {
     openPanel: jest.Mock;
     moveToTier: jest.Mock;
   };
+  let refusals: { restartRefusal: jest.Mock };
   let guard: StartFailureGuard;
 
   beforeEach(() => {
     sessions = new SessionManagerMock();
+    refusals = { restartRefusal: jest.fn(async () => null) };
     actions = {
       localTier: jest.fn(() => ({ id: 'local', label: 'Local CPU' })),
       kernelLabel: jest.fn(() => 'Local CPU'),
@@ -103,7 +108,7 @@ describe('StartFailureGuard', () => {
 
   it('keeps a refused kernel change on the kernel the server kept, and says the sentence wrapped', async () => {
     const { panel, sessionContext, tracker } = makeNotebook(sessions);
-    guard = new StartFailureGuard({ tracker, sessions, actions });
+    guard = new StartFailureGuard({ tracker, sessions, refusals, actions });
     await sessionContext.initialize();
     const before = sessionContext.session!.kernel!.model;
     // The server kept the session of a.ipynb on its kernel.
@@ -148,7 +153,7 @@ describe('StartFailureGuard', () => {
   it('says a notebook opened on a refused tier has no kernel, and starts it on Local CPU', async () => {
     (sessions.startNew as jest.Mock).mockRejectedValue(new Error(SENTENCE));
     const { panel, sessionContext, tracker } = makeNotebook(sessions);
-    guard = new StartFailureGuard({ tracker, sessions, actions });
+    guard = new StartFailureGuard({ tracker, sessions, refusals, actions });
     // JupyterLab swallows the failure and asks for a kernel selection.
     expect(await sessionContext.initialize()).toBe(true);
 
@@ -166,12 +171,69 @@ describe('StartFailureGuard', () => {
     });
     (sessions.startNew as jest.Mock).mockRejectedValue(crash);
     const { sessionContext, tracker } = makeNotebook(sessions);
-    guard = new StartFailureGuard({ tracker, sessions, actions });
+    guard = new StartFailureGuard({ tracker, sessions, refusals, actions });
     expect(await sessionContext.initialize()).toBe(true);
 
     const dialog = await shownDialog();
     expect(dialog.textContent).toContain('Error Starting Kernel');
     expect(dialog.querySelector('details')).not.toBeNull();
     expect(dialog.querySelector('.jp-ComputePanel-refusal')).toBeNull();
+  });
+
+  it('after a refused restart says the sentence, that the notebook has no kernel, and starts it on Local CPU', async () => {
+    const { panel, sessionContext, tracker } = makeNotebook(sessions);
+    guard = new StartFailureGuard({ tracker, sessions, refusals, actions });
+    await sessionContext.initialize();
+    const kernel = sessionContext.session!.kernel!;
+    // The server answered the restart 403 and dropped the kernel; it keeps the sentence.
+    (kernel.restart as jest.Mock).mockRejectedValue(
+      new Error('Exception restarting kernel')
+    );
+    refusals.restartRefusal.mockImplementation(async (id: string) =>
+      id === kernel.id
+        ? { kernel_id: id, message: VIEWER, reason: 'refused', at: '' }
+        : null
+    );
+    // JupyterLab's own restart: it logs the failure and resolves.
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    await sessionContext.restartKernel();
+    expect(logged).toHaveBeenCalled();
+    logged.mockRestore();
+    expect(sessionContext.isReady).toBe(false);
+
+    const dialog = await shownDialog();
+    expect(refusals.restartRefusal).toHaveBeenCalledWith(kernel.id);
+    expect(dialog.textContent).toContain('Kernel not restarted');
+    const sentence = dialog.querySelector('.jp-ComputePanel-refusalSentence')!;
+    expect(sentence.tagName).toBe('P');
+    expect(sentence.textContent).toBe(VIEWER);
+    expect(dialog.textContent).toContain('a.ipynb has no kernel now.');
+    // The notebook no longer claims the kernel the server dropped.
+    expect(sessionContext.session).toBeNull();
+    expect(sessionContext.kernelDisplayName).toBe('No Kernel');
+    expect(document.body.querySelectorAll('.jp-Dialog')).toHaveLength(1);
+    button(dialog, 'Start on Local CPU').click();
+    await until(() => actions.moveToTier.mock.calls.length > 0);
+    expect(actions.moveToTier).toHaveBeenCalledWith(panel, 'local');
+  });
+
+  it('leaves a restart that succeeds, or fails without a refusal, to JupyterLab', async () => {
+    const { sessionContext, tracker } = makeNotebook(sessions);
+    guard = new StartFailureGuard({ tracker, sessions, refusals, actions });
+    await sessionContext.initialize();
+    const kernel = sessionContext.session!.kernel!;
+    await sessionContext.restartKernel(); // the same kernel, ready
+    expect(refusals.restartRefusal).not.toHaveBeenCalled();
+
+    (kernel.restart as jest.Mock).mockRejectedValue(
+      new Error('Kernel is dead')
+    );
+    const logged = jest.spyOn(console, 'error').mockImplementation(() => {});
+    await sessionContext.restartKernel();
+    logged.mockRestore();
+    await until(() => refusals.restartRefusal.mock.calls.length > 0);
+    await sleep(100);
+    expect(document.body.querySelector('.jp-Dialog')).toBeNull();
+    expect(sessionContext.session?.kernel?.id).toBe(kernel.id);
   });
 });

@@ -4,6 +4,7 @@
  * one instance (the `IApiClient` token), and each consumer asks only for the
  * part it needs (the interfaces below), so tests can hand it fakes.
  */
+import { ComputePanelError } from './errors';
 import { ComputePanelTransport } from './transport';
 import { ComputePanelAPI } from './types';
 
@@ -29,6 +30,13 @@ export interface IComputePanelClient {
    * "Keep it": restart the idle clock of a paid kernel.
    */
   keepKernel(kernelId: string): Promise<ComputePanelAPI.IKeep>;
+  /**
+   * Why the user's last restart of a kernel was refused; null when none was
+   * (the restart failed for another reason, or succeeded).
+   */
+  restartRefusal(
+    kernelId: string
+  ): Promise<ComputePanelAPI.IRestartRefusal | null>;
   /**
    * A grant's dashboard (its PI, co-PI, viewer or an admin).
    */
@@ -216,6 +224,22 @@ export class ComputePanelClient
       method: 'POST',
       url: `kernels/${id(kernelId)}/keep`
     });
+  }
+
+  async restartRefusal(
+    kernelId: string
+  ): Promise<ComputePanelAPI.IRestartRefusal | null> {
+    try {
+      return await this._transport.request({
+        method: 'GET',
+        url: `kernels/${id(kernelId)}/refusal`
+      });
+    } catch (error) {
+      if (error instanceof ComputePanelError && error.status === 404) {
+        return null;
+      }
+      throw error;
+    }
   }
 
   dashboard(grantId: string): Promise<ComputePanelAPI.IDashboard> {

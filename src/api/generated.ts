@@ -824,6 +824,82 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/kernels/{kernel_id}/refusal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Why this user's last restart of this kernel was refused, if it was in the last 10 minutes.
+         * @description A restart is a new start: on a paid tier it is checked like one, and may be refused
+         *     (`POST /api/kernels/{kernel_id}/restart` answers 403 with the sentence, or 503 when
+         *     the ledger is away). The old kernel process is gone by then, so the server drops the
+         *     kernel and its notebook's session (the notebook has no kernel), and keeps the
+         *     sentence here: JupyterLab catches a failed restart's answer without passing it on,
+         *     and the front end asks for it. In lab mode the user's server forwards this call to
+         *     the compute gateway, which refused the restart. No query parameters.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    kernel_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The refused restart. */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kernel_id: string;
+                            /**
+                             * @description The refusal's one sentence, as the restart's 403 said it.
+                             * @example You can view grant NSF CNS-2401234 but not charge it: ask its PI (someone-else) to make you a member, or choose another grant.
+                             */
+                            message: string;
+                            /**
+                             * @description `refused` by policy (grant, role, budget); `unavailable`: a part the start needs is away.
+                             * @enum {string}
+                             */
+                            reason: "refused" | "unavailable";
+                            /**
+                             * Format: date-time
+                             * @example 2026-11-23T18:00:00.000Z
+                             */
+                            at: string;
+                        };
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                /** @description No restart of this kernel by this user was refused recently (field `kernel_id`). */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/reruns": {
         parameters: {
             query?: never;

@@ -171,6 +171,13 @@ export namespace ComputePanelAPI {
    */
   export type IKeep = Answer<paths['/kernels/{kernel_id}/keep']['post']>;
   /**
+   * GET /kernels/{kernel_id}/refusal answer: why the user's last restart of
+   * the kernel was refused (the server dropped the kernel).
+   */
+  export type IRestartRefusal = Answer<
+    paths['/kernels/{kernel_id}/refusal']['get']
+  >;
+  /**
    * The JSON body of every refused request.
    */
   export type IErrorBody = Schemas['Error'];

@@ -19,6 +19,23 @@
  *   notebook is on now, and offers the compute panel, and Local CPU when it
  *   has no kernel. A dialog with a traceback (a kernel that crashed) is left
  *   as JupyterLab shows it.
+ *
+ * A refused *restart* (a restart is a new start, checked like one) reaches the
+ * guard another way. `SessionContext.restartKernel()` catches the error of
+ * the restart request, logs it to the console and emits `kernelChanged` with
+ * the same kernel as old and new value, leaving `isReady` false (a successful
+ * restart emits the same, with `isReady` true). The answer's sentence is not
+ * passed on, and the notebook still shows the kernel, though the server has
+ * none: the old process stopped before the new start was refused, so the
+ * server drops the kernel and its notebook's session, and keeps the sentence
+ * for the user who asked (`GET /compute-panel/kernels/{id}/refusal`; in lab
+ * mode the user's server forwards it to the compute gateway, which refused).
+ * Asking the server is the honest way to learn the reason: it is the one that
+ * refused, it says nothing for a restart that failed otherwise (then
+ * JupyterLab's handling stands), and nothing of JupyterLab is patched. The
+ * guard then lets the notebook drop its session as the server did, with no
+ * kernel pending (it says "No Kernel"), and says the sentence with *Start on
+ * Local CPU* and the compute panel.
  */
 import {
   Dialog,
@@ -37,6 +54,7 @@ import { IDisposable } from '@lumino/disposable';
 import { Signal } from '@lumino/signaling';
 import * as React from 'react';
 
+import type { IComputePanelClient } from '../api';
 import { TRANSLATION_DOMAIN } from '../tokens';
 
 /**
@@ -82,6 +100,7 @@ export class StartFailureGuard implements IDisposable {
   constructor(options: StartFailureGuard.IOptions) {
     this._tracker = options.tracker;
     this._sessions = options.sessions;
+    this._refusals = options.refusals;
     this._dialogs = options.dialogs ?? Dialog.tracker;
     this._actions = options.actions;
     this._trans = (options.translator ?? nullTranslator).load(
@@ -111,6 +130,58 @@ export class StartFailureGuard implements IDisposable {
 
   private _watch(panel: NotebookPanel): void {
     panel.sessionContext.sessionChanged.connect(this._onSessionChanged, this);
+    panel.sessionContext.kernelChanged.connect(this._onKernelChanged, this);
+  }
+
+  private _onKernelChanged(
+    sessionContext: ISessionContext,
+    args: { oldValue: Kernel.IKernelConnection | null; newValue: unknown }
+  ): void {
+    // The end of restartKernel() (see above): the same kernel, not ready.
+    const kernel = args.oldValue;
+    if (!kernel || args.newValue !== kernel || sessionContext.isReady) {
+      return;
+    }
+    const panel = this._tracker.find(w => w.sessionContext === sessionContext);
+    if (panel && !sessionContext.isDisposed) {
+      void this._afterFailedRestart(panel, kernel);
+    }
+  }
+
+  /**
+   * Ask the server why the restart failed; if it refused, say so and let the
+   * notebook show what the server has (no kernel).
+   */
+  private async _afterFailedRestart(
+    panel: NotebookPanel,
+    kernel: Kernel.IKernelConnection
+  ): Promise<void> {
+    let refusal: { message: string } | null = null;
+    try {
+      refusal = await this._refusals.restartRefusal(kernel.id);
+    } catch {
+      return; // the server cannot say: JupyterLab's handling stands
+    }
+    if (!refusal || this._isDisposed || panel.isDisposed) {
+      return; // not a refusal (or the guard is gone)
+    }
+    const context = panel.sessionContext;
+    this._recovering.add(panel); // the drop below is not a failed start
+    try {
+      // The server dropped the session: its list disposes the notebook's.
+      await this._sessions.refreshRunning();
+      // No kernel pending either (JupyterLab would show the paid tier's name
+      // as if it were starting): the notebook says "No Kernel". A session the
+      // server still lists is deleted: its kernel has no process.
+      await context.shutdown();
+    } catch {
+      // the notebook says what it can; the dialog says the rest
+    } finally {
+      this._recovering.delete(panel);
+    }
+    if (!this._isDisposed && !panel.isDisposed) {
+      await this._say(panel, refusal.message, 'restart');
+    }
   }
 
   private _onSessionChanged(
@@ -199,7 +270,11 @@ export class StartFailureGuard implements IDisposable {
     }
   }
 
-  private async _say(panel: NotebookPanel, message: string): Promise<void> {
+  private async _say(
+    panel: NotebookPanel,
+    message: string,
+    what: 'start' | 'restart' = 'start'
+  ): Promise<void> {
     const trans = this._trans;
     // Where the notebook is when the dialog shows (JupyterLab may have asked
     // for a kernel first, when the notebook was opened on a refused tier).
@@ -232,7 +307,10 @@ export class StartFailureGuard implements IDisposable {
           Dialog.cancelButton({ label: trans.__('Close') })
         ];
     const result = await showDialog({
-      title: trans.__('Kernel not started'),
+      title:
+        what === 'restart'
+          ? trans.__('Kernel not restarted')
+          : trans.__('Kernel not started'),
       body: (
         <div className="jp-ComputePanel-refusal">
           <p className="jp-ComputePanel-refusalSentence">{message}</p>
@@ -260,6 +338,7 @@ export class StartFailureGuard implements IDisposable {
 
   private readonly _tracker: INotebookTracker;
   private readonly _sessions: Session.IManager;
+  private readonly _refusals: Pick<IComputePanelClient, 'restartRefusal'>;
   private readonly _dialogs: WidgetTracker<Dialog<any>>;
   private readonly _actions: StartFailureGuard.IActions;
   private readonly _trans: TranslationBundle;
@@ -291,6 +370,10 @@ export namespace StartFailureGuard {
      * The server's sessions: the kernel a notebook's session kept.
      */
     sessions: Session.IManager;
+    /**
+     * The server's record of refused restarts (the API client).
+     */
+    refusals: Pick<IComputePanelClient, 'restartRefusal'>;
     /**
      * The dialogs to watch (default: JupyterLab's `Dialog.tracker`).
      */

@@ -12,13 +12,14 @@ import { StartFailureGuard } from './guard';
 
 /**
  * A refused kernel start, by any path (the compute panel, JupyterLab's
- * *Change kernel*, opening a notebook on a tier): the notebook stays on its
- * kernel, and the server's sentence is shown wrapped, with what to do.
+ * *Change kernel*, opening a notebook on a tier, a restart): the notebook
+ * stays on its kernel, or says plainly that it has none, and the server's
+ * sentence is shown wrapped, with what to do.
  */
 export const refusalsPlugin: JupyterFrontEndPlugin<void> = {
   id: 'jupyterlab-compute-panel:refusals',
   description:
-    'After a refused kernel start, keeps the notebook on its kernel and shows the reason readably, with the compute panel and Local CPU to go on.',
+    'After a refused kernel start or restart, keeps the notebook on its kernel (or says it has none) and shows the reason readably, with the compute panel and Local CPU to go on.',
   autoStart: true,
   requires: [IComputePanelModel, INotebookTracker],
   optional: [ITranslator],
@@ -33,6 +34,7 @@ export const refusalsPlugin: JupyterFrontEndPlugin<void> = {
     new StartFailureGuard({
       tracker,
       sessions: app.serviceManager.sessions,
+      refusals: model.client,
       translator: translator ?? undefined,
       actions: {
         localTier: () => model.tiers.find(tier => tier.free) ?? null,

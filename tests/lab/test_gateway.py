@@ -237,3 +237,37 @@ def test_the_gateway_offers_no_sessions_api(gateway, tokens, alices_kernel):
         body = {"path": "x.ipynb", "type": "notebook", "name": "x.ipynb", "kernel": {"name": KERNEL}}
         status, _ = gateway.request("POST", "/api/sessions", body, token=tokens[user])
         assert status == 403
+
+
+def test_a_restart_refused_once_alice_is_a_viewer_is_a_403_and_its_sentence_is_hers(gateway, tokens):
+    """Her PI makes alice a viewer while her kernel runs: its restart (a new start) is refused
+    with the sentence, the gateway drops the kernel whose process the restart stopped, and
+    keeps the sentence for alice (her server asks it for JupyterLab, which does not pass it on)."""
+    grant = {
+        **GRANT,
+        "id": "nsf-roles",
+        "award_number": "NSF ROLES-1",
+        "members": [{"user": "alice", "role": "member"}],
+    }
+    status, body = gateway.request("POST", "/compute-panel/grants", grant, token=tokens["dana"])
+    assert status == 201, body
+    body = {"path": "roles.ipynb", "grant_id": "nsf-roles", "tier_id": "h200"}
+    assert gateway.request("PUT", "/compute-panel/bindings", body, token=tokens["alice"])[0] == 200
+    kernel = start_kernel(gateway, tokens["alice"], "roles.ipynb")["id"]
+    try:
+        status, body = gateway.request(
+            "PUT", "/compute-panel/grants/nsf-roles/members/alice", {"role": "viewer"}, token=tokens["carol"]
+        )
+        assert status == 200, body
+        status, body = gateway.request("POST", f"/api/kernels/{kernel}/restart", {}, token=tokens["alice"])
+        assert status == 403, body  # Kernel Gateway answered 500 "Exception restarting kernel"
+        assert body["reason"] == "refused", body
+        assert body["message"].startswith("You can view grant NSF ROLES-1 but not charge it"), body
+        _, listed = gateway.request("GET", "/api/kernels", token=tokens["alice"])
+        assert kernel not in {k["id"] for k in listed}, listed
+        status, kept = gateway.request("GET", f"/compute-panel/kernels/{kernel}/refusal", token=tokens["alice"])
+        assert status == 200, kept
+        assert (kept["kernel_id"], kept["message"]) == (kernel, body["message"])
+        assert gateway.request("GET", f"/compute-panel/kernels/{kernel}/refusal", token=tokens["bob"])[0] == 404
+    finally:
+        gateway.request("DELETE", f"/api/kernels/{kernel}", token=tokens["alice"])

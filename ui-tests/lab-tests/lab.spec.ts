@@ -1,7 +1,9 @@
 /**
  * The lab in Chromium: alice, logged into the hub, moves a notebook from her own Local
  * CPU to the gateway's H200 tier, runs a cell there and sees the cost tick; bob, logged
- * in beside her, sees none of it.
+ * in beside her, sees none of it. Made a viewer of the grant by its PI, alice restarts
+ * her H200 kernel: the gateway refuses, and JupyterLab says why and that the notebook
+ * has no kernel.
  */
 import { expect, test as galataTest } from '@jupyterlab/galata';
 import { ComputePanelHelper } from '../tests/helpers';
@@ -131,5 +133,67 @@ test('alice moves a notebook to the gateway H200 tier and sees the cost tick; bo
     expect(hers.status()).not.toBe(200);
   } finally {
     await bob.close();
+  }
+});
+
+test('a restart the gateway refuses once alice is a viewer says why, and that the notebook has no kernel', async ({
+  page,
+  tmpPath
+}) => {
+  const compute = new ComputePanelHelper(page);
+  const path = `${tmpPath}/restart.ipynb`;
+  await page.contents.uploadContent(
+    JSON.stringify(notebook('print(1)')),
+    'text',
+    path
+  );
+  await page.notebook.openByPath(path);
+  await compute.waitForKernel('python3');
+  await compute.open(2);
+  await compute.confirm(await compute.moveTo('h200', { grant: info.grant }));
+  await compute.waitForKernel('compute-panel-h200-python3');
+
+  const role = (value: string) =>
+    page.request.put(
+      `${info.gateway}/compute-panel/grants/${info.grant}/members/alice`,
+      {
+        data: { role: value },
+        headers: { Authorization: `token ${info.pi_token}` }
+      }
+    );
+  expect((await role('viewer')).status()).toBe(200);
+  try {
+    await page.evaluate(() => {
+      void (window as any).jupyterapp.commands.execute(
+        'notebook:restart-kernel'
+      );
+    });
+    await page
+      .locator('.jp-Dialog')
+      .getByRole('button', { name: 'Confirm Kernel Restart' })
+      .click();
+    const dialog = page.locator('.jp-Dialog').filter({
+      has: page.locator('.jp-ComputePanel-refusal')
+    });
+    await expect(dialog).toBeVisible({ timeout: 30000 });
+    await expect(dialog.locator('.jp-Dialog-header')).toHaveText(
+      'Kernel not restarted'
+    );
+    await expect(dialog.locator('.jp-ComputePanel-refusalSentence')).toHaveText(
+      /^You can view grant .* but not charge it: ask its PI/
+    );
+    await expect(dialog).toContainText('restart.ipynb has no kernel now.');
+    await expect(
+      dialog.getByRole('button', { name: 'Start on Local CPU' })
+    ).toBeVisible();
+    const shown = await page.evaluate(
+      () =>
+        (window as any).jupyterapp.shell.currentWidget.sessionContext
+          .kernelDisplayName
+    );
+    expect(shown).toBe('No Kernel');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+  } finally {
+    await role('member');
   }
 });

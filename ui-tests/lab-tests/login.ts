@@ -13,6 +13,11 @@ export interface ILabInfo {
   password: string;
   tokens: Record<string, string>;
   grant: string;
+  /**
+   * The compute gateway's URL, and a Hub token of the grant's PI for it.
+   */
+  gateway: string;
+  pi_token: string;
 }
 
 export function labInfo(): ILabInfo {

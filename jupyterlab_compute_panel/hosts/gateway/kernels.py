@@ -27,7 +27,7 @@ from typing import Any
 
 from jupyter_client.kernelspec import KernelSpec
 from jupyter_client.provisioning import KernelProvisionerFactory
-from jupyter_server.services.kernels.handlers import MainKernelHandler
+from jupyter_server.services.kernels.handlers import KernelActionHandler, MainKernelHandler
 from kernel_gateway.jupyter_websocket import JupyterWebsocketPersonality
 from kernel_gateway.services.kernels.handlers import MainKernelHandler as KGMainKernelHandler
 from kernel_gateway.services.kernels.manager import SeedingMappingKernelManager
@@ -36,6 +36,7 @@ from traitlets import List, Unicode
 
 from ...metering.identity import ACTING_USER
 from ...metering.meter import pid_alive
+from ..sessions import AnswersRefusals
 
 STATE_FILE = "kernels.json"
 # Backends whose kernels are processes of the gateway's machine (stopped by their process).
@@ -268,13 +269,17 @@ class OwnKernelsHandler(KGMainKernelHandler):
 
 
 class GatewayPersonality(JupyterWebsocketPersonality):
-    """Kernel Gateway's websocket personality with the user's own kernel list."""
+    """Kernel Gateway's websocket personality with the user's own kernel list, and a
+    refused restart answered 403 with its sentence (not 500 "Exception restarting
+    kernel"), which the user's server passes on (``hosts/lab.py``)."""
 
     def create_request_handlers(self) -> list[tuple]:
         handlers = []
         for pattern, cls, *rest in super().create_request_handlers():
             if issubclass(cls, MainKernelHandler):
                 cls = OwnKernelsHandler
+            elif issubclass(cls, KernelActionHandler):
+                cls = type(cls.__name__, (AnswersRefusals, cls), {"__doc__": AnswersRefusals.__doc__})
             handlers.append((pattern, cls, *rest))
         return handlers
 
