@@ -329,7 +329,7 @@ def compare_runs(runs: list[RunInput], rtol: float = 1e-3, atol: float = 1e-12) 
     cells = []
     for index in range(count):
         present = [c.cells[index] if index < len(c.cells) else None for c in read]
-        ran = [index < len(c.ran) and c.ran[index] for c in read]
+        ran = [c.ran[index] if index < len(c.ran) else None for c in read]
         base = present[0]
         verdicts: list[str | None] = [None]
         worst = 0.0
@@ -395,6 +395,7 @@ def compare_runs(runs: list[RunInput], rtol: float = 1e-3, atol: float = 1e-12) 
                 "speed": _public(speeds[i]),
                 "cost": {"amount": str(r.cost), "currency": r.currency},
                 "outputs_available": available[i],
+                "ran_cells": None if r.notebook is None else sum(read[i].ran),
                 **r.extra,
             }
             for i, r in enumerate(runs)
