@@ -296,7 +296,18 @@ test('an open notebook saved before its cells ran compares as incomplete, never 
   // Run the cells in JupyterLab (cell timing is not recorded by default)
   // and save: the outputs now compare, and still no speed is made up from
   // the kernel's lifetime.
-  await page.notebook.activate('walkthrough.ipynb');
+  expect(
+    await page.evaluate(p => {
+      const shell = (window as any).jupyterapp.shell;
+      const widget = Array.from(shell.widgets('main')).find(
+        (w: any) => w.context?.path === p
+      ) as any;
+      if (widget) {
+        shell.activateById(widget.id);
+      }
+      return !!widget;
+    }, path)
+  ).toBe(true);
   await page.notebook.run();
   await page.notebook.save();
   await page.evaluate(
