@@ -10,8 +10,10 @@ import datetime as dt
 from decimal import Decimal
 
 import nbformat
+from conftest import assert_compare_contract
 
-from jupyterlab_compute_panel.domain.compare import ATTRIBUTION_SLACK_S, RunInput, compare_runs
+from jupyterlab_compute_panel.domain.compare import ATTRIBUTION_SLACK_S, RunInput
+from jupyterlab_compute_panel.domain.compare import compare_runs as _compare_runs
 
 T0 = dt.datetime(2026, 12, 4, 9, 0, 0)  # naive UTC, as the ledger keeps it
 
@@ -41,6 +43,21 @@ def notebook(*cells: tuple[str | None, float | None], start: dt.datetime = T0, r
                 when += dt.timedelta(seconds=seconds)
         nb.cells.append(cell)
     return nb
+
+
+def compare_runs(runs, *args, **kwargs) -> dict:
+    """The comparison, checked against the contract (openapi.yaml) as the API answers it."""
+    result = _compare_runs(runs, *args, **kwargs)
+    extra = {
+        "tier_id": "t",
+        "user": "u",
+        "notebook": "study.ipynb",
+        "status": "closed",
+        "rerun_id": None,
+        "output": None,
+    }
+    assert_compare_contract({**result, "runs": [{**extra, **r} for r in result["runs"]]})
+    return result
 
 
 def run(label, nb, *, duration="10", cost="0", simulated=False, window=None, env=None) -> RunInput:

@@ -11,7 +11,7 @@ import re
 
 import nbformat
 import pytest
-from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
+from conftest import GRANT_A, assert_compare_contract, assert_grant_spend_matches_runs, wait_for
 
 from jupyterlab_compute_panel.domain.compare import RunInput, compare_runs, text_distance
 
@@ -80,6 +80,7 @@ async def test_rerun_on_two_tiers_then_compare(jp_root_dir, api, grants, service
         "GET", "compute-panel/compare", params={"runs": f"{cpu_run['id']},{rtx_run['id']}", "rtol": "1e-3"}
     )
     assert status == 200, result
+    assert_compare_contract(result)
     assert result["verdict"] == "match", result["summary"]
     assert result["summary"].startswith("outputs are identical; RTX 4090")
     assert "Local CPU was free" in result["summary"]
@@ -194,6 +195,7 @@ async def test_an_open_interactive_run_compares_honestly(jp_root_dir, api, grant
     # Saved before any cell ran: incomplete, and no speed from the open kernel's lifetime.
     status, result = await api("GET", "compute-panel/compare", params=runs)
     assert status == 200, result
+    assert_compare_contract(result)
     assert result["verdict"] == "incomplete"
     assert result["summary"] == (
         "Local CPU (the baseline) ran no cell; Local CPU cost nothing either; "
@@ -232,6 +234,7 @@ async def test_an_open_interactive_run_compares_honestly(jp_root_dir, api, grant
 
     save(timed(started))
     _, result = await api("GET", "compute-panel/compare", params=runs)
+    assert_compare_contract(result)
     assert result["verdict"] == "match" and result["timing"] == "cells"
     assert result["runs"][0]["time_s"] == 1.5
     assert result["runs"][1]["speed"]["cells"] == 3 and result["runs"][1]["speed"]["ratio"] > 0
