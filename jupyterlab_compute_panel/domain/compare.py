@@ -361,7 +361,7 @@ def compare_runs(runs: list[RunInput], rtol: float = 1e-3, atol: float = 1e-12) 
             ]
     differing = [c["index"] for c in cells if any(v in (DIFFERS, MISSING) for v in c["verdicts"][1:])]
     unrun = [c["index"] for c in cells if NOT_RUN in c["verdicts"][1:]]
-    verdict, outputs = _outputs_clause(runs, read, available, cells, differing, unrun, rtol)
+    verdict, outputs = _outputs_clause(runs, available, cells, differing, unrun, rtol)
     base_name = _who(runs, 0)
     # Each run against the baseline; the baseline's own entry is None.
     speeds = [None] + [_speed(base_name, runs[0], read[0], run, read[i]) for i, run in enumerate(runs[1:], start=1)]
@@ -432,7 +432,6 @@ def _who(runs: list[RunInput], i: int) -> str:
 
 def _outputs_clause(
     runs: list[RunInput],
-    read: list[_Cells],
     available: list[bool],
     cells: list[dict[str, Any]],
     differing: list[int],
