@@ -378,3 +378,29 @@ def _user_exists(name: str) -> bool:
     except KeyError:
         return False
     return True
+
+
+def _json_schema(node, components):
+    """An OpenAPI 3.0 schema as JSON Schema: ``nullable`` as a null type, references inlined."""
+    if isinstance(node, list):
+        return [_json_schema(n, components) for n in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        return _json_schema(components[node["$ref"].rsplit("/", 1)[1]], components)
+    out = {k: _json_schema(v, components) for k, v in node.items() if k not in ("nullable", "example")}
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+def assert_compare_contract(answer: dict) -> None:
+    """The answer is what openapi.yaml says GET /compare answers."""
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    spec = yaml.safe_load((Path(__file__).parents[1] / "jupyterlab_compute_panel" / "openapi.yaml").read_text())
+    schema = spec["paths"]["/compare"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    jsonschema.validate(answer, _json_schema(schema, spec["components"]["schemas"]))

@@ -5,11 +5,13 @@ metered batch runs, progress, cancel, time limit, a failing cell, refusals, and 
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import re
 
 import nbformat
 import pytest
-from conftest import GRANT_A, assert_grant_spend_matches_runs, wait_for
+from conftest import GRANT_A, assert_compare_contract, assert_grant_spend_matches_runs, wait_for
 
 from jupyterlab_compute_panel.domain.compare import RunInput, compare_runs, text_distance
 
@@ -78,17 +80,23 @@ async def test_rerun_on_two_tiers_then_compare(jp_root_dir, api, grants, service
         "GET", "compute-panel/compare", params={"runs": f"{cpu_run['id']},{rtx_run['id']}", "rtol": "1e-3"}
     )
     assert status == 200, result
+    assert_compare_contract(result)
     assert result["verdict"] == "match", result["summary"]
     assert result["summary"].startswith("outputs are identical; RTX 4090")
     assert "Local CPU was free" in result["summary"]
     assert [c["verdicts"] for c in result["cells"]] == [[None, "same"]] * 3
     assert all(d is not None for c in result["cells"] for d in c["durations_s"])
     assert result["timing"] == "cells"
+    # RTX 4090 prototyping is simulated: its kernel ran on this machine, so no speed is claimed.
+    assert result["summary"].endswith("speed is not comparable: RTX 4090 prototyping is a simulated tier")
+    assert [r["simulated"] for r in result["runs"]] == [False, True]
+    assert result["runs"][1]["speed"] == {"ratio": None, "cells": 0, "reason": "simulated"}
     assert result["runs"][1]["cost"] == {"amount": rtx_run["cost"]["amount"], "currency": "USD"}
     # Both environments were captured before the cells ran; only what differs is listed.
     differing = {f["key"]: f["values"] for f in result["environment"]["fields"]}
     assert differing["tier.id"] == ["local-cpu", "rtx4090"]
     assert "kernel.probe_seconds" not in differing
+    assert not any(key.startswith("notebook.") for key in differing)  # the file's hash changes with every save
     assert "python.version" not in differing and result["environment"]["packages"] == []
     assert result["environment"]["missing"] == []
 
@@ -109,7 +117,15 @@ async def test_a_failing_cell_ends_the_rerun_with_its_error(jp_root_dir, api, gr
 
 
 async def test_cancel_stops_the_kernel_now(jp_root_dir, api, grants, service, jp_serverapp):
-    path = _write(jp_root_dir, "slow.ipynb", _notebook("print('started')", "import time\ntime.sleep(120)", "1"))
+    source = _notebook("print('started')", "import time\ntime.sleep(120)", "1")
+    # The source was run before: its last cell keeps an old result and timing.
+    source.cells[3].execution_count = 7
+    source.cells[3].outputs = [nbformat.from_dict(_result("1"))]
+    source.cells[3].metadata["execution"] = {
+        "iopub.execute_input": "2026-01-01T00:00:00.000000Z",
+        "shell.execute_reply": "2026-01-01T00:00:01.000000Z",
+    }
+    path = _write(jp_root_dir, "slow.ipynb", source)
     status, body = await api("POST", "compute-panel/reruns", {"path": path, "tier_id": "rtx4090", "grant_id": G})
     assert status == 201, body
     kernel_id = body["kernel_id"]
@@ -129,6 +145,109 @@ async def test_cancel_stops_the_kernel_now(jp_root_dir, api, grants, service, jp
     assert_grant_spend_matches_runs(service.ledger)
     status, again = await api("DELETE", f"compute-panel/reruns/{body['id']}")
     assert status == 409 and "already ended" in again["message"]
+    # The copy holds what this re-run ran: the cell it never reached is empty, not the source's old result.
+    done = await _finished(api, body["id"])
+    copy = json.loads((jp_root_dir / done["output"]).read_text())
+    assert "".join(copy["cells"][1]["outputs"][0]["text"]) == "started\n"
+    last = copy["cells"][3]
+    assert last["outputs"] == [] and last["execution_count"] is None and "execution" not in last["metadata"]
+
+
+LOCAL = "compute-panel-local-cpu-python3"
+
+
+async def test_an_open_interactive_run_compares_honestly(jp_root_dir, api, grants, jp_fetch):
+    """The README's walkthrough: a notebook open on Local CPU (its kernel still running), then
+    re-run headlessly. The open kernel's lifetime is never its speed, and a notebook saved
+    before any cell ran is incomplete, not different."""
+    from jupyterlab_compute_panel.metering.reruns import METADATA_KEY
+
+    path = _write(jp_root_dir, "study/open.ipynb", _notebook(*STUDY))
+    response = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps({"path": path, "type": "notebook", "name": "open.ipynb", "kernel": {"name": LOCAL}}),
+    )
+    kernel_id = json.loads(response.body)["kernel"]["id"]
+    _, interactive = await api("GET", f"compute-panel/kernels/{kernel_id}/run")
+    assert interactive["status"] == "open"
+
+    def save(cells=None):
+        """The notebook as JupyterLab saves it on that kernel: its provenance names the open run."""
+        nb = _notebook(*STUDY)
+        if cells is not None:
+            nb.cells = [nbformat.from_dict(c) for c in cells]
+        nb.metadata[METADATA_KEY] = {
+            "tier": "local-cpu",
+            "grant": None,
+            "provenance": {"run_id": interactive["id"], "tier": "local-cpu"},
+        }
+        _write(jp_root_dir, path, nb)
+
+    save()
+    status, body = await api("POST", "compute-panel/reruns", {"path": path, "tier_id": "local-cpu"})
+    assert status == 201, body
+    rerun = await _finished(api, body["id"])
+    assert rerun["status"] == "completed", rerun
+    runs = {"runs": f"{interactive['id']},{rerun['run_id']}"}
+
+    # Saved before any cell ran: incomplete, and no speed from the open kernel's lifetime.
+    status, result = await api("GET", "compute-panel/compare", params=runs)
+    assert status == 200, result
+    assert_compare_contract(result)
+    assert result["verdict"] == "incomplete"
+    assert result["summary"] == (
+        "Local CPU (the baseline) ran no cell; Local CPU cost nothing either; "
+        "speed is not comparable: Local CPU (the baseline) recorded no cell timings"
+    )
+    assert result["runs"][0]["status"] == "open" and result["runs"][0]["outputs_available"] is False
+    assert [c["verdicts"] for c in result["cells"]] == [[None, "not_run"]] * 3
+    assert result["runs"][0]["time_s"] is None and result["runs"][1]["time_s"] > 0
+
+    # The cells run in JupyterLab (record timing off, its default): the same outputs, still no speed.
+    executed = json.loads((jp_root_dir / rerun["output"]).read_text())["cells"]
+    untimed = [dict(c, metadata={}) for c in executed]
+    save(untimed)
+    _, result = await api("GET", "compute-panel/compare", params=runs)
+    assert result["verdict"] == "match", result["summary"]
+    assert result["summary"].endswith("speed is not comparable: Local CPU (the baseline) recorded no cell timings")
+    assert result["runs"][1]["speed"]["reason"] == "untimed"
+
+    # With record timing on, while the run is open: the cells' own times are compared.
+    started = dt.datetime.fromisoformat(interactive["started"].replace("Z", "+00:00"))
+
+    def timed(at):
+        cells = []
+        for c in executed:
+            c = dict(c, metadata={})
+            if c["cell_type"] == "code":
+                c["metadata"] = {
+                    "execution": {
+                        "iopub.execute_input": at.isoformat().replace("+00:00", "Z"),
+                        "shell.execute_reply": (at + dt.timedelta(seconds=0.5)).isoformat().replace("+00:00", "Z"),
+                    }
+                }
+                at += dt.timedelta(seconds=0.5)
+            cells.append(c)
+        return cells
+
+    save(timed(started))
+    _, result = await api("GET", "compute-panel/compare", params=runs)
+    assert_compare_contract(result)
+    assert result["verdict"] == "match" and result["timing"] == "cells"
+    assert result["runs"][0]["time_s"] == 1.5
+    assert result["runs"][1]["speed"]["cells"] == 3 and result["runs"][1]["speed"]["ratio"] > 0
+    assert re.search(
+        r"; Local CPU (was [\d.]+× (faster|slower)|took as long) and cost nothing either$", result["summary"]
+    )
+
+    # Outputs saved from yesterday's kernel are not this run's.
+    save(timed(started - dt.timedelta(days=1)))
+    _, result = await api("GET", "compute-panel/compare", params=runs)
+    assert result["verdict"] == "incomplete"
+    assert result["summary"].startswith("Local CPU (the baseline) ran no cell")
+    await jp_fetch("api", "kernels", kernel_id, method="DELETE")
 
 
 @pytest.mark.slow
@@ -252,8 +371,11 @@ def test_images_compare_by_hash_and_costs_by_ratio():
         [_run("RTX 4090", a, cost="0.10", duration="100"), _run("H200", b, cost="0.23", duration="40")]
     )
     assert result["verdict"] == "differ"
-    assert result["timing"] == "runs"
-    assert result["summary"].endswith("H200 was 2.5× faster and cost 2.3× more")
+    # No cell timings: the runs' durations in the ledger (100 s, 40 s) make no speed.
+    assert result["timing"] == "none"
+    assert result["summary"].endswith(
+        "H200 cost 2.3× more; speed is not comparable: RTX 4090 and H200 recorded no cell timings"
+    )
 
 
 def test_missing_outputs_and_environment_diff():

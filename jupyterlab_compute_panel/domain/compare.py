@@ -1,5 +1,5 @@
 """Compare runs of one notebook: outputs cell by cell with a numeric tolerance, environments,
-per-cell durations, total time and cost, and one summary sentence.
+per-cell durations, speed and cost, and one summary sentence.
 
 Pure functions over notebooks (nbformat dicts), environments (dicts) and run figures; the
 REST handler gathers those from the ledger and the contents manager.
@@ -8,15 +8,24 @@ Rules:
 
 - Code cells are paired by their position among code cells. A cell whose source differs
   between the runs is still compared, and flagged.
+- A cell *ran* in a run when it has an execution count or outputs, unless its recorded timing
+  lies outside the run (more than ``ATTRIBUTION_SLACK_S`` before its start or after its end):
+  then it ran in another kernel, and neither its outputs nor its time are this run's. A cell
+  that did not run in one of two runs is ``not_run``, not compared.
 - Text outputs (streams, ``text/plain`` results, errors) are equal *within tolerance* when
   they read the same once every number is taken out, and each pair of numbers satisfies
   ``|a - b| <= max(rtol * max(|a|, |b|), atol)``. NaN equals NaN; infinities equal only
   themselves. Other rich outputs (images, HTML, JSON) are equal when their bytes hash the
   same. Execution counts and timing metadata are ignored.
+- The verdict is *incomplete* when a run has no outputs (its notebook cannot be read, or it
+  ran none of its code cells), or when no cell differs but some did not run in every run.
 - A cell's duration is ``shell.execute_reply - iopub.execute_input`` from its execution
   metadata (nbclient records it; JupyterLab does with *record timing* on).
-- The run's total time is the sum of its cells' durations when every run has them all,
-  else the run's duration in the ledger; costs come from the ledger, exactly.
+- Speed is compared on the cells' own durations only, over the cells timed in both runs,
+  never on a run's duration in the ledger (an interactive kernel's lifetime includes its
+  user's reading and typing). It is not compared when either run has no cell timings, or
+  either tier is simulated (its kernel does not run on the hardware the tier describes).
+  Costs come from the ledger, exactly.
 """
 
 from __future__ import annotations
@@ -33,15 +42,33 @@ from typing import Any
 
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)\b", re.IGNORECASE)
 TEXT_MIMES = ("text/plain",)
-# Fingerprint fields that differ between any two captures and say nothing of the environment.
-NOT_DIFFED = ("packages", "probe", "schema", "kernel.probe_seconds")
-SAME, WITHIN, DIFFERS, MISSING = "same", "within_tolerance", "differs", "missing"
+# Fingerprint fields left out of the diff: what differs between any two captures and says
+# nothing of the environment (the probe's own figures, the schema, the notebook file's hash,
+# which every save changes, and git's counts of changed and untracked files, which each
+# executed copy changes), and the packages, which are diffed by name on their own.
+NOT_DIFFED = (
+    "packages",
+    "probe",
+    "schema",
+    "kernel.probe_seconds",
+    "notebook",
+    "git.changed_files",
+    "git.untracked_files",
+)
+SAME, WITHIN, DIFFERS, MISSING, NOT_RUN = "same", "within_tolerance", "differs", "missing", "not_run"
+# How far outside its run a cell's recorded execution may lie and still be the run's (clocks
+# of the server and of a kernel's machine differ a little).
+ATTRIBUTION_SLACK_S = 30.0
+# Below this, cells' total time is too short to make a ratio of.
+MIN_TIMED_S = 0.001
 TIMES = "\u00d7"  # the multiplication sign, as in "H200 was 4.1 times faster"
 
 
 @dataclass
 class RunInput:
-    """One run to compare: its figures, its executed notebook (None: outputs unknown), its environment."""
+    """One run to compare: its figures, its executed notebook (None: outputs unknown), its
+    environment, whether its tier is simulated, and its time span (start, end or now; None:
+    unknown, every cell's timing counts)."""
 
     id: str
     label: str
@@ -51,6 +78,8 @@ class RunInput:
     notebook: dict[str, Any] | None
     environment: dict[str, Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    simulated: bool = False
+    window: tuple[dt.datetime, dt.datetime] | None = None
 
 
 # -- outputs ---------------------------------------------------------------------------------------
@@ -143,17 +172,23 @@ def compare_cells(a: dict[str, Any], b: dict[str, Any], rtol: float, atol: float
     return (WITHIN, worst) if worst <= rtol else (DIFFERS, worst)
 
 
-def cell_seconds(cell: dict[str, Any]) -> float | None:
-    execution = (cell.get("metadata") or {}).get("execution") or {}
-    start, end = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
-    if not start or not end:
+def _instant(value: Any) -> dt.datetime | None:
+    if not isinstance(value, str) or not value:
         return None
     try:
-        begin = dt.datetime.fromisoformat(start.replace("Z", "+00:00"))
-        finish = dt.datetime.fromisoformat(end.replace("Z", "+00:00"))
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    return max(0.0, (finish - begin).total_seconds())
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
+def cell_span(cell: dict[str, Any]) -> tuple[dt.datetime, dt.datetime] | None:
+    """When a cell's execution began and ended, from its execution metadata; None if unrecorded."""
+    execution = (cell.get("metadata") or {}).get("execution") or {}
+    start, end = _instant(execution.get("iopub.execute_input")), _instant(execution.get("shell.execute_reply"))
+    if start is None or end is None:
+        return None
+    return start, max(start, end)
 
 
 def _code_cells(nb: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -220,6 +255,52 @@ def environment_diff(envs: list[dict[str, Any] | None]) -> dict[str, Any]:
     return {"fields": fields, "packages": packages, "missing": [i for i, e in enumerate(envs) if e is None]}
 
 
+# -- what each run ran, and when ----------------------------------------------------------------------
+
+
+@dataclass
+class _Cells:
+    """One run's code cells as the comparison reads them."""
+
+    cells: list[dict[str, Any]]
+    ran: list[bool]
+    seconds: list[float | None]
+
+    @property
+    def any_ran(self) -> bool:
+        return any(self.ran)
+
+    def time(self, indexes: list[int] | None = None) -> float:
+        picked = range(len(self.seconds)) if indexes is None else indexes
+        return sum(self.seconds[i] or 0.0 for i in picked)
+
+
+def _outside(span: tuple[dt.datetime, dt.datetime] | None, window: tuple[dt.datetime, dt.datetime] | None) -> bool:
+    if span is None or window is None:
+        return False
+    slack = dt.timedelta(seconds=ATTRIBUTION_SLACK_S)
+    start, end = (w if w.tzinfo else w.replace(tzinfo=dt.timezone.utc) for w in window)  # the ledger's naive UTC
+    return span[0] < start - slack or span[1] > end + slack
+
+
+def _read_cells(run: RunInput) -> _Cells:
+    """A cell ran in the run when it has an execution count or outputs, unless its recorded
+    timing lies outside the run (it ran in another kernel before this one: its outputs and
+    time are not this run's). Only a cell that ran has a duration."""
+    cells = _code_cells(run.notebook)
+    ran, seconds = [], []
+    for cell in cells:
+        span = cell_span(cell)
+        did = (cell.get("execution_count") is not None or bool(cell.get("outputs"))) and not _outside(span, run.window)
+        ran.append(did)
+        seconds.append(max(0.0, (span[1] - span[0]).total_seconds()) if did and span else None)
+    return _Cells(cells, ran, seconds)
+
+
+def _has_outputs(run: RunInput, cells: _Cells) -> bool:
+    return run.notebook is not None and (not cells.cells or cells.any_ran)
+
+
 # -- the whole comparison --------------------------------------------------------------------------------
 
 
@@ -231,76 +312,90 @@ def _tolerance(rtol: float) -> str:
     return f"{rtol:g}"
 
 
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _unique(words: list[str]) -> list[str]:
+    return list(dict.fromkeys(words))
+
+
 def compare_runs(runs: list[RunInput], rtol: float = 1e-3, atol: float = 1e-12) -> dict[str, Any]:
     if len(runs) < 2:
         raise ValueError("compare needs at least two runs")
-    cells_by_run = [_code_cells(r.notebook) for r in runs]
-    with_outputs = [i for i, r in enumerate(runs) if r.notebook is not None]
-    count = max((len(c) for c in cells_by_run), default=0)
+    read = [_read_cells(r) for r in runs]
+    available = [_has_outputs(r, c) for r, c in zip(runs, read, strict=True)]
+    count = max((len(c.cells) for c in read), default=0)
     cells = []
     for index in range(count):
-        present = [c[index] if index < len(c) else None for c in cells_by_run]
+        present = [c.cells[index] if index < len(c.cells) else None for c in read]
+        ran = [c.ran[index] if index < len(c.ran) else None for c in read]
         base = present[0]
         verdicts: list[str | None] = [None]
         worst = 0.0
-        for other in present[1:]:
+        for i, other in enumerate(present[1:], start=1):
             if base is None or other is None:
                 verdicts.append(MISSING)
-                continue
-            verdict, distance = compare_cells(base, other, rtol, atol)
-            verdicts.append(verdict)
-            worst = max(worst, distance)
+            elif not (ran[0] and ran[i]):
+                verdicts.append(NOT_RUN)
+            else:
+                verdict, distance = compare_cells(base, other, rtol, atol)
+                verdicts.append(verdict)
+                worst = max(worst, distance)
         sources = {_text(c.get("source", "")) for c in present if c is not None}
         cells.append(
             {
                 "index": index,
                 "source": _text(next((c.get("source", "") for c in present if c is not None), "")),
                 "source_differs": len(sources) > 1,
+                "ran": ran,
                 "verdicts": verdicts,
                 "max_rel_diff": None if math.isinf(worst) else worst,
-                "durations_s": [cell_seconds(c) if c is not None else None for c in present],
+                "durations_s": [c.seconds[index] if index < len(c.seconds) else None for c in read],
             }
         )
-        if any(v in (DIFFERS, WITHIN, MISSING) for v in verdicts[1:]):
+        if any(v in (DIFFERS, WITHIN, MISSING, NOT_RUN) for v in verdicts[1:]):
             cells[-1]["outputs"] = [
-                [{"kind": k, "content": v} for k, v in _parts(c)] if c is not None else None for c in present
+                [{"kind": k, "content": v} for k, v in _parts(c)] if c is not None and ran[i] else None
+                for i, c in enumerate(present)
             ]
-    # Totals: the cells' compute time when every run has every cell's timing, else the ledger's duration.
-    timed = all(cells_by_run[i] and all(cell_seconds(c) is not None for c in cells_by_run[i]) for i in range(len(runs)))
-    totals = [
-        sum(cell_seconds(c) or 0.0 for c in cells_by_run[i]) if timed else float(runs[i].duration_s)
-        for i in range(len(runs))
-    ]
     differing = [c["index"] for c in cells if any(v in (DIFFERS, MISSING) for v in c["verdicts"][1:])]
-    within = any(WITHIN in c["verdicts"] for c in cells)
-    if len(with_outputs) < len(runs):
-        verdict = "incomplete"
-        outputs = f"outputs of {len(runs) - len(with_outputs)} run(s) are not available"
-    elif differing:
-        verdict = "differ"
-        outputs = f"outputs differ in {len(differing)} of {count} cells (first: cell {differing[0] + 1})"
-    elif within:
-        verdict = "match_within_tolerance"
-        outputs = f"outputs match within {_tolerance(rtol)}"
-    else:
-        verdict = "match"
-        outputs = "outputs are identical"
+    unrun = [c["index"] for c in cells if NOT_RUN in c["verdicts"][1:]]
+    verdict, outputs = _outputs_clause(runs, available, cells, differing, unrun, rtol)
+    base_name = _who(runs, 0)
+    # Each run against the baseline; the baseline's own entry is None.
+    speeds = [None] + [_speed(base_name, runs[0], read[0], run, read[i]) for i, run in enumerate(runs[1:], start=1)]
     clauses = [outputs]
-    base = runs[0]
-    for i, run in enumerate(runs[1:], start=1):
-        clauses.append(f"{run.label} {_speed(totals[0], totals[i])} and {_cost(base, run)}")
+    for run, speed in zip(runs[1:], speeds[1:], strict=True):
+        money = _cost(runs[0], run)
+        clauses.append(
+            f"{run.label} {speed['words']} and {money}"
+            if speed and speed["ratio"] is not None
+            else f"{run.label} {money}"
+        )
+    reasons = _speed_reasons([s for s in speeds if s])
+    if reasons:
+        clauses.append("speed is not comparable: " + ", ".join(reasons))
+    durations = [s for c in read for s, r in zip(c.seconds, c.ran, strict=True) if r]
+    timing = (
+        "none" if all(s is None for s in durations) else "cells" if all(s is not None for s in durations) else "partial"
+    )
     return {
         "rtol": rtol,
         "atol": atol,
-        "timing": "cells" if timed else "runs",
+        "timing": timing,
         "runs": [
             {
                 "id": r.id,
                 "label": r.label,
                 "duration_s": float(r.duration_s),
-                "time_s": totals[i],
+                "time_s": read[i].time() if any(s is not None for s in read[i].seconds) else None,
+                "timed_cells": sum(s is not None for s in read[i].seconds),
+                "simulated": r.simulated,
+                "speed": _public(speeds[i]),
                 "cost": {"amount": str(r.cost), "currency": r.currency},
-                "outputs_available": r.notebook is not None,
+                "outputs_available": available[i],
+                "ran_cells": None if r.notebook is None else sum(read[i].ran),
                 **r.extra,
             }
             for i, r in enumerate(runs)
@@ -313,13 +408,93 @@ def compare_runs(runs: list[RunInput], rtol: float = 1e-3, atol: float = 1e-12) 
     }
 
 
-def _speed(base_s: float, other_s: float) -> str:
-    if base_s <= 0 or other_s <= 0:
-        return "took as long"
+def _speed_reasons(speeds: list[dict[str, Any]]) -> list[str]:
+    """Why speed is not compared, once each: the simulated tiers, the runs without timings, the rest."""
+    reasons = []
+    simulated = _unique([n for s in speeds if s["reason"] == "simulated" for n in s["names"]])
+    if simulated:
+        reasons.append(f"{_and(simulated)} {'is a simulated tier' if len(simulated) == 1 else 'are simulated tiers'}")
+    untimed = _unique([n for s in speeds if s["reason"] == "untimed" for n in s["names"]])
+    if untimed:
+        reasons.append(f"{_and(untimed)} recorded no cell timings")
+    return reasons + _unique([s["why"] for s in speeds if s.get("why")])
+
+
+def _public(speed: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if speed is None else {k: speed[k] for k in ("ratio", "cells", "reason")}
+
+
+def _who(runs: list[RunInput], i: int) -> str:
+    return (
+        f"{runs[i].label} (the baseline)" if i == 0 and runs[0].label in (r.label for r in runs[1:]) else runs[i].label
+    )
+
+
+def _outputs_clause(
+    runs: list[RunInput],
+    available: list[bool],
+    cells: list[dict[str, Any]],
+    differing: list[int],
+    unrun: list[int],
+    rtol: float,
+) -> tuple[str, str]:
+    """The verdict and its words. A run without outputs leaves nothing to compare: incomplete."""
+    count = len(cells)
+    if not all(available):
+        unread = [_who(runs, i) for i, r in enumerate(runs) if r.notebook is None]
+        idle = [_who(runs, i) for i, r in enumerate(runs) if r.notebook is not None and not available[i]]
+        words = []
+        if unread:
+            words.append(f"the outputs of {_and(unread)} are not available")
+        if idle:
+            words.append(f"{_and(idle)} ran no cell")
+        return "incomplete", " and ".join(words)
+    not_run = f"{len(unrun)} of {count} cells did not run in every run (first: cell {unrun[0] + 1})" if unrun else ""
+    if differing:
+        words = f"outputs differ in {len(differing)} of {count} cells (first: cell {differing[0] + 1})"
+        return "differ", words + (f", and {not_run}" if not_run else "")
+    if unrun:
+        return "incomplete", not_run
+    if any(WITHIN in c["verdicts"] for c in cells):
+        return "match_within_tolerance", f"outputs match within {_tolerance(rtol)}"
+    return "match", "outputs are identical"
+
+
+def _speed(base_name: str, base: RunInput, base_cells: _Cells, other: RunInput, other_cells: _Cells) -> dict[str, Any]:
+    """Speed on the cells' own execution time only, over the cells timed in both runs; never on
+    a kernel's lifetime (an interactive kernel's includes the time its user read and typed), and
+    never on a simulated tier (its kernel runs on another machine than the tier describes)."""
+    simulated = [name for name, r in ((base_name, base), (other.label, other)) if r.simulated]
+    if simulated:
+        return {"ratio": None, "cells": 0, "reason": "simulated", "words": "", "names": simulated}
+    untimed = [
+        name for name, c in ((base_name, base_cells), (other.label, other_cells)) if all(s is None for s in c.seconds)
+    ]
+    if untimed:
+        return {"ratio": None, "cells": 0, "reason": "untimed", "words": "", "names": untimed}
+    shared = [
+        i
+        for i in range(min(len(base_cells.seconds), len(other_cells.seconds)))
+        if base_cells.seconds[i] is not None and other_cells.seconds[i] is not None
+    ]
+    if not shared:
+        why = f"no cell was timed in both {base_name} and {other.label}"
+        return {"ratio": None, "cells": 0, "reason": "no_shared_cells", "words": "", "why": why}
+    base_s, other_s = base_cells.time(shared), other_cells.time(shared)
+    if min(base_s, other_s) < MIN_TIMED_S:
+        why = f"the cells timed in both took under {MIN_TIMED_S * 1000:g} ms"
+        return {"ratio": None, "cells": len(shared), "reason": "too_short", "words": "", "why": why}
     ratio = base_s / other_s
     if 0.95 <= ratio <= 1.05:
-        return "took as long"
-    return f"was {_ratio(ratio)}{TIMES} faster" if ratio > 1 else f"was {_ratio(1 / ratio)}{TIMES} slower"
+        words = "took as long"
+    elif ratio > 1:
+        words = f"was {_ratio(ratio)}{TIMES} faster"
+    else:
+        words = f"was {_ratio(1 / ratio)}{TIMES} slower"
+    every = max(len(base_cells.seconds), len(other_cells.seconds))
+    if len(shared) < every:
+        words += f" on the {len(shared)} cell{'s' if len(shared) != 1 else ''} timed in both"
+    return {"ratio": ratio, "cells": len(shared), "reason": None, "words": words}
 
 
 def _cost(base: RunInput, other: RunInput) -> str:

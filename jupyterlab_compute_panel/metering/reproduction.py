@@ -105,6 +105,11 @@ class ReproductionMixin:
             provenance = ((saved or {}).get("metadata", {}).get(METADATA_KEY) or {}).get("provenance") or {}
             notebook = saved if provenance.get("run_id") == run.id else None
         environment = await self.environment_of(run.id, visible=True)
+        tier = self.catalog.get(run.tier_id)
+        if tier is not None:
+            simulated = tier.simulated
+        else:  # a tier since taken out of the catalog: as its environment recorded it
+            simulated = bool(((environment or {}).get("tier") or {}).get("simulated"))
         return (
             RunInput(
                 id=run.id,
@@ -114,6 +119,8 @@ class ReproductionMixin:
                 currency=run.currency,
                 notebook=notebook,
                 environment=environment,
+                simulated=simulated,
+                window=(run.started, run.ended or now),
                 extra={
                     "tier_id": run.tier_id,
                     "user": run.user,

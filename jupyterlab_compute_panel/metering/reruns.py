@@ -60,6 +60,17 @@ def base_kernel_of(nb: nbformat.NotebookNode, service: MeteringService) -> str:
     return name
 
 
+def clear_outputs(nb: nbformat.NotebookNode) -> None:
+    """Empty every code cell of the outputs, count and timing it came with, so that the executed
+    copy holds only what this re-run ran: a cell it did not reach (cancelled, timed out, after
+    a failing cell) is seen as not run, not as the source's old outputs and time."""
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
+            cell.get("metadata", {}).pop("execution", None)
+
+
 def output_path(source: str, tier_id: str, when: dt.datetime, folder: str) -> str:
     """``<folder or the source's folder>/<name>.<tier>.<YYYYmmddTHHMMSS>.ipynb``."""
     directory, name = posixpath.split(source)
@@ -182,6 +193,7 @@ class RerunManager:
         started = utcnow()
         progress = self._progress[rerun.id]
         km = self.kernel_manager.get_kernel(kernel_id)
+        clear_outputs(nb)
         # Kept: the kernel manager forgets the kernel once an enforcer has shut it down.
         provisioner = getattr(km, "provisioner", None)
         client = NotebookClient(

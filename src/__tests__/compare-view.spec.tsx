@@ -82,8 +82,10 @@ describe('CompareView', () => {
             id: 'run-h200',
             label: 'H200 training',
             time_s: 2,
+            speed: { ratio: 4.1, cells: 3, reason: null },
             cost: { amount: '0.0030', currency: 'USD' },
             outputs_available: false,
+            ran_cells: null,
             rerun_id: null,
             output: null
           })
@@ -100,7 +102,7 @@ describe('CompareView', () => {
       'Local CPUbaseline8.2 s · 0.00 USDOpen executed copy'
     );
     expect(heads[1].textContent).toBe(
-      'H200 training2.0 s · 0.0030 USDoutputs not available'
+      'H200 training2.0 s · 0.0030 USD4.1× fasteroutputs not available'
     );
     act(() => (heads[0].querySelector('button') as HTMLButtonElement).click());
     expect(onOpen).toHaveBeenCalledWith(
@@ -113,16 +115,96 @@ describe('CompareView', () => {
     ]);
   });
 
+  it('never claims a speed it cannot know: simulated tiers, untimed runs, runs that ran no cell', async () => {
+    await show(
+      makeCompare({
+        timing: 'none',
+        verdict: 'incomplete',
+        summary:
+          'Local CPU (the baseline) ran no cell; H200 training cost 0.0030 USD more (Local CPU was free); speed is not comparable: H200 training is a simulated tier',
+        runs: [
+          compareRun({
+            time_s: null,
+            timed_cells: 0,
+            ran_cells: 0,
+            outputs_available: false,
+            status: 'open',
+            rerun_id: null,
+            output: 'examples/adversarial-robustness.ipynb'
+          }),
+          compareRun({
+            id: 'run-h200',
+            label: 'H200 training',
+            simulated: true,
+            speed: { ratio: null, cells: 0, reason: 'simulated' },
+            cost: { amount: '0.0030', currency: 'USD' }
+          })
+        ]
+      })
+    );
+    const heads = [...host.querySelectorAll('thead th[data-run]')];
+    expect(heads[0].textContent).toBe(
+      'Local CPUbaselinecells not timed · 0.00 USD · runningno cell ran'
+    );
+    expect(heads[1].textContent).toBe(
+      'H200 trainingsimulated8.2 s · 0.0030 USDspeed not comparable: simulated tier'
+    );
+    const speed = heads[1].querySelector('.jp-ComputePanel-compareSpeed')!;
+    expect(speed.getAttribute('data-speed')).toBe('simulated');
+    expect(speed.getAttribute('title')).toContain('runs on this machine');
+    expect(host.querySelector('.jp-ComputePanel-verdict')!.textContent).toBe(
+      'incomplete'
+    );
+    expect(host.querySelector('[data-section="cells"] th')!.textContent).toBe(
+      'Code cells: outputs (no cell’s execution time was recorded, so speed is not compared)'
+    );
+    expect(texts('.jp-ComputePanel-compareTotalTime')).toEqual([
+      'cells not timed',
+      '8.2 s'
+    ]);
+  });
+
+  it('marks a cell that did not run, in the baseline or in another run', async () => {
+    const data = makeCompare();
+    data.cells[0] = {
+      ...data.cells[0],
+      ran: [false, true],
+      verdicts: [null, 'not_run'],
+      durations_s: [null, 0.01],
+      outputs: [null, [{ kind: 'text:stdout', content: '2.1.0\n' }]]
+    };
+    await show(data);
+    const row = host.querySelector('tr.jp-ComputePanel-compareCell')!;
+    expect(
+      [...row.querySelectorAll('.jp-ComputePanel-cellVerdict')].map(
+        b => b.textContent
+      )
+    ).toEqual(['not run', 'not run']);
+    expect(
+      host.querySelector('tr.jp-ComputePanel-compareOutputsRow[data-cell="0"]')!
+        .textContent
+    ).toBe('Outputs of cell 1did not runstdout2.1.0\n');
+  });
+
   it('shows only what differs in the environments, packages by name', async () => {
     await show(makeCompare());
     const rows = [
       ...host.querySelectorAll('[data-section="environment"] tr')
     ].slice(1);
+    // By name, in the order a reader expects (the tier first), the key in
+    // the tooltip.
     expect(rows.map(r => r.textContent)).toEqual([
-      'gpu.model—NVIDIA H200',
-      'tier.idlocal-cpuh200',
+      'Tierlocal-cpuh200',
+      'GPU memory—141 GB',
+      'GPUs detected01',
       'package torch2.5.12.5.1+cu124'
     ]);
+    expect(rows[1].querySelector('th')!.getAttribute('title')).toBe(
+      'tier.hardware.gpu.memory_gb'
+    );
+    expect(rows[1].getAttribute('data-env-field')).toBe(
+      'tier.hardware.gpu.memory_gb'
+    );
     act(() => root.unmount());
     root = createRoot(host);
     await show(
@@ -272,6 +354,7 @@ describe('CompareView', () => {
         index,
         source: `step(${index})\nprint(loss)`,
         source_differs: false,
+        ran: runs.map(() => true),
         verdicts: [
           null,
           ...runs.slice(1).map(() => 'within_tolerance' as const)

@@ -1,7 +1,16 @@
 import { nullTranslator } from '@jupyterlab/translation';
 
 import { ComputePanelAPI, ComputePanelError } from '../api';
-import { cellVerdictLabel, formatRel } from '../compare/labels';
+import { cellsHeading, runTime } from '../compare/CompareView';
+import {
+  cellVerdictLabel,
+  environmentLabel,
+  formatEnvironmentValue,
+  formatRel,
+  sortEnvironmentFields,
+  speedLabel,
+  speedTitle
+} from '../compare/labels';
 import { cellDiffers, CompareModel, parseRtol } from '../compare/model';
 import { compareOrder, pickProblem } from '../compare/RunPicker';
 import { CompareWidget } from '../compare/widget';
@@ -34,6 +43,7 @@ describe('compare helpers', () => {
     );
     expect(cellVerdictLabel('differs', null, trans)).toBe('differs');
     expect(cellVerdictLabel('missing', 0, trans)).toBe('missing');
+    expect(cellVerdictLabel('not_run', 0, trans)).toBe('not run');
     expect(formatRel(2.3e-9)).toBe('2.3e-9');
   });
 
@@ -49,6 +59,137 @@ describe('compare helpers', () => {
     );
     expect(pickProblem(7, trans)).not.toBeNull();
     expect(pickProblem(2, trans)).toBeNull();
+  });
+});
+
+describe('compare: the environment in the user’s words', () => {
+  it('names the fingerprint’s fields, not their keys', () => {
+    expect(environmentLabel('tier.hardware.gpu.memory_gb', trans)).toBe(
+      'GPU memory'
+    );
+    expect(environmentLabel('tier.hardware.cpu_cores', trans)).toBe(
+      'CPU cores'
+    );
+    expect(environmentLabel('python.version', trans)).toBe('Python');
+    expect(environmentLabel('cuda.cudnn', trans)).toBe('cuDNN');
+    expect(environmentLabel('frameworks.torch.version', trans)).toBe('torch');
+    expect(environmentLabel('frameworks.torch.cuda', trans)).toBe(
+      'torch built with CUDA'
+    );
+    expect(environmentLabel('frameworks.jax.cuda_plugin', trans)).toBe(
+      'jax cuda plugin'
+    );
+    expect(environmentLabel('missing.gpus', trans)).toBe('Not captured: GPUs');
+    expect(environmentLabel('missing.torch_cuda', trans)).toBe(
+      'Not captured: torch cuda'
+    );
+    // A field this version does not know yet is still words, not a key.
+    expect(environmentLabel('host.boot_id', trans)).toBe('Host boot id');
+  });
+
+  it('writes values with their unit, yes or no, and devices by model', () => {
+    expect(
+      formatEnvironmentValue('tier.hardware.gpu.memory_gb', 141, trans)
+    ).toBe('141 GB');
+    expect(formatEnvironmentValue('tier.simulated', true, trans)).toBe('yes');
+    expect(formatEnvironmentValue('git.dirty', false, trans)).toBe('no');
+    expect(formatEnvironmentValue('cpu.model', null, trans)).toBe('—');
+    expect(
+      formatEnvironmentValue(
+        'gpus.devices',
+        [
+          { model: 'NVIDIA H200', memory_mib: 143771 },
+          { model: 'NVIDIA H200', memory_mib: 143771 }
+        ],
+        trans
+      )
+    ).toBe('NVIDIA H200, 140.4 GiB; NVIDIA H200, 140.4 GiB');
+    expect(formatEnvironmentValue('gpus.devices', [], trans)).toBe('none');
+    expect(
+      formatEnvironmentValue(
+        'git.commit',
+        '0123456789abcdef0123456789abcdef01234567',
+        trans
+      )
+    ).toBe('0123456789ab');
+    expect(formatEnvironmentValue('host.release', '6.8.0', trans)).toBe(
+      '6.8.0'
+    );
+  });
+
+  it('orders the fields as a reader looks for them: the tier first', () => {
+    const keys = [
+      'python.version',
+      'git.commit',
+      'host.zzz',
+      'tier.hardware.gpu.memory_gb',
+      'frameworks.torch.version',
+      'tier.id',
+      'unknown.key',
+      'gpus.count'
+    ];
+    expect(
+      sortEnvironmentFields(
+        keys.map(key => ({ key })),
+        trans
+      ).map(f => f.key)
+    ).toEqual([
+      'tier.id',
+      'tier.hardware.gpu.memory_gb',
+      'host.zzz',
+      'gpus.count',
+      'frameworks.torch.version',
+      'python.version',
+      'git.commit',
+      'unknown.key'
+    ]);
+  });
+});
+
+describe('compare: speed, and only where it is known', () => {
+  it('words a ratio over the timed cells, and each reason there is none', () => {
+    expect(speedLabel(null, trans)).toBe('');
+    expect(speedLabel({ ratio: 4.1, cells: 3, reason: null }, trans)).toBe(
+      '4.1× faster'
+    );
+    expect(speedLabel({ ratio: 0.25, cells: 3, reason: null }, trans)).toBe(
+      '4.0× slower'
+    );
+    expect(speedLabel({ ratio: 1.02, cells: 3, reason: null }, trans)).toBe(
+      'as fast'
+    );
+    expect(speedLabel({ ratio: 169.4, cells: 1, reason: null }, trans)).toBe(
+      '169× faster'
+    );
+    expect(
+      speedLabel({ ratio: null, cells: 0, reason: 'simulated' }, trans)
+    ).toBe('speed not comparable: simulated tier');
+    expect(
+      speedLabel({ ratio: null, cells: 0, reason: 'untimed' }, trans)
+    ).toBe('speed not comparable: cells not timed');
+    expect(
+      speedLabel({ ratio: null, cells: 0, reason: 'no_shared_cells' }, trans)
+    ).toBe('speed not comparable: no cell timed in both');
+    expect(speedTitle({ ratio: 2, cells: 1, reason: null }, trans)).toBe(
+      'On the execution time of the 1 cell timed in both runs (never on how long a kernel was open).'
+    );
+    expect(
+      speedTitle({ ratio: null, cells: 0, reason: 'untimed' }, trans)
+    ).toContain('“Recording timing” in the Notebook settings');
+  });
+
+  it('shows a run’s time as its timed cells’ time, never its kernel’s lifetime', () => {
+    expect(runTime({ time_s: 3.9, timed_cells: 7 }, trans)).toBe('3.9 s');
+    expect(runTime({ time_s: null, timed_cells: 0 }, trans)).toBe(
+      'cells not timed'
+    );
+    expect(cellsHeading('cells', trans)).toBe(
+      'Code cells: outputs and execution time'
+    );
+    expect(cellsHeading('partial', trans)).toContain(
+      'speed of the cells timed in both runs'
+    );
+    expect(cellsHeading('none', trans)).toContain('speed is not compared');
   });
 });
 

@@ -11,8 +11,12 @@ export function compareRun(
     label: 'Local CPU',
     duration_s: 9.5,
     time_s: 8.2,
+    timed_cells: 4,
+    simulated: false,
+    speed: null,
     cost: { amount: '0', currency: 'USD' },
     outputs_available: true,
+    ran_cells: 4,
     tier_id: 'local-cpu',
     user: 'student',
     notebook: 'examples/adversarial-robustness.ipynb',
@@ -24,8 +28,9 @@ export function compareRun(
 }
 
 /**
- * A GET /compare answer for two runs: one cell the same, one within the
- * tolerance, one differing in its image, one missing in the second run.
+ * A GET /compare answer for two runs on tiers that are not simulated, every
+ * cell timed: one cell the same, one within the tolerance, one differing in
+ * its image, one missing in the second run.
  */
 export function makeCompare(
   overrides: Partial<ComputePanelAPI.ICompareResult> = {}
@@ -41,6 +46,9 @@ export function makeCompare(
         label: 'H200 training',
         duration_s: 3.1,
         time_s: 2,
+        timed_cells: 3,
+        ran_cells: 3,
+        speed: { ratio: 4.1, cells: 3, reason: null },
         cost: { amount: '0.0030', currency: 'USD' },
         tier_id: 'h200',
         rerun_id: 'rr-2',
@@ -49,7 +57,8 @@ export function makeCompare(
     ],
     environment: {
       fields: [
-        { key: 'gpu.model', values: [null, 'NVIDIA H200'] },
+        { key: 'gpus.count', values: [0, 1] },
+        { key: 'tier.hardware.gpu.memory_gb', values: [null, 141] },
         { key: 'tier.id', values: ['local-cpu', 'h200'] }
       ],
       packages: [{ name: 'torch', versions: ['2.5.1', '2.5.1+cu124'] }],
@@ -60,6 +69,7 @@ export function makeCompare(
         index: 0,
         source: 'import numpy as np\nprint(np.__version__)',
         source_differs: false,
+        ran: [true, true],
         verdicts: [null, 'same'],
         max_rel_diff: 0,
         durations_s: [0.012, 0.01]
@@ -68,6 +78,7 @@ export function makeCompare(
         index: 1,
         source: '\nloss = train()\nprint(loss)',
         source_differs: false,
+        ran: [true, true],
         verdicts: [null, 'within_tolerance'],
         max_rel_diff: 2.3e-5,
         durations_s: [6.1, 1.4],
@@ -80,6 +91,7 @@ export function makeCompare(
         index: 2,
         source: 'plot(results)',
         source_differs: true,
+        ran: [true, true],
         verdicts: [null, 'differs'],
         max_rel_diff: null,
         durations_s: [1.2, 0.5],
@@ -98,6 +110,7 @@ export function makeCompare(
         index: 3,
         source: 'summary',
         source_differs: false,
+        ran: [true, null],
         verdicts: [null, 'missing'],
         max_rel_diff: 0,
         durations_s: [0.9, null],

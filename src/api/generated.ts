@@ -1066,7 +1066,7 @@ export interface paths {
         };
         /**
          * Compare two or more runs of one notebook; the first is the baseline.
-         * @description Outputs come from each run's executed copy (a re-run) or from the saved notebook when its provenance names that run. Code cells are paired by position; numbers in text outputs are equal within `rtol` (relative), rich outputs by hash. Environments are diffed (only what differs). Totals are the cells' execution time when every cell has timing, else the run's.
+         * @description Outputs come from each run's executed copy (a re-run) or from the saved notebook when its provenance names that run. Code cells are paired by position; numbers in text outputs are equal within `rtol` (relative), rich outputs by hash. A cell ran in a run when it has an execution count or outputs and its recorded timing, if any, lies within the run (30 s of slack); a run that ran no cell, or a cell that did not run in every run, makes the verdict `incomplete` unless some cell differs. Speed is compared on the cells' own execution times only, over the cells timed in both runs: never on a run's duration (an interactive kernel's lifetime), and never when either tier is simulated. Environments are diffed: only what differs, without what every capture changes (the notebook file's hash, git's counts of changed and untracked files, the probe's own figures).
          */
         get: {
             parameters: {
@@ -1090,7 +1090,10 @@ export interface paths {
                         "application/json": {
                             /** @enum {string} */
                             verdict: "match" | "match_within_tolerance" | "differ" | "incomplete";
-                            /** @example outputs match within 0.001; H200 was 4.1× faster and cost 2.3× more */
+                            /**
+                             * @description One sentence: the outputs, then each run's speed and cost against the baseline, then why speed is not comparable, if it is not.
+                             * @example outputs match within 0.001; H200 was 4.1× faster and cost 2.3× more
+                             */
                             summary: string;
                             rtol: number;
                             /**
@@ -1098,20 +1101,41 @@ export interface paths {
                              * @example 1e-12
                              */
                             atol: number;
-                            /** @enum {string} */
-                            timing: "cells" | "runs";
+                            /**
+                             * @description Whether every cell that ran has its execution time (cells), some do (partial), or none (none).
+                             * @enum {string}
+                             */
+                            timing: "cells" | "partial" | "none";
                             /** @description The runs in the order asked, the baseline first. */
                             runs: {
                                 id: string;
                                 /** @description The run's tier label. */
                                 label: string;
-                                /** @description The run's duration in the ledger (up to now for an open run). */
+                                /** @description The run's duration in the ledger (up to now for an open run); never compared as speed. */
                                 duration_s: number;
-                                /** @description The total compared: the cells' execution time, or the duration (see timing). */
-                                time_s: number;
+                                /** @description The execution time of its timed cells; null when none was timed. */
+                                time_s: number | null;
+                                /** @description How many of its cells ran with their execution time recorded. */
+                                timed_cells: number;
+                                /** @description Its tier is simulated: its kernel does not run on the hardware the tier describes. */
+                                simulated: boolean;
+                                /** @description Against the baseline (null for the baseline itself). */
+                                speed: {
+                                    /** @description The baseline's time over this run's, on the cells timed in both (above 1: faster); null when not comparable. */
+                                    ratio: number | null;
+                                    /** @description How many cells the ratio is over. */
+                                    cells: number;
+                                    /**
+                                     * @description Why speed is not comparable: a simulated tier; a run without cell timings; no cell timed in both; under a millisecond in all.
+                                     * @enum {string|null}
+                                     */
+                                    reason: "simulated" | "untimed" | "no_shared_cells" | "too_short" | null;
+                                } | null;
                                 cost: components["schemas"]["Money"];
-                                /** @description Its executed notebook could be read. */
+                                /** @description Its notebook could be read and it ran at least one of its code cells. */
                                 outputs_available: boolean;
+                                /** @description How many of its code cells ran in it; null when its notebook could not be read. */
+                                ran_cells: number | null;
                                 tier_id: string;
                                 user: string;
                                 notebook: string | null;
@@ -1123,6 +1147,7 @@ export interface paths {
                                 output: string | null;
                             }[];
                             environment: {
+                                /** @description Fingerprint fields that differ, by dotted key (such as tier.hardware.gpu.memory_gb); the browser shows them by name. */
                                 fields: {
                                     key: string;
                                     values: unknown[];
@@ -1138,11 +1163,14 @@ export interface paths {
                                 index: number;
                                 source: string;
                                 source_differs: boolean;
-                                /** @description One per run; the baseline's is null. */
-                                verdicts: ("same" | "within_tolerance" | "differs" | "missing" | null)[];
+                                /** @description One per run: whether the cell ran in it; null where the run's notebook has no such cell. */
+                                ran: (boolean | null)[];
+                                /** @description One per run; the baseline's is null. missing: the run's notebook has no such cell; not_run: it did not run in the baseline or in this run. */
+                                verdicts: ("same" | "within_tolerance" | "differs" | "missing" | "not_run" | null)[];
                                 max_rel_diff: number | null;
+                                /** @description One per run: the cell's execution time, null where it did not run or was not timed. */
                                 durations_s: (number | null)[];
-                                /** @description Only for cells that are not the same: per run, its outputs (null where the run has no such cell). */
+                                /** @description Only for cells that are not the same: per run, its outputs (null where the run has no such cell or it did not run). */
                                 outputs?: ({
                                     /**
                                      * @description 'text:<stream name>', 'text:text/plain', 'text:error', or a MIME type (content is then a sha256).

@@ -24,6 +24,10 @@ export const MAX_OUTPUT_CHARS = 4000;
 export function CellOutputs(props: {
   outputs: ComputePanelAPI.ICompareOutput[] | null | undefined;
   available: boolean;
+  /**
+   * Whether the cell ran in this run; null: the run has no such cell.
+   */
+  ran?: boolean | null;
   trans: TranslationBundle;
 }): JSX.Element {
   const { outputs, trans } = props;
@@ -37,7 +41,9 @@ export function CellOutputs(props: {
   if (!outputs) {
     return (
       <span className="jp-ComputePanel-compareNone">
-        {trans.__('no such cell')}
+        {props.ran === false
+          ? trans.__('did not run')
+          : trans.__('no such cell')}
       </span>
     );
   }
@@ -141,7 +147,11 @@ export const CellRows = React.memo(function CellRows(props: {
         {runs.map((run, i) => (
           <td key={run.id} className="jp-ComputePanel-compareRunCell">
             <VerdictBadge
-              verdict={cell.verdicts[i] ?? null}
+              verdict={
+                i === 0 && cell.ran[0] === false
+                  ? 'not_run'
+                  : (cell.verdicts[i] ?? null)
+              }
               maxRelDiff={cell.max_rel_diff}
               trans={trans}
             />
@@ -165,6 +175,7 @@ export const CellRows = React.memo(function CellRows(props: {
               <CellOutputs
                 outputs={cell.outputs?.[i]}
                 available={run.outputs_available}
+                ran={cell.ran[i]}
                 trans={trans}
               />
             </td>

@@ -9,10 +9,13 @@ import * as React from 'react';
 
 import { TranslationBundle } from '@jupyterlab/translation';
 
+import { ComputePanelAPI } from '../api';
+import { SimulatedBadge } from '../components/TierCard';
 import { formatSeconds } from '../rerun/format';
 import { CellRows } from './CellRows';
 import { CompareHeader } from './CompareHeader';
 import { EnvironmentRows } from './EnvironmentRows';
+import { speedLabel, speedTitle } from './labels';
 import { CompareModel } from './model';
 import { useProgressiveCount } from './progressive';
 import { formatMoney } from '../money';
@@ -26,6 +29,40 @@ export namespace CompareView {
      * Open a file (an executed copy); without it no Open buttons show.
      */
     onOpen?: (path: string) => void;
+  }
+}
+
+/**
+ * A run's time: its timed cells' execution time, or that none was timed
+ * (never the kernel's lifetime).
+ */
+export function runTime(
+  run: Pick<ComputePanelAPI.ICompareRun, 'time_s' | 'timed_cells'>,
+  trans: TranslationBundle
+): string {
+  return run.time_s === null || !run.timed_cells
+    ? trans.__('cells not timed')
+    : formatSeconds(run.time_s);
+}
+
+/**
+ * The heading of the cells: what the times are.
+ */
+export function cellsHeading(
+  timing: ComputePanelAPI.ICompareResult['timing'],
+  trans: TranslationBundle
+): string {
+  switch (timing) {
+    case 'cells':
+      return trans.__('Code cells: outputs and execution time');
+    case 'partial':
+      return trans.__(
+        'Code cells: outputs and execution time (not every cell was timed: totals are of the timed cells, speed of the cells timed in both runs)'
+      );
+    default:
+      return trans.__(
+        'Code cells: outputs (no cell’s execution time was recorded, so speed is not compared)'
+      );
   }
 }
 
@@ -86,6 +123,7 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
                 <span className="jp-ComputePanel-compareRunLabel">
                   {run.label}
                 </span>
+                {run.simulated ? <SimulatedBadge trans={trans} /> : null}
                 {i === 0 ? (
                   <span className="jp-ComputePanel-compareBaseline">
                     {trans.__('baseline')}
@@ -94,14 +132,25 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
                 <span className="jp-ComputePanel-compareRunFigures">
                   {trans.__(
                     '%1 · %2',
-                    formatSeconds(run.time_s),
+                    runTime(run, trans),
                     formatMoney(run.cost.amount, run.cost.currency)
                   )}
                   {run.status === 'open' ? ` · ${trans.__('running')}` : ''}
                 </span>
+                {run.speed ? (
+                  <span
+                    className={`jp-ComputePanel-compareSpeed${run.speed.ratio === null ? ' jp-mod-notComparable' : ''}`}
+                    data-speed={run.speed.reason ?? 'compared'}
+                    title={speedTitle(run.speed, trans)}
+                  >
+                    {speedLabel(run.speed, trans)}
+                  </span>
+                ) : null}
                 {!run.outputs_available ? (
                   <span className="jp-ComputePanel-compareUnavailable">
-                    {trans.__('outputs not available')}
+                    {run.ran_cells === 0
+                      ? trans.__('no cell ran')
+                      : trans.__('outputs not available')}
                   </span>
                 ) : null}
                 {run.output && props.onOpen ? (
@@ -128,11 +177,7 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
         <tbody className="jp-ComputePanel-compareCells" data-section="cells">
           <tr>
             <th scope="colgroup" colSpan={columns}>
-              {data.timing === 'cells'
-                ? trans.__('Code cells: outputs and execution time')
-                : trans.__(
-                    'Code cells: outputs and execution time (totals are the runs’ kernel time: not every cell was timed)'
-                  )}
+              {cellsHeading(data.timing, trans)}
             </th>
           </tr>
           {cells.slice(0, shown).map(cell => (
@@ -162,7 +207,7 @@ export function CompareView(props: CompareView.IProps): JSX.Element {
             {runs.map(run => (
               <td key={run.id}>
                 <span className="jp-ComputePanel-compareTotalTime">
-                  {formatSeconds(run.time_s)}
+                  {runTime(run, trans)}
                 </span>
                 <Money
                   className="jp-ComputePanel-compareTotalCost"

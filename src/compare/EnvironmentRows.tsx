@@ -1,13 +1,18 @@
 /**
  * The environment part of the compare table: only what differs between
- * the runs, and which runs have no environment captured.
+ * the runs (the server leaves out what every capture changes), each field
+ * by its name, and which runs have no environment captured.
  */
 import * as React from 'react';
 
 import { TranslationBundle } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
-import { formatValue } from './labels';
+import {
+  environmentLabel,
+  formatEnvironmentValue,
+  sortEnvironmentFields
+} from './labels';
 
 export function EnvironmentRows(props: {
   environment: ComputePanelAPI.ICompareResult['environment'];
@@ -37,12 +42,16 @@ export function EnvironmentRows(props: {
           ))}
         </tr>
       ) : null}
-      {env.fields.map(field => (
+      {sortEnvironmentFields(env.fields, trans).map(field => (
         <tr key={`f:${field.key}`} data-env-field={field.key}>
           <td />
-          <th scope="row">{field.key}</th>
+          <th scope="row" title={field.key}>
+            {environmentLabel(field.key, trans)}
+          </th>
           {runs.map((run, i) => (
-            <td key={run.id}>{formatValue(field.values[i])}</td>
+            <td key={run.id}>
+              {formatEnvironmentValue(field.key, field.values[i], trans)}
+            </td>
           ))}
         </tr>
       ))}

@@ -3,6 +3,8 @@ import { resolve } from 'path';
 
 import { expect, test } from '@jupyterlab/galata';
 
+import { ComputePanelHelper } from './helpers';
+
 const GRANT = 'nsf-cns-2401234';
 const DEMO = resolve(__dirname, '../../examples/adversarial-robustness.ipynb');
 
@@ -107,8 +109,10 @@ test('re-runs the demo notebook on Local CPU and H200 training, then compares th
   await page.getByRole('button', { name: 'Compare with Local CPU' }).click();
   const view = page.locator('.jp-ComputePanel-compare[data-verdict]');
   await expect(view).toBeVisible({ timeout: 30000 });
+  // H200 training is simulated here: its cost is real, its speed is not
+  // claimed.
   await expect(view.locator('.jp-ComputePanel-compareSummary')).toHaveText(
-    /^outputs are identical; H200 training /
+    /^outputs are identical; H200 training cost 0\.\d+ USD more \(Local CPU was free\); speed is not comparable: H200 training is a simulated tier$/
   );
   const verdict = view.locator('.jp-ComputePanel-verdict');
   await expect(verdict).toHaveAttribute('data-verdict', 'match');
@@ -128,12 +132,29 @@ test('re-runs the demo notebook on Local CPU and H200 training, then compares th
       'tr.jp-ComputePanel-compareCell .jp-ComputePanel-cellVerdict[data-verdict="same"]'
     )
   ).toHaveCount(7);
-  // The environment differs at least in the tier.
+  const h200Head = view.locator('thead th[data-run]').nth(1);
+  await expect(h200Head.locator('.jp-ComputePanel-badge')).toHaveText(
+    'simulated'
+  );
+  await expect(h200Head.locator('.jp-ComputePanel-compareSpeed')).toHaveText(
+    'speed not comparable: simulated tier'
+  );
+  // The environment differs at least in the tier, named in words, and not
+  // in what every capture changes.
+  const env = view.locator('[data-section="environment"]');
   await expect(
-    view
-      .locator('[data-section="environment"] [data-env-field^="tier"]')
-      .first()
-  ).toBeVisible();
+    env.locator('[data-env-field="tier.hardware.gpu.memory_gb"] th')
+  ).toHaveText('GPU memory');
+  await expect(
+    env.locator('[data-env-field="tier.hardware.gpu.memory_gb"] td').last()
+  ).toHaveText('141 GB');
+  await expect(env.locator('[data-env-field="tier.id"] th')).toHaveText(
+    'Tier'
+  );
+  await expect(env.locator('[data-env-field^="notebook."]')).toHaveCount(0);
+  await expect(env.locator('th[scope="row"]')).not.toContainText([
+    /\w\.\w/
+  ]);
 
   if (process.env.UPDATE_README_SCREENSHOT) {
     await page.sidebar.close('left');
@@ -188,4 +209,122 @@ test('re-runs the demo notebook on Local CPU and H200 training, then compares th
   // The same two runs in the same order: the open tab comes forward.
   await expect(view).toBeVisible();
   expect(await compareTabs()).toBe(1);
+});
+
+test('an open notebook saved before its cells ran compares as incomplete, never with its kernel’s lifetime as speed', async ({
+  page,
+  tmpPath
+}) => {
+  test.setTimeout(240000);
+  const path = `${tmpPath}/walkthrough.ipynb`;
+  const demo = JSON.parse(readFileSync(DEMO, 'utf-8'));
+  demo.metadata.kernelspec = {
+    name: 'compute-panel-local-cpu-python3',
+    display_name: 'Local CPU',
+    language: 'python'
+  };
+  await page.contents.uploadContent(JSON.stringify(demo), 'text', path);
+
+  // Open on Local CPU and save before running anything: the saved notebook
+  // names the open run, and holds no outputs.
+  await page.notebook.openByPath(path);
+  await new ComputePanelHelper(page).waitForKernel(
+    'compute-panel-local-cpu-python3'
+  );
+  const kernelId = await page.evaluate(
+    () =>
+      (window as any).jupyterapp.shell.currentWidget.sessionContext.session
+        .kernel.id
+  );
+  const interactive = await (
+    await page.request.get(`/compute-panel/kernels/${kernelId}/run`)
+  ).json();
+  await expect
+    .poll(
+      async () => {
+        await page.notebook.save();
+        const response = await page.request.get(
+          `/api/contents/${path}?content=1&type=notebook`
+        );
+        return (await response.json()).content.metadata
+          .jupyterlab_compute_panel?.provenance?.run_id;
+      },
+      { timeout: 30000, intervals: [500, 1000, 2000] }
+    )
+    .toBe(interactive.id);
+
+  // Re-run it headlessly on Local CPU too: the same machine, so the only
+  // honest speed is the cells' own times.
+  const started = await page.request.post('/compute-panel/reruns', {
+    data: { path, tier_id: 'local-cpu' }
+  });
+  expect(started.status()).toBe(201);
+  const rerun = await waitForRerun(page, (await started.json()).id);
+  expect(rerun.status).toBe('completed');
+
+  await page.evaluate(
+    ids =>
+      (window as any).jupyterapp.commands
+        .execute('compute-panel:compare-runs', { runIds: ids })
+        .then(() => null),
+    [interactive.id, rerun.run_id]
+  );
+  const view = page.locator('.jp-ComputePanel-compare[data-verdict]');
+  await expect(view).toBeVisible({ timeout: 30000 });
+  const verdict = view.locator('.jp-ComputePanel-verdict');
+  await expect(verdict).toHaveAttribute('data-verdict', 'incomplete');
+  await expect(verdict).toHaveText('incomplete');
+  const summary = view.locator('.jp-ComputePanel-compareSummary');
+  await expect(summary).toHaveText(
+    /^Local CPU \(the baseline\) ran no cell; Local CPU cost nothing either; speed is not comparable: Local CPU \(the baseline\) recorded no cell timings$/
+  );
+  await expect(summary).not.toContainText('faster');
+  const other = view.locator('thead th[data-run]').nth(1);
+  await expect(other.locator('.jp-ComputePanel-compareSpeed')).toHaveText(
+    'speed not comparable: cells not timed'
+  );
+  const baseline = view.locator('thead th[data-run]').first();
+  await expect(baseline).toContainText('cells not timed');
+  await expect(baseline).toContainText('running');
+  await expect(baseline).toContainText('no cell ran');
+  await expect(
+    view.locator(
+      'tr.jp-ComputePanel-compareCell .jp-ComputePanel-cellVerdict[data-verdict="not_run"]'
+    )
+  ).toHaveCount(14);
+
+  // Run the cells in JupyterLab (cell timing is not recorded by default)
+  // and save: the outputs now compare, and still no speed is made up from
+  // the kernel's lifetime.
+  expect(
+    await page.evaluate(p => {
+      const shell = (window as any).jupyterapp.shell;
+      const widget = Array.from(shell.widgets('main')).find(
+        (w: any) => w.context?.path === p
+      ) as any;
+      if (widget) {
+        shell.activateById(widget.id);
+      }
+      return !!widget;
+    }, path)
+  ).toBe(true);
+  await page.notebook.run();
+  await page.notebook.save();
+  await page.evaluate(
+    ids =>
+      (window as any).jupyterapp.commands
+        .execute('compute-panel:compare-runs', { runIds: ids })
+        .then(() => null),
+    [interactive.id, rerun.run_id]
+  );
+  const rtol = view.getByLabel('Relative tolerance');
+  await rtol.fill('0.002');
+  await rtol.press('Enter');
+  await expect(verdict).toHaveAttribute('data-verdict', 'match', {
+    timeout: 30000
+  });
+  await expect(summary).toHaveText(
+    /^outputs are identical; Local CPU cost nothing either; speed is not comparable: Local CPU \(the baseline\) recorded no cell timings$/
+  );
+  await expect(baseline).toContainText('cells not timed');
 });
