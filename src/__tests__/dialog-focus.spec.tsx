@@ -15,7 +15,11 @@ const trans = nullTranslator.load('jupyterlab_compute_panel');
  */
 function tab(): void {
   document.activeElement!.dispatchEvent(
-    new KeyboardEvent('keydown', { key: 'Tab', bubbles: true, cancelable: true })
+    new KeyboardEvent('keydown', {
+      key: 'Tab',
+      bubbles: true,
+      cancelable: true
+    })
   );
 }
 
