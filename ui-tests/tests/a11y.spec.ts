@@ -151,7 +151,10 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
 
   // Tab order: the re-run checkbox, Cancel, Move, and round to the grant.
   const rerun = dialog.getByLabel('Re-run all cells on the new tier');
-  const cancel = dialog.getByRole('button', { name: 'Cancel' });
+  // (The header's close button is named Cancel too.)
+  const cancel = dialog
+    .locator('.jp-Dialog-footer')
+    .getByRole('button', { name: 'Cancel' });
   const move = dialog.getByRole('button', { name: 'Move', exact: true });
   await page.keyboard.press('Tab');
   expect(await hasFocus(rerun), await focused(page)).toBe(true);
@@ -203,13 +206,22 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   expect(await hasFocus(dialog.getByLabel('Charge to grant')), await focused(page)).toBe(true);
   await page.keyboard.press('Tab');
   expect(await hasFocus(dialog.getByLabel('Time limit (minutes)')), await focused(page)).toBe(true);
+  // The cells ran: the notebook has unsaved outputs, and the dialog asks.
+  const saveFirst = dialog.getByLabel(
+    'Save the notebook first (it has unsaved changes)'
+  );
+  if (await saveFirst.count()) {
+    await page.keyboard.press('Tab');
+    expect(await hasFocus(saveFirst), await focused(page)).toBe(true);
+  }
   await page.keyboard.press('Tab');
   expect(await hasFocus(cancel), await focused(page)).toBe(true);
   await page.keyboard.press('Tab');
   const start = dialog.getByRole('button', { name: 'Re-run', exact: true });
   expect(await hasFocus(start), await focused(page)).toBe(true);
+  // Round to the first field: the tiers' first radio.
   await page.keyboard.press('Tab');
-  expect(await hasFocus(radios.nth(1)), await focused(page)).toBe(true);
+  expect(await hasFocus(radios.first()), await focused(page)).toBe(true);
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect.poll(() => hasFocus(rerunButton), { message: await focused(page) }).toBe(true);
