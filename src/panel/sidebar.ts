@@ -83,6 +83,11 @@ export function addOpenCommand(
     describedBy: { args: { type: 'object', properties: {} } },
     execute: () => {
       app.shell.activateById(panel.id);
+      // The command palette, once a command has run, activates the main
+      // area's widget, which takes focus back: focus the panel after that
+      // (the activation messages are delivered on the same animation frame,
+      // scheduled before this one).
+      requestAnimationFrame(() => panel.takeFocus());
     }
   });
   palette?.addItem({ command: CommandIDs.open, category: PALETTE_CATEGORY });

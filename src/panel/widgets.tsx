@@ -49,7 +49,14 @@ export class ComputePanelWidget extends ReactWidget {
    */
   protected onActivateRequest(msg: Message): void {
     super.onActivateRequest(msg);
-    if (this.isAttached && !this.node.contains(document.activeElement)) {
+    this.takeFocus();
+  }
+
+  /**
+   * Focus the panel, unless something in it has focus already.
+   */
+  takeFocus(): void {
+    if (this.isVisible && !this.node.contains(document.activeElement)) {
       this.node.focus();
     }
   }
