@@ -49,7 +49,9 @@ async function focused(page: IJupyterLabPageFixture): Promise<string> {
     }
     const label =
       el.getAttribute('aria-label') ??
-      (el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : null) ??
+      (el.id
+        ? document.querySelector(`label[for="${el.id}"]`)?.textContent
+        : null) ??
       el.textContent?.trim().slice(0, 40);
     return `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${label ?? ''}"`;
   });
@@ -120,7 +122,9 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   const compute = new ComputePanelHelper(page);
   const path = `${tmpPath}/keyboard.ipynb`;
   await page.contents.uploadContent(
-    JSON.stringify(notebook("import os; print(os.environ['COMPUTE_PANEL_TIER'])")),
+    JSON.stringify(
+      notebook("import os; print(os.environ['COMPUTE_PANEL_TIER'])")
+    ),
     'text',
     path
   );
@@ -194,17 +198,23 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   // The opener is now disabled (the notebook runs there): its card has focus,
   // not the page.
   await expect
-    .poll(() => hasFocus(compute.card('rtx4090')), { message: 'focus on the card' })
+    .poll(() => hasFocus(compute.card('rtx4090')), {
+      message: 'focus on the card'
+    })
     .toBe(true);
 
   // Cancel gives focus back to what opened the dialog.
-  const toH200 = compute.card('h200').getByRole('button', { name: 'Move here' });
+  const toH200 = compute
+    .card('h200')
+    .getByRole('button', { name: 'Move here' });
   await toH200.focus();
   await page.keyboard.press('Enter');
   await expect(dialog.locator('.jp-ComputePanel-moveDialog')).toBeVisible();
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
-  await expect.poll(() => hasFocus(toH200), { message: await focused(page) }).toBe(true);
+  await expect
+    .poll(() => hasFocus(toH200), { message: await focused(page) })
+    .toBe(true);
 
   // The re-run dialog: every field in Tab order, then back to its opener.
   const rerunButton = compute.panel.getByRole('button', { name: 'Re-run on…' });
@@ -217,9 +227,15 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   await expect(radios.nth(1)).toBeChecked();
   await expect(dialog.getByLabel('Charge to grant')).toBeVisible();
   await page.keyboard.press('Tab');
-  expect(await hasFocus(dialog.getByLabel('Charge to grant')), await focused(page)).toBe(true);
+  expect(
+    await hasFocus(dialog.getByLabel('Charge to grant')),
+    await focused(page)
+  ).toBe(true);
   await page.keyboard.press('Tab');
-  expect(await hasFocus(dialog.getByLabel('Time limit (minutes)')), await focused(page)).toBe(true);
+  expect(
+    await hasFocus(dialog.getByLabel('Time limit (minutes)')),
+    await focused(page)
+  ).toBe(true);
   // The cells ran: the notebook has unsaved outputs, and the dialog asks.
   const saveFirst = dialog.getByLabel(
     'Save the notebook first (it has unsaved changes)'
@@ -238,7 +254,9 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   expect(await hasFocus(radios.first()), await focused(page)).toBe(true);
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
-  await expect.poll(() => hasFocus(rerunButton), { message: await focused(page) }).toBe(true);
+  await expect
+    .poll(() => hasFocus(rerunButton), { message: await focused(page) })
+    .toBe(true);
 });
 
 test('axe finds no serious or critical violation in our views, light and dark', async ({
@@ -295,7 +313,9 @@ test('axe finds no serious or critical violation in our views, light and dark', 
   // The two re-runs, and the open notebook's own run.
   await expect(rows.nth(1)).toBeVisible();
   await rows.first().click();
-  await expect(history.locator('.jp-ComputePanel-historyDetails')).toBeVisible();
+  await expect(
+    history.locator('.jp-ComputePanel-historyDetails')
+  ).toBeVisible();
 
   await compute.panel
     .getByRole('button', { name: 'Dashboard of DASH 0001' })
@@ -312,7 +332,9 @@ test('axe finds no serious or critical violation in our views, light and dark', 
   );
   const compare = page.locator('.jp-ComputePanel-compare[data-verdict]');
   await expect(compare).toBeVisible({ timeout: 30000 });
-  await expect(compare.locator('.jp-ComputePanel-verdict')).toHaveText('identical');
+  await expect(compare.locator('.jp-ComputePanel-verdict')).toHaveText(
+    'identical'
+  );
   const compareId = await page.evaluate(
     () =>
       (
@@ -337,11 +359,16 @@ test('axe finds no serious or critical violation in our views, light and dark', 
     await compute.open();
 
     // The panel, with the notebook's runs and the grants.
-    violations.push(...(await audit(page, `${theme} panel`, ['#jp-compute-panel'])));
+    violations.push(
+      ...(await audit(page, `${theme} panel`, ['#jp-compute-panel']))
+    );
 
     // The move dialog (a paid, simulated tier: the badge, the grant, the warning).
     const dialog = page.locator('.jp-Dialog');
-    await compute.card('h200').getByRole('button', { name: 'Move here' }).click();
+    await compute
+      .card('h200')
+      .getByRole('button', { name: 'Move here' })
+      .click();
     await expect(dialog.locator('.jp-ComputePanel-moveDialog')).toBeVisible();
     violations.push(
       ...(await audit(page, `${theme} move dialog`, ['.jp-Dialog-content']))
@@ -368,11 +395,15 @@ test('axe finds no serious or critical violation in our views, light and dark', 
 
     await activate('jp-compute-panel-run-history');
     violations.push(
-      ...(await audit(page, `${theme} history`, ['#jp-compute-panel-run-history']))
+      ...(await audit(page, `${theme} history`, [
+        '#jp-compute-panel-run-history'
+      ]))
     );
 
     await activate(compareId);
-    violations.push(...(await audit(page, `${theme} compare`, [`#${compareId}`])));
+    violations.push(
+      ...(await audit(page, `${theme} compare`, [`#${compareId}`]))
+    );
   }
   expect(violations, violations.join('\n')).toEqual([]);
 });
