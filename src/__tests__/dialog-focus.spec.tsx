@@ -50,7 +50,7 @@ describe('showFieldsDialog', () => {
       focusNodeSelector: grantId ? undefined : 'select'
     });
 
-  it('wraps Tab from the last button to the grant picker, not to Cancel', async () => {
+  it('wraps Tab from the last button to the grant picker (not to Cancel), and Shift+Tab back', async () => {
     const result = show('nsf-1');
     await waitForDialog();
     const dialog = document.querySelector('.jp-Dialog') as HTMLElement;
@@ -62,7 +62,17 @@ describe('showFieldsDialog', () => {
     tab();
     expect(document.activeElement).toBe(dialog.querySelector('select'));
 
-    move.focus();
+    // Backwards from the first field: round to the last button.
+    (document.activeElement as HTMLElement).dispatchEvent(
+      new KeyboardEvent('keydown', {
+        key: 'Tab',
+        shiftKey: true,
+        bubbles: true,
+        cancelable: true
+      })
+    );
+    expect(document.activeElement).toBe(move);
+
     move.click();
     expect((await result).value).toEqual({ grantId: 'nsf-1', rerun: false });
   });

@@ -47,9 +47,42 @@ export function returnFocus(opener: Element | null): void {
   }
 }
 
+const FOCUSABLE = 'input, select, textarea, button, a[href], [tabindex]';
+
+/**
+ * Shift+Tab on a dialog body's first field goes round to the dialog's last
+ * button. (JupyterLab's Dialog wraps Tab forwards only; backwards, focus
+ * left the dialog and its trap brought it back to the same field.)
+ */
+function wrapBackwards(body: Widget): void {
+  body.node.addEventListener('keydown', event => {
+    if (event.key !== 'Tab' || !event.shiftKey) {
+      return;
+    }
+    const first = body.node.querySelector(FOCUSABLE);
+    const target = event.target;
+    // A radio group is one stop: Shift+Tab leaves it from any of its radios.
+    const inFirst =
+      target === first ||
+      (first instanceof HTMLInputElement &&
+        first.type === 'radio' &&
+        target instanceof HTMLInputElement &&
+        target.type === 'radio' &&
+        target.name === first.name);
+    const buttons = body.node
+      .closest('.jp-Dialog')
+      ?.querySelectorAll<HTMLButtonElement>('.jp-Dialog-footer button');
+    if (inFirst && buttons && buttons.length) {
+      event.preventDefault();
+      buttons[buttons.length - 1].focus();
+    }
+  });
+}
+
 /**
  * `showDialog` for a body with fields: the body rendered before the dialog
- * attaches (Tab reaches every field), and focus back on what had it before.
+ * attaches (Tab reaches every field, Shift+Tab goes round too), and focus
+ * back on what had it before.
  */
 export async function showFieldsDialog<T>(
   options: Partial<Dialog.IOptions<T>> & {
@@ -58,6 +91,7 @@ export async function showFieldsDialog<T>(
 ): Promise<Dialog.IResult<T>> {
   const opener = document.activeElement;
   renderNow(options.body);
+  wrapBackwards(options.body);
   try {
     return await showDialog<T>(options);
   } finally {

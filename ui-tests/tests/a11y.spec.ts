@@ -174,18 +174,9 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   expect(await hasFocus(move), await focused(page)).toBe(true);
   await page.keyboard.press('Tab');
   expect(await hasFocus(grant), await focused(page)).toBe(true);
-  // Backwards from the first field: the header's close button, in the dialog.
+  // Backwards from the first field: round to the last button.
   await page.keyboard.press('Shift+Tab');
-  expect(
-    await hasFocus(dialog.locator('.jp-Dialog-close-button')),
-    await focused(page)
-  ).toBe(true);
-  await page.keyboard.press('Tab');
-  expect(await hasFocus(grant), await focused(page)).toBe(true);
-  for (const next of [rerun, cancel, move]) {
-    await page.keyboard.press('Tab');
-    expect(await hasFocus(next), await focused(page)).toBe(true);
-  }
+  expect(await hasFocus(move), await focused(page)).toBe(true);
 
   await page.keyboard.press('Enter');
   await expect(dialog).toHaveCount(0);
@@ -249,9 +240,11 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   await page.keyboard.press('Tab');
   const start = dialog.getByRole('button', { name: 'Re-run', exact: true });
   expect(await hasFocus(start), await focused(page)).toBe(true);
-  // Round to the first field: the tiers' first radio.
+  // Round to the first field: the tiers' first radio; and back.
   await page.keyboard.press('Tab');
   expect(await hasFocus(radios.first()), await focused(page)).toBe(true);
+  await page.keyboard.press('Shift+Tab');
+  expect(await hasFocus(start), await focused(page)).toBe(true);
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect
