@@ -65,6 +65,20 @@ async function hasFocus(locator: Locator): Promise<boolean> {
 }
 
 /**
+ * Wait until focus is in the open dialog (it moves there once the dialog has
+ * rendered), so that keys go to it.
+ */
+async function focusInDialog(page: IJupyterLabPageFixture): Promise<void> {
+  await expect
+    .poll(() =>
+      page
+        .locator('.jp-Dialog')
+        .evaluate(node => node.contains(document.activeElement))
+    )
+    .toBe(true);
+}
+
+/**
  * Press Tab until `target` has focus; fail after `max` presses.
  */
 async function tabTo(
@@ -201,6 +215,7 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   await toH200.focus();
   await page.keyboard.press('Enter');
   await expect(dialog.locator('.jp-ComputePanel-moveDialog')).toBeVisible();
+  await focusInDialog(page);
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect
@@ -245,6 +260,7 @@ test('the keyboard alone moves a notebook to a paid tier, picking its grant', as
   expect(await hasFocus(radios.first()), await focused(page)).toBe(true);
   await page.keyboard.press('Shift+Tab');
   expect(await hasFocus(start), await focused(page)).toBe(true);
+  await focusInDialog(page);
   await page.keyboard.press('Escape');
   await expect(dialog).toHaveCount(0);
   await expect
@@ -366,6 +382,7 @@ test('axe finds no serious or critical violation in our views, light and dark', 
     violations.push(
       ...(await audit(page, `${theme} move dialog`, ['.jp-Dialog-content']))
     );
+    await focusInDialog(page);
     await page.keyboard.press('Escape');
     await expect(dialog).toHaveCount(0);
 
@@ -376,6 +393,7 @@ test('axe finds no serious or critical violation in our views, light and dark', 
     violations.push(
       ...(await audit(page, `${theme} re-run dialog`, ['.jp-Dialog-content']))
     );
+    await focusInDialog(page);
     await page.keyboard.press('Escape');
     await expect(dialog).toHaveCount(0);
 
