@@ -321,29 +321,30 @@ describe('VirtualTable', () => {
     await pager.load();
     await renderTable(pager);
     const node = body();
-    expect(node.tabIndex).toBe(0);
+    const grid = host.querySelector('[role="grid"]') as HTMLElement;
+    expect(grid.tabIndex).toBe(0);
     const key = (k: string) =>
       act(() => {
-        node.dispatchEvent(
+        grid.dispatchEvent(
           new KeyboardEvent('keydown', { key: k, bubbles: true })
         );
       });
     key('ArrowDown');
-    expect(node.getAttribute('aria-activedescendant')).toMatch(/-row-0$/);
+    expect(grid.getAttribute('aria-activedescendant')).toMatch(/-row-0$/);
     key('ArrowDown');
     key('ArrowUp');
     key('ArrowDown');
-    expect(node.getAttribute('aria-activedescendant')).toMatch(/-row-1$/);
+    expect(grid.getAttribute('aria-activedescendant')).toMatch(/-row-1$/);
     key('End');
     await flush();
     expect(node.scrollTop).toBe(999 * 28 + 28 - 280);
-    expect(node.getAttribute('aria-activedescendant')).toMatch(/-row-999$/);
+    expect(grid.getAttribute('aria-activedescendant')).toMatch(/-row-999$/);
     const active = host.querySelector('.jp-mod-active')!;
     expect(active.getAttribute('aria-selected')).toBe('true');
     key('Home');
     expect(node.scrollTop).toBe(0);
     key('PageDown');
-    expect(node.getAttribute('aria-activedescendant')).toMatch(/-row-9$/);
+    expect(grid.getAttribute('aria-activedescendant')).toMatch(/-row-9$/);
   });
 
   it('says so when nothing matches', async () => {

@@ -61,6 +61,13 @@ export function GrantPicker(props: {
   );
 }
 
+/**
+ * The id of the move dialog's grant picker for a tier.
+ */
+export function grantSelectId(tierId: string): string {
+  return `jp-ComputePanel-grant-${tierId}`;
+}
+
 export namespace MoveDialogView {
   export interface IProps {
     tier: ComputePanelAPI.ITier;
@@ -86,7 +93,7 @@ export function MoveDialogView(props: MoveDialogView.IProps): JSX.Element {
     setChoice(next);
     props.onChange(next);
   };
-  const grantSelectId = `jp-ComputePanel-grant-${tier.id}`;
+  const selectId = grantSelectId(tier.id);
   const rerunId = `jp-ComputePanel-rerun-${tier.id}`;
   return (
     <div className="jp-ComputePanel-moveDialog">
@@ -101,7 +108,7 @@ export function MoveDialogView(props: MoveDialogView.IProps): JSX.Element {
       </p>
       {!tier.free && (
         <GrantPicker
-          id={grantSelectId}
+          id={selectId}
           trans={trans}
           grants={grants}
           grantId={choice.grantId}

@@ -52,8 +52,24 @@ export function TierCard(props: TierCard.IProps): JSX.Element {
   const headingId = `jp-ComputePanel-tier-${tier.id}`;
   const availability = tier.availability ?? null;
   const unavailable = availability !== null && availability.free === 0;
+  const disabled = current || !canMove || unavailable;
+  // A button that becomes disabled while focused (the notebook now runs on
+  // this tier) drops focus onto the page: the card takes it instead. While a
+  // move is under way the button only says it is unavailable (aria-disabled)
+  // and keeps focus, so the move dialog gives it back when it closes.
+  const cardRef = React.useRef<HTMLLIElement>(null);
+  const buttonRef = React.useRef<HTMLButtonElement>(null);
+  const hadFocus =
+    buttonRef.current !== null && buttonRef.current === document.activeElement;
+  React.useLayoutEffect(() => {
+    if (disabled && hadFocus) {
+      cardRef.current?.focus();
+    }
+  });
   return (
     <li
+      ref={cardRef}
+      tabIndex={-1}
       className={`jp-ComputePanel-card${current ? ' jp-mod-current' : ''}`}
       aria-current={current ? 'true' : undefined}
       aria-labelledby={headingId}
@@ -106,7 +122,9 @@ export function TierCard(props: TierCard.IProps): JSX.Element {
       <button
         type="button"
         className="jp-ComputePanel-move jp-mod-styled jp-mod-accept"
-        disabled={current || !canMove || busy || unavailable}
+        ref={buttonRef}
+        disabled={disabled}
+        aria-disabled={busy || undefined}
         title={
           current
             ? trans.__('The notebook already runs on this tier')
@@ -116,7 +134,11 @@ export function TierCard(props: TierCard.IProps): JSX.Element {
                 ? trans.__('Move the notebook kernel to %1', tier.label)
                 : trans.__('Open a notebook to move its kernel')
         }
-        onClick={() => props.onMove(tier.id)}
+        onClick={() => {
+          if (!busy) {
+            props.onMove(tier.id);
+          }
+        }}
       >
         {trans.__('Move here')}
       </button>

@@ -1,4 +1,4 @@
-import { Dialog, showDialog, showErrorMessage } from '@jupyterlab/apputils';
+import { Dialog, showErrorMessage } from '@jupyterlab/apputils';
 import { NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import type { Kernel } from '@jupyterlab/services';
 import {
@@ -8,7 +8,12 @@ import {
 } from '@jupyterlab/translation';
 
 import { ComputePanelAPI } from '../api';
-import { IMoveChoice, MoveDialogBody } from '../components/MoveDialog';
+import { showFieldsDialog } from '../components/dialogFocus';
+import {
+  grantSelectId,
+  IMoveChoice,
+  MoveDialogBody
+} from '../components/MoveDialog';
 import { INotebookComputeMetadata, readComputeMetadata } from '../metadata';
 import { pickKernelspec } from '../model/kernelspecs';
 import { ensureConnected } from './connect';
@@ -133,13 +138,16 @@ export async function moveToTier(options: {
   const skipDialog = !settings.confirmPaidTiers && (tier.free || boundUsable);
   if (!skipDialog) {
     const body = new MoveDialogBody({ tier, grants, initial: choice, trans });
-    const result = await showDialog<IMoveChoice>({
+    // Focus starts on the grant when one is to be chosen, else on Move.
+    const mustChoose = !tier.free && !choice.grantId && grants.length > 0;
+    const result = await showFieldsDialog<IMoveChoice>({
       title: trans.__('Move to %1?', tier.label),
       body,
       buttons: [
         Dialog.cancelButton({ label: trans.__('Cancel') }),
         Dialog.okButton({ label: trans.__('Move') })
-      ]
+      ],
+      focusNodeSelector: mustChoose ? `#${grantSelectId(tier.id)}` : undefined
     });
     if (!result.button.accept) {
       return false;

@@ -67,6 +67,15 @@ export function addSidebar(
 }
 
 /**
+ * Run `callback` after `count` animation frames.
+ */
+function afterFrames(count: number, callback: () => void): void {
+  requestAnimationFrame(() =>
+    count > 1 ? afterFrames(count - 1, callback) : callback()
+  );
+}
+
+/**
  * Add `compute-panel:open`, which shows the sidebar panel.
  */
 export function addOpenCommand(
@@ -83,6 +92,10 @@ export function addOpenCommand(
     describedBy: { args: { type: 'object', properties: {} } },
     execute: () => {
       app.shell.activateById(panel.id);
+      // The command palette, once a command has run, activates the main
+      // area's widget, which hands the activation on to its content a frame
+      // later, which then takes focus: focus the panel after that.
+      afterFrames(3, () => panel.takeFocus());
     }
   });
   palette?.addItem({ command: CommandIDs.open, category: PALETTE_CATEGORY });

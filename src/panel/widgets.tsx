@@ -6,6 +6,7 @@ import {
   TranslationBundle
 } from '@jupyterlab/translation';
 import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import type { Message } from '@lumino/messaging';
 
 import { ComputePanelView } from '../components/ComputePanelView';
 import { ComputeStatus } from '../components/StatusItem';
@@ -39,6 +40,25 @@ export class ComputePanelWidget extends ReactWidget {
     this.title.caption = this._trans.__('Compute');
     this.node.setAttribute('role', 'region');
     this.node.setAttribute('aria-label', this._trans.__('Compute panel'));
+    this.node.tabIndex = -1;
+  }
+
+  /**
+   * Focus the panel when it is shown by its command or its tab: a keyboard
+   * user goes on with Tab to its buttons.
+   */
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    this.takeFocus();
+  }
+
+  /**
+   * Focus the panel, unless something in it has focus already.
+   */
+  takeFocus(): void {
+    if (this.isVisible && !this.node.contains(document.activeElement)) {
+      this.node.focus();
+    }
   }
 
   /**

@@ -2,11 +2,12 @@
  * `compute-panel:compare-runs`: runs of one notebook side by side in the
  * main area, picked in a dialog when not given.
  */
-import { Dialog, Notification, showDialog } from '@jupyterlab/apputils';
+import { Dialog, Notification } from '@jupyterlab/apputils';
 import { WidgetTracker } from '@jupyterlab/apputils';
 
 import { ComputePanelAPI, ComputePanelError } from '../api';
 import type { CompareWidget } from '../compare/widget';
+import { showFieldsDialog } from '../components/dialogFocus';
 import { computePanelIcon } from '../icons';
 import { CommandIDs } from '../tokens';
 import type { IReproduceContext } from './context';
@@ -69,7 +70,7 @@ async function pickRuns(
   let error: string | null = null;
   for (;;) {
     const body = new RunPickerBody({ runs, initial: chosen, error, trans });
-    const result = await showDialog<string[]>({
+    const result = await showFieldsDialog<string[]>({
       title: trans.__('Compare Runs of %1', path.split('/').pop() ?? path),
       body,
       buttons: [

@@ -3,7 +3,7 @@
  * started re-run to the notifier. A refusal (the server's sentence) or a
  * check that fails brings the dialog back with the sentence on top.
  */
-import { Dialog, showDialog } from '@jupyterlab/apputils';
+import { Dialog } from '@jupyterlab/apputils';
 import type { NotebookPanel } from '@jupyterlab/notebook';
 import {
   ITranslator,
@@ -12,6 +12,7 @@ import {
 } from '@jupyterlab/translation';
 
 import { ComputePanelAPI, ComputePanelError, IReproduceClient } from '../api';
+import { showFieldsDialog } from '../components/dialogFocus';
 import { readComputeMetadata } from '../metadata';
 import { preselectGrant } from '../panel/move';
 import {
@@ -58,6 +59,15 @@ export interface IRerunFlowOptions {
 }
 
 /**
+ * The selector of a tier's radio in the re-run dialog (any tier's if none).
+ */
+function tierRadio(tierId: string | null): string {
+  return tierId && /^[\w-]+$/.test(tierId)
+    ? `input[type="radio"][value="${tierId}"]`
+    : 'input[type="radio"]';
+}
+
+/**
  * Show the re-run dialog in a JupyterLab Dialog.
  */
 async function askWithDialog(
@@ -65,14 +75,15 @@ async function askWithDialog(
   trans: TranslationBundle,
   name: string
 ): Promise<IRerunChoice | null> {
-  const result = await showDialog<IRerunChoice>({
+  const result = await showFieldsDialog<IRerunChoice>({
     title: trans.__('Re-run %1 on…', name),
     body,
     buttons: [
       Dialog.cancelButton({ label: trans.__('Cancel') }),
       Dialog.okButton({ label: trans.__('Re-run') })
     ],
-    focusNodeSelector: 'input[type="radio"]'
+    // The chosen tier's radio, else the first one.
+    focusNodeSelector: tierRadio(body.getValue().tierId)
   });
   return result.button.accept ? (result.value ?? body.getValue()) : null;
 }

@@ -3,7 +3,7 @@
  * (plus an overscan) in the DOM, pages fetched as they scroll into view.
  *
  * It is an ARIA grid (read-only): the column headers are buttons that sort
- * (aria-sort), and the body takes the focus and moves an active row with the
+ * (aria-sort), and the grid takes the focus and moves an active row with the
  * arrow keys, Page Up/Down, Home and End.
  */
 import * as React from 'react';
@@ -202,6 +202,10 @@ export function VirtualTable<Row>(
   };
 
   const onKeyDown = (event: React.KeyboardEvent<HTMLDivElement>) => {
+    if (event.target !== event.currentTarget) {
+      // A key on a header's sort button, not on the grid.
+      return;
+    }
     const page = Math.max(1, Math.floor(viewport / rowHeight) - 1);
     const current = active ?? -1;
     const keys: { [key: string]: () => number } = {
@@ -341,6 +345,15 @@ export function VirtualTable<Row>(
       aria-rowcount={count + 1}
       aria-colcount={columns.length}
       style={{ ['--jp-ComputePanel-vt-columns' as any]: gridTemplateColumns }}
+      // The grid takes the focus and points at its active row: ARIA allows
+      // aria-activedescendant on a grid, not on a rowgroup.
+      tabIndex={0}
+      aria-activedescendant={
+        active !== null && active >= start && active < end
+          ? `${prefix}-row-${active}`
+          : undefined
+      }
+      onKeyDown={onKeyDown}
     >
       <div role="rowgroup" className="jp-ComputePanel-vtHead">
         <div role="row" aria-rowindex={1} className="jp-ComputePanel-vtHeadRow">
@@ -352,14 +365,7 @@ export function VirtualTable<Row>(
         role="rowgroup"
         className="jp-ComputePanel-vtBody"
         style={{ height }}
-        tabIndex={0}
-        aria-activedescendant={
-          active !== null && active >= start && active < end
-            ? `${prefix}-row-${active}`
-            : undefined
-        }
         onScroll={onScroll}
-        onKeyDown={onKeyDown}
       >
         <div
           className="jp-ComputePanel-vtSpacer"
