@@ -5,7 +5,8 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { ComputePanelView } from '../components/ComputePanelView';
 import { ComputeStatus } from '../components/StatusItem';
@@ -19,10 +20,50 @@ import {
 } from '../tokens';
 
 /**
- * The sidebar panel.
+ * The sidebar panel: a JupyterLab side panel with its title bar ("Compute")
+ * over the panel's body.
  */
-export class ComputePanelWidget extends ReactWidget {
+export class ComputePanelWidget extends SidePanel {
   constructor(options: ComputePanelWidget.IOptions) {
+    const trans = (options.translator ?? nullTranslator).load(
+      TRANSLATION_DOMAIN
+    );
+    // One body, not an accordion of sections: the panel scrolls as a whole.
+    super({ content: new Panel(), translator: options.translator });
+    this.id = PANEL_ID;
+    this.addClass('jp-ComputePanel');
+    this.title.icon = computePanelIcon;
+    this.title.caption = trans.__('Compute');
+    this.node.setAttribute('role', 'region');
+    this.node.setAttribute('aria-label', trans.__('Compute panel'));
+
+    const heading = document.createElement('h2');
+    heading.textContent = trans.__('Compute');
+    heading.className = 'jp-ComputePanel-title jp-text-truncated';
+    this.header.addWidget(new Widget({ node: heading }));
+
+    this._body = new ComputePanelBody({ ...options, trans });
+    this._body.addClass('jp-ComputePanel-scroller');
+    this.addWidget(this._body);
+  }
+
+  /**
+   * The tier a move is under way to, if any.
+   */
+  get moving(): string | null {
+    return this._body.moving;
+  }
+
+  private _body: ComputePanelBody;
+}
+
+/**
+ * The panel's body: banners, the notebook, the tiers, its runs, the grants.
+ */
+class ComputePanelBody extends ReactWidget {
+  constructor(
+    options: ComputePanelWidget.IOptions & { trans: TranslationBundle }
+  ) {
     super();
     this._model = options.model;
     this._onMove = options.onMove;
@@ -30,15 +71,7 @@ export class ComputePanelWidget extends ReactWidget {
     this._onOpenHistory = options.onOpenHistory;
     this._notebookRuns = options.notebookRuns ?? null;
     this._onRerun = options.onRerun;
-    this._trans = (options.translator ?? nullTranslator).load(
-      TRANSLATION_DOMAIN
-    );
-    this.id = PANEL_ID;
-    this.addClass('jp-ComputePanel');
-    this.title.icon = computePanelIcon;
-    this.title.caption = this._trans.__('Compute');
-    this.node.setAttribute('role', 'region');
-    this.node.setAttribute('aria-label', this._trans.__('Compute panel'));
+    this._trans = options.trans;
   }
 
   /**
