@@ -12,6 +12,7 @@ import { formatHardware } from '../components/format';
 import { DashboardView } from '../dashboard/DashboardView';
 import { selfChange } from '../dashboard/grants';
 import { DashboardModel } from '../dashboard/model';
+import { defaultGrantChoices } from '../panel/defaultGrantField';
 import { endMessage, progressMessage } from '../rerun/format';
 import { IColumn, template, widen } from '../table/VirtualTable';
 import { makeDashboard, makeGrant } from './fixtures';
@@ -179,5 +180,27 @@ describe('plurals through the translator', () => {
     expect(formatHardware({ cpu_cores: 4 } as any, trans)).toBe(
       'CPU only · 4 cores'
     );
+  });
+});
+
+describe('the default grant setting', () => {
+  const grants = [
+    makeGrant('nsf-1', { role: 'member' }),
+    makeGrant('old-1', { active: false, role: 'member' }),
+    makeGrant('seen-1', { role: 'viewer' })
+  ];
+
+  it('offers none, then the grants the user may charge now', () => {
+    expect(defaultGrantChoices(grants, '', trans)).toEqual([
+      { value: '', label: 'None: ask at each move' },
+      { value: 'nsf-1', label: 'AWD nsf-1', title: 'Grant nsf-1' }
+    ]);
+  });
+
+  it('keeps a saved id that is no longer chargeable, said so', () => {
+    expect(defaultGrantChoices(grants, 'old-1', trans).slice(-1)).toEqual([
+      { value: 'old-1', label: 'old-1 (not a grant you may charge now)' }
+    ]);
+    expect(defaultGrantChoices(grants, 'nsf-1', trans)).toHaveLength(2);
   });
 });

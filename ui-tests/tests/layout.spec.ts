@@ -17,14 +17,16 @@ test.use({ autoGoto: true });
  * content is wider than their box.
  */
 async function cutCells(scope: Locator, selector: string): Promise<string[]> {
-  return scope.locator(selector).evaluateAll(cells =>
-    cells
-      .filter(cell => cell.scrollWidth > cell.clientWidth + 1)
-      .map(
-        cell =>
-          `${cell.getAttribute('data-column')}: "${cell.textContent}" (${cell.scrollWidth} > ${cell.clientWidth})`
-      )
-  );
+  return scope
+    .locator(selector)
+    .evaluateAll(cells =>
+      cells
+        .filter(cell => cell.scrollWidth > cell.clientWidth + 1)
+        .map(
+          cell =>
+            `${cell.getAttribute('data-column')}: "${cell.textContent}" (${cell.scrollWidth} > ${cell.clientWidth})`
+        )
+    );
 }
 
 async function shot(page: Page, name: string): Promise<void> {
@@ -56,10 +58,18 @@ test.describe('Layout', () => {
     const history = await openHistory(page);
     // A run's details shown beside the table take no column's width.
     await history.locator('[role="row"][aria-rowindex="2"]').click();
-    await expect(history.locator('.jp-ComputePanel-historyTitle')).toBeVisible();
+    await expect(
+      history.locator('.jp-ComputePanel-historyTitle')
+    ).toBeVisible();
     await shot(page, 'history-1280');
     const grid = history.locator('[role="grid"]');
-    for (const column of ['started', 'tier', 'duration', 'end_reason', 'cost']) {
+    for (const column of [
+      'started',
+      'tier',
+      'duration',
+      'end_reason',
+      'cost'
+    ]) {
       expect(
         await grid.locator(`[role="gridcell"][data-column="${column}"]`).count()
       ).toBeGreaterThan(0);
@@ -80,6 +90,30 @@ test.describe('Layout', () => {
     expect(await lefts('[aria-rowindex="2"] [role="gridcell"]')).toEqual(
       await lefts('[role="columnheader"]')
     );
+
+    // With the file browser closed, the details sit beside the table, and
+    // still no column is cut.
+    await page.evaluate(() =>
+      (window as any).jupyterapp.commands.execute(
+        'application:toggle-left-area'
+      )
+    );
+    await expect(page.locator('#jp-left-stack')).toBeHidden();
+    await expect
+      .poll(async () => {
+        const table = await history
+          .locator('.jp-ComputePanel-historyTable')
+          .boundingBox();
+        const details = await history
+          .locator('.jp-ComputePanel-historyDetails')
+          .boundingBox();
+        return !!table && !!details && details.x >= table.x + table.width;
+      })
+      .toBe(true);
+    await shot(page, 'history-1280-wide');
+    expect(
+      await cutCells(grid, '[data-column]:not([data-column="notebook"])')
+    ).toEqual([]);
 
     // The filter bar wraps in columns: every field is as wide as the others
     // in its row (or twice, the text boxes), none overflowing.
@@ -138,12 +172,31 @@ test.describe('Layout', () => {
         expect(Math.abs(row - rows[0])).toBeLessThanOrEqual(8);
       }
       expect(
-        await cutCells(dashboard.view, '.jp-ComputePanel-kpi :is(dt, dd > span)')
+        await cutCells(
+          dashboard.view,
+          '.jp-ComputePanel-kpi :is(dt, dd > span)'
+        )
       ).toEqual([]);
+      // The runs table shows every column whole, scrolling sideways if it
+      // must rather than cutting the last ones.
+      const runs = dashboard.section('runs');
+      const cost = runs
+        .locator('[role="gridcell"][data-column="cost"]')
+        .first();
+      await cost.scrollIntoViewIfNeeded();
+      await expect(cost).toBeInViewport({ ratio: 1 });
+      expect(
+        await cutCells(runs, '[data-column]:not([data-column="notebook"])')
+      ).toEqual([]);
+
       // 'Runs out' is a date within the grant, or says it is not before its end.
       await expect(
-        dashboard.view.locator('[data-kpi="forecast"] .jp-ComputePanel-kpiValue')
-      ).toHaveText(/^(\d{4}-\d{2}-\d{2}|Not before the end date|Not in sight)$/);
+        dashboard.view.locator(
+          '[data-kpi="forecast"] .jp-ComputePanel-kpiValue'
+        )
+      ).toHaveText(
+        /^(\d{4}-\d{2}-\d{2}|Not before the end date|Not in sight)$/
+      );
 
       // The members' role choices are shown whole.
       const members = dashboard.section('members');
@@ -200,9 +253,9 @@ test.describe('Layout', () => {
     await page.notebook.openByPath(path);
     await compute.waitForKernel('compute-panel-local-cpu-python3');
     await compute.open();
-    await expect(
-      compute.panel.locator('.jp-SidePanel-header h2')
-    ).toHaveText('Compute');
+    await expect(compute.panel.locator('.jp-SidePanel-header h2')).toHaveText(
+      'Compute'
+    );
     // The current tier says so, with no pale disabled button.
     const current = compute.card('local-cpu');
     await expect(current).toHaveAttribute('aria-current', 'true');
@@ -223,5 +276,37 @@ test.describe('Layout', () => {
         '.jp-ComputePanel-notebookRun > span, .jp-ComputePanel-cardLabel'
       )
     ).toEqual([]);
+  });
+
+  test("the settings offer the default grant as a choice of the user's grants", async ({
+    page
+  }) => {
+    await page.evaluate(() =>
+      (window as any).jupyterapp.commands.execute('settingeditor:open', {
+        query: 'Compute panel'
+      })
+    );
+    const field = page.locator('select.jp-ComputePanel-defaultGrant');
+    await expect(field).toBeVisible({ timeout: 20000 });
+    // student is a member of the NSF grant (webserver.js); none is the default.
+    await expect(
+      field.locator('option', { hasText: 'NSF CNS-2401234' })
+    ).toHaveCount(1);
+    await expect(field).toHaveValue('');
+    await field.selectOption('nsf-cns-2401234');
+    // Saved as the grant's id (through the page: galata keeps the settings).
+    await expect
+      .poll(() =>
+        page.evaluate(
+          async () =>
+            (
+              await (window as any).jupyterapp.serviceManager.settings.fetch(
+                'jupyterlab-compute-panel:panel'
+              )
+            ).settings?.defaultGrant ?? null
+        )
+      )
+      .toBe('nsf-cns-2401234');
+    await shot(page, 'settings');
   });
 });
