@@ -13,6 +13,7 @@ from jupyterlab_compute_panel.domain.grants import (
     GRANT_FIELDS,
     REQUIRED_FIELDS,
     GrantError,
+    label,
     parse_grant,
     read_grants_file,
 )
@@ -68,7 +69,7 @@ def test_required_text_fields(field, value):
         del data[field]
     with pytest.raises(GrantError) as info:
         parse_grant(data)
-    assert str(info.value) == f"{field}: is required and must be a non-empty string"
+    assert str(info.value) == f"{label(field)} is required"
     assert info.value.field == field
 
 
@@ -76,7 +77,7 @@ def test_required_text_fields(field, value):
 def test_bad_grant_id(grant_id):
     with pytest.raises(GrantError) as info:
         parse_grant({**GOOD, "id": grant_id})
-    assert str(info.value) == "id: must be 1-64 letters, digits, '.', '_' or '-'"
+    assert str(info.value) == "The grant id must be 1 to 64 letters, digits, '.', '_' or '-'"
     assert info.value.field == "id"
 
 
@@ -99,7 +100,7 @@ def test_good_grant_ids(grant_id):
 def test_bad_budget(budget, problem):
     with pytest.raises(GrantError) as info:
         parse_grant({**GOOD, "budget": budget})
-    assert str(info.value) == f"budget: {problem}"
+    assert str(info.value) == f"The budget {problem}"
     assert info.value.field == "budget"
 
 
@@ -107,7 +108,7 @@ def test_bad_budget(budget, problem):
 def test_bad_currency(currency):
     with pytest.raises(GrantError) as info:
         parse_grant({**GOOD, "currency": currency})
-    assert str(info.value).startswith("currency: must be a three-letter ISO 4217 code")
+    assert str(info.value).startswith("The currency must be a three-letter ISO 4217 code")
     assert info.value.field == "currency"
 
 
@@ -116,7 +117,7 @@ def test_bad_currency(currency):
 def test_bad_dates(field, value):
     with pytest.raises(GrantError) as info:
         parse_grant({**GOOD, field: value})
-    assert str(info.value) == f"{field}: must be a date such as 2026-01-31, got {value!r}"
+    assert str(info.value) == f"{label(field)} must be a date such as 2026-01-31, got {value!r}"
     assert info.value.field == field
 
 
@@ -129,14 +130,14 @@ def test_datetime_is_not_a_date():
 def test_end_before_start():
     with pytest.raises(GrantError) as info:
         parse_grant({**GOOD, "start_date": "2025-09-02", "end_date": "2025-09-01"})
-    assert str(info.value) == "end_date: must not be before start_date"
+    assert str(info.value) == "The end date must not be before the start date"
     assert info.value.field == "end_date"
 
 
 def test_unknown_field():
     with pytest.raises(GrantError) as info:
         parse_grant({**GOOD, "budget_usd": "1", "amount": "2"})
-    assert str(info.value).startswith("amount: is not a grant field (known: id, award_number, ")
+    assert str(info.value).startswith("'amount' is not a grant field (known: id, award_number, ")
     assert info.value.field == "amount"
 
 
@@ -201,10 +202,10 @@ def test_one_bad_csv_row_rejects_the_file_naming_every_bad_line(tmp_path):
         read_grants_file(path)
     lines = str(info.value).splitlines()
     assert lines[0] == f"{path}: nothing imported, 5 bad row(s):"
-    assert lines[1] == "line 3: budget: must be a decimal amount such as \"0.50\", got 'lots'"
-    assert lines[2].startswith("line 5: currency: must be a three-letter ISO 4217 code")
-    assert lines[3] == "line 6: end_date: must not be before start_date"
-    assert lines[4] == "line 7: id: 'ok-1' appears twice in the file"
+    assert lines[1] == "line 3 (budget): The budget must be a decimal amount such as \"0.50\", got 'lots'"
+    assert lines[2].startswith("line 5 (currency): The currency must be a three-letter ISO 4217 code")
+    assert lines[3] == "line 6 (end_date): The end date must not be before the start date"
+    assert lines[4] == "line 7 (id): the grant id 'ok-1' appears twice in the file"
     assert lines[5] == "line 8: has 1 value(s) more than the header row (quote fields that hold commas)"
     assert len(lines) == 6
 
@@ -214,7 +215,7 @@ def test_csv_short_row_names_the_missing_fields(tmp_path):
     path.write_text(CSV_HEADER + "\n" + "short,NSF 1,Title\n")
     with pytest.raises(GrantError) as info:
         read_grants_file(path)
-    assert str(info.value).splitlines()[1] == "line 2: funder: is required and must be a non-empty string"
+    assert str(info.value).splitlines()[1] == "line 2 (funder): The funder is required"
 
 
 def test_csv_header_missing_columns(tmp_path):
@@ -232,7 +233,7 @@ def test_csv_unknown_column(tmp_path):
     path.write_text(CSV_HEADER + ",notes\n" + csv_row() + ",hello\n")
     with pytest.raises(GrantError) as info:
         read_grants_file(path)
-    assert str(info.value).splitlines()[1].startswith("line 2: notes: is not a grant field")
+    assert str(info.value).splitlines()[1].startswith("line 2 (notes): 'notes' is not a grant field")
 
 
 def test_one_bad_json_grant_rejects_the_file(tmp_path):
@@ -242,9 +243,9 @@ def test_one_bad_json_grant_rejects_the_file(tmp_path):
         read_grants_file(path)
     assert str(info.value).splitlines() == [
         f"{path}: nothing imported, 3 bad row(s):",
-        "grant #2: pi: is required and must be a non-empty string",
+        "grant #2 (pi): The PI is required",
         "grant #3: a grant must be an object of fields, got str",
-        f"grant #4: x: is not a grant field (known: {', '.join(GRANT_FIELDS)})",
+        f"grant #4 (x): 'x' is not a grant field (known: {', '.join(GRANT_FIELDS)})",
     ]
 
 
@@ -357,11 +358,11 @@ def test_cli_list_when_empty(cli):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"budget": "lots"}, "budget: must be a decimal amount such as \"0.50\", got 'lots'"),
-        ({"currency": "usd"}, "currency: must be a three-letter ISO 4217 code such as \"USD\", got 'usd'"),
-        ({"end_date": "2020-01-01"}, "end_date: must not be before start_date"),
-        ({"id": "bad id"}, "id: must be 1-64 letters, digits, '.', '_' or '-'"),
-        ({"start_date": "soon"}, "start_date: must be a date such as 2026-01-31, got 'soon'"),
+        ({"budget": "lots"}, "The budget must be a decimal amount such as \"0.50\", got 'lots'"),
+        ({"currency": "usd"}, "The currency must be a three-letter ISO 4217 code such as \"USD\", got 'usd'"),
+        ({"end_date": "2020-01-01"}, "The end date must not be before the start date"),
+        ({"id": "bad id"}, "The grant id must be 1 to 64 letters, digits, '.', '_' or '-'"),
+        ({"start_date": "soon"}, "The start date must be a date such as 2026-01-31, got 'soon'"),
     ],
 )
 def test_cli_add_bad_input_is_one_line_and_exit_2(cli, cli_ledger, overrides, message):
@@ -416,8 +417,8 @@ def test_cli_import_csv_is_all_or_nothing(cli, cli_ledger, tmp_path):
     assert out == ""
     assert err.splitlines() == [
         f"jupyter compute-panel: {path}: nothing imported, 2 bad row(s):",
-        "line 4: budget: must not be negative, got '-5'",
-        "line 5: pi: is required and must be a non-empty string",
+        "line 4 (budget): The budget must not be negative, got '-5'",
+        "line 5 (pi): The PI is required",
     ]
     # Nothing from the file reached the ledger, not even its good rows.
     grants = cli_ledger.list_grants()

@@ -71,11 +71,11 @@ async def test_a_lone_surrogate_in_a_list_names_its_field(api, grants):
 def test_an_imported_grant_with_a_lone_surrogate_or_an_overlong_name_is_refused_whole():
     from jupyterlab_compute_panel.domain.grants import GrantError, parse_grant
 
-    with pytest.raises(GrantError, match=r"^title: is not valid Unicode \(it holds a lone surrogate\)$"):
+    with pytest.raises(GrantError, match=r"^The title is not valid Unicode \(it holds a lone surrogate\)$"):
         parse_grant({**GRANT_A, "title": "a\ud800b"})
-    with pytest.raises(GrantError, match=r"^funder: is longer than 200 characters$"):
+    with pytest.raises(GrantError, match=r"^The funder is longer than 200 characters$"):
         parse_grant({**GRANT_A, "funder": "F" * 201})
-    with pytest.raises(GrantError, match=r"^members: a member's user is not valid Unicode"):
+    with pytest.raises(GrantError, match=r"^A member's user name is not valid Unicode"):
         parse_grant({**GRANT_A, "members": [{"user": "b\udc00b", "role": "member"}]})
 
 

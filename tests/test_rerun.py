@@ -257,7 +257,7 @@ async def test_time_limit(jp_root_dir, api, grants):
     assert status == 201, body
     done = await _finished(api, body["id"], timeout=40)
     assert done["status"] == "timed_out", done["error"]
-    assert "time limit of 3 s" in done["error"]
+    assert "time limit of 3 seconds" in done["error"]
     _, run = await api("GET", f"compute-panel/runs/{done['run_id']}")
     assert run["end_reason"] == "time_limit" and run["duration_s"] < 20
 
@@ -272,6 +272,13 @@ async def test_time_limit(jp_root_dir, api, grants):
         ({"path": "ok.txt", "tier_id": "local-cpu"}, 422, "path", ".ipynb"),
         ({"path": "ok.ipynb", "tier_id": "local-cpu", "time_limit_s": "soon"}, 422, "time_limit_s", "whole number"),
         ({"path": "ok.ipynb", "tier_id": "local-cpu", "time_limit_s": 0}, 422, "time_limit_s", "from 1"),
+        # In the re-run dialog's unit (minutes), with no field id: the dialog sent 100000 minutes.
+        (
+            {"path": "ok.ipynb", "tier_id": "local-cpu", "time_limit_s": 6_000_000},
+            422,
+            "time_limit_s",
+            "The time limit must be from 1 second to 1440 minutes, got 100000 minutes",
+        ),
         ({"path": "ok.ipynb", "tier_id": "local-cpu", "speed": "max"}, 400, "speed", "not a field"),
         ({"path": "ok.ipynb", "tier_id": "h200", "grant_id": "old-grant"}, 403, "grant_id", "not active today"),
         ({"path": "ok.ipynb", "tier_id": "h200", "grant_id": "no-such"}, 403, "grant_id", "does not exist"),

@@ -34,8 +34,35 @@ DEFAULT_THRESHOLDS = (50, 80, 100)
 DEFAULT_MIN_RUNTIME_MINUTES = 15
 
 
+# What the forms call each field: messages speak of these, never of the field ids (which
+# ``GrantError.field`` carries for the forms, and which a file import names beside the line).
+FIELD_LABELS = {
+    "id": "The grant id",
+    "award_number": "The award number",
+    "title": "The title",
+    "funder": "The funder",
+    "pi": "The PI",
+    "budget": "The budget",
+    "currency": "The currency",
+    "start_date": "The start date",
+    "end_date": "The end date",
+    "co_pis": "The co-PIs",
+    "members": "The members",
+    "allowed_tiers": "The allowed tiers",
+    "sensitive": "Sensitive data",
+    "alert_thresholds": "The alert thresholds",
+    "hard_stop": "Hard stop",
+    "min_runtime_minutes": "The minimum runtime",
+}
+
+
+def label(field: str) -> str:
+    """The field as the forms name it ('The end date'); a field not in the list as given."""
+    return FIELD_LABELS.get(field, field)
+
+
 class GrantError(ValueError):
-    """An invalid grant; ``field`` names the field at fault."""
+    """An invalid grant, in users' words; ``field`` names the field at fault."""
 
     def __init__(self, message: str, field: str | None = None) -> None:
         super().__init__(message)
@@ -50,7 +77,7 @@ def _date(value: Any, field: str) -> dt.date:
             return dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise GrantError(f"{field}: must be a date such as 2026-01-31, got {value!r}", field)
+    raise GrantError(f"{label(field)} must be a date such as 2026-01-31, got {value!r}", field)
 
 
 def parse_grant(data: Any) -> dict[str, Any]:
@@ -59,34 +86,34 @@ def parse_grant(data: Any) -> dict[str, Any]:
         raise GrantError(f"a grant must be an object of fields, got {type(data).__name__}")
     unknown = sorted(set(data) - set(GRANT_FIELDS))
     if unknown:
-        raise GrantError(f"{unknown[0]}: is not a grant field (known: {', '.join(GRANT_FIELDS)})", unknown[0])
+        raise GrantError(f"{unknown[0]!r} is not a grant field (known: {', '.join(GRANT_FIELDS)})", unknown[0])
     out: dict[str, Any] = {}
     for field in ("id", "award_number", "title", "funder", "pi"):
         value = data.get(field)
         if not isinstance(value, str) or not value.strip():
-            raise GrantError(f"{field}: is required and must be a non-empty string", field)
+            raise GrantError(f"{label(field)} is required", field)
         if not is_unicode(value):
-            raise GrantError(f"{field}: is not valid Unicode (it holds a lone surrogate)", field)
+            raise GrantError(f"{label(field)} is not valid Unicode (it holds a lone surrogate)", field)
         if field in TEXT_LIMITS and len(value.strip()) > TEXT_LIMITS[field]:
-            raise GrantError(f"{field}: is longer than {TEXT_LIMITS[field]} characters", field)
+            raise GrantError(f"{label(field)} is longer than {TEXT_LIMITS[field]} characters", field)
         out[field] = value.strip()
     if not GRANT_ID.match(out["id"]):
-        raise GrantError("id: must be 1-64 letters, digits, '.', '_' or '-'", "id")
+        raise GrantError("The grant id must be 1 to 64 letters, digits, '.', '_' or '-'", "id")
     try:
         out["budget_micros"] = parse_amount(data.get("budget"))
     except MoneyError as e:
-        raise GrantError(f"budget: {e}", "budget") from None
+        raise GrantError(f"The budget {e}", "budget") from None
     try:
         out["currency"] = parse_currency(data.get("currency"))
     except MoneyError as e:
-        raise GrantError(f"currency: {e}", "currency") from None
+        raise GrantError(f"The currency {e}", "currency") from None
     out["start_date"] = _date(data.get("start_date"), "start_date")
     out["end_date"] = _date(data.get("end_date"), "end_date")
     if out["end_date"] < out["start_date"]:
-        raise GrantError("end_date: must not be before start_date", "end_date")
+        raise GrantError("The end date must not be before the start date", "end_date")
     out.update(parse_policies(data))
     if not USER.match(out["pi"]):
-        raise GrantError("pi: must be a user name without spaces, ':', ';' or ','", "pi")
+        raise GrantError("The PI must be a user name without spaces, ':', ';' or ','", "pi")
     return out
 
 
@@ -101,7 +128,7 @@ def _items(value: Any, field: str) -> list[str]:
         return [item.strip() for item in value.split(";") if item.strip()]
     if isinstance(value, list) and all(isinstance(item, str) for item in value):
         return [item.strip() for item in value]
-    raise GrantError(f"{field}: must be a list of strings (in CSV: separated by ';'), got {value!r}", field)
+    raise GrantError(f"{label(field)} must be a list of names (in CSV: separated by ';'), got {value!r}", field)
 
 
 def _flag(value: Any, field: str) -> bool:
@@ -109,12 +136,12 @@ def _flag(value: Any, field: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in ("true", "yes", "1", "false", "no", "0"):
         return value.strip().lower() in ("true", "yes", "1")
-    raise GrantError(f"{field}: must be true or false, got {value!r}", field)
+    raise GrantError(f"{label(field)} must be true or false, got {value!r}", field)
 
 
 def _user(value: str, field: str) -> str:
     if not USER.match(value):
-        raise GrantError(f"{field}: {value!r} is not a user name (no spaces, ':', ';' or ',')", field)
+        raise GrantError(f"{value!r} is not a user name (no spaces, ':', ';' or ',')", field)
     return value
 
 
@@ -124,17 +151,15 @@ def parse_member(value: Any, field: str = "members") -> tuple[str, str]:
         user, _, role = value.partition(":")
         value = {"user": user.strip(), "role": role.strip() or "member"}
     if not isinstance(value, Mapping) or set(value) - {"user", "role"}:
-        raise GrantError(
-            f"{field}: a member is {{'user': ..., 'role': ...}} (in CSV 'user:role'), got {value!r}", field
-        )
+        raise GrantError(f"A member is {{'user': ..., 'role': ...}} (in CSV 'user:role'), got {value!r}", field)
     user = value.get("user")
     role = value.get("role", "member")
     if not isinstance(user, str):
-        raise GrantError(f"{field}: a member's user must be a string, got {user!r}", field)
+        raise GrantError(f"A member's user name must be text, got {user!r}", field)
     if not is_unicode(user):
-        raise GrantError(f"{field}: a member's user is not valid Unicode (it holds a lone surrogate)", field)
+        raise GrantError("A member's user name is not valid Unicode (it holds a lone surrogate)", field)
     if role not in ROLES:
-        raise GrantError(f"{field}: role must be one of {', '.join(ROLES)}, got {role!r}", field)
+        raise GrantError(f"The role must be one of {', '.join(ROLES)}, got {role!r}", field)
     return _user(user.strip(), field), role
 
 
@@ -157,13 +182,13 @@ def parse_policies(data: Mapping) -> dict[str, Any]:
         raw = data["members"]
         listed = _items(raw, "members") if isinstance(raw, str) else raw
         if not isinstance(listed, list):
-            raise GrantError(f"members: must be a list, got {raw!r}", "members")
+            raise GrantError(f"The members must be a list, got {raw!r}", "members")
         members = (members or []) + [parse_member(item) for item in listed]
     if members is not None:
         seen: dict[str, str] = {}
         for user, role in members:
             if seen.get(user, role) != role:
-                raise GrantError(f"members: {user!r} is given two roles ({seen[user]} and {role})", "members")
+                raise GrantError(f"{user!r} is given two roles ({seen[user]} and {role})", "members")
             seen[user] = role
         out["members"] = sorted(seen.items())
     if "allowed_tiers" in data:
@@ -180,10 +205,10 @@ def parse_policies(data: Mapping) -> dict[str, Any]:
             thresholds = sorted({int(Decimal(str(item))) for item in items})
         except (ArithmeticError, TypeError, ValueError):
             raise GrantError(
-                f"alert_thresholds: must be whole percentages such as 50;80;100, got {raw!r}", "alert_thresholds"
+                f"The alert thresholds must be whole percentages such as 50;80;100, got {raw!r}", "alert_thresholds"
             ) from None
         if not thresholds or any(not 1 <= t <= 1000 for t in thresholds):
-            raise GrantError("alert_thresholds: must be percentages from 1 to 1000", "alert_thresholds")
+            raise GrantError("The alert thresholds must be percentages from 1 to 1000", "alert_thresholds")
         out["alert_thresholds"] = thresholds
     if _present(data, "min_runtime_minutes"):
         raw = data["min_runtime_minutes"]
@@ -193,7 +218,7 @@ def parse_policies(data: Mapping) -> dict[str, Any]:
             minutes = Decimal(-1)
         if isinstance(raw, bool) or not minutes.is_finite() or not 0 <= minutes <= 24 * 60:
             raise GrantError(
-                f"min_runtime_minutes: must be a number of minutes from 0 to 1440, got {raw!r}", "min_runtime_minutes"
+                f"The minimum runtime must be a number of minutes from 0 to 1440, got {raw!r}", "min_runtime_minutes"
             )
         out["min_runtime_s"] = int(minutes * 60)
     return out
@@ -241,10 +266,10 @@ def read_grants_file(path: str | Path) -> list[dict[str, Any]]:
         try:
             grant = parse_grant(item)
         except GrantError as e:
-            problems.append(f"{where}: {e}")
+            problems.append(f"{where} ({e.field}): {e}" if e.field else f"{where}: {e}")
             continue
         if grant["id"] in seen:
-            problems.append(f"{where}: id: {grant['id']!r} appears twice in the file")
+            problems.append(f"{where} (id): the grant id {grant['id']!r} appears twice in the file")
         seen.add(grant["id"])
         grants.append(grant)
     if problems:

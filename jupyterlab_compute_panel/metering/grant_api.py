@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import policy
-from ..domain.grants import USER, GrantError, parse_grant, parse_member
+from ..domain.grants import ROLES, USER, GrantError, parse_grant, parse_member
 from ..domain.money import format_amount
 from ..errors import Conflict, Forbidden, Invalid, NotFound
 from ..ledger import GrantView, LedgerError, iso, utcnow
@@ -112,7 +112,8 @@ class GrantsMixin:
         if unknown:
             known = ", ".join(t.id for t in self.catalog)
             raise Invalid(
-                f"allowed_tiers: {unknown[0]!r} is not a tier in the catalog (known: {known})", "allowed_tiers"
+                f"The allowed tiers name {unknown[0]!r}, which is not a tier in the catalog (known: {known})",
+                "allowed_tiers",
             )
         return values
 
@@ -140,10 +141,12 @@ class GrantsMixin:
     async def set_member(self, grant_id: str, user: str, role: str) -> GrantView:
         if not USER.match(user):  # as given: no spaces around it either
             raise Invalid(f"{user!r} is not a user name (no spaces, ':', ';' or ',')", "user")
+        if role not in ROLES:
+            raise Invalid(f"The role must be one of {', '.join(ROLES)}, got {role!r}", "role")
         try:
             user, role = parse_member({"user": user, "role": role})
         except GrantError as e:
-            raise Invalid(str(e).removeprefix("members: "), "role" if "role" in str(e) else "user") from None
+            raise Invalid(str(e), "user") from None
         await self.editable_grant(grant_id)
         try:
             return await self.db(self.ledger.set_member, grant_id, user, role)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import posixpath
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import nbformat
@@ -48,6 +49,15 @@ class RerunError(ComputePanelError):
     def __init__(self, status: int, message: str, field: str | None = None) -> None:
         super().__init__(message, field)
         self.status = status
+
+
+def limit_words(seconds: int) -> str:
+    """A time limit in the unit the re-run dialog asks for: minutes ('90 minutes', '1.5 minutes'),
+    seconds below one minute ('3 seconds')."""
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = f"{Decimal(seconds) / 60:.2f}".rstrip("0").rstrip(".")
+    return "1 minute" if minutes == "1" else f"{minutes} minutes"
 
 
 def base_kernel_of(nb: nbformat.NotebookNode, service: MeteringService) -> str:
@@ -121,7 +131,9 @@ class RerunManager:
         limit = self.default_time_limit if time_limit_s is None else time_limit_s
         if not 1 <= limit <= self.max_time_limit:
             raise RerunError(
-                422, f"time_limit_s must be from 1 to {self.max_time_limit} seconds, got {limit}", "time_limit_s"
+                422,
+                f"The time limit must be from 1 second to {limit_words(self.max_time_limit)}, got {limit_words(limit)}",
+                "time_limit_s",
             )
         try:
             model = await ensure_async(self.contents_manager.get(source, content=True, type="notebook"))
@@ -232,7 +244,7 @@ class RerunManager:
             where = self._cell_no(nb, progress)
             stop = progress.get("stop")
             if stop == "timed_out":
-                status, error = stop, f"Stopped at its time limit of {rerun.time_limit_s} s, in cell {where}"
+                status, error = stop, f"Stopped at its time limit of {limit_words(rerun.time_limit_s)}, in cell {where}"
             elif stop == "cancelled" or isinstance(e, asyncio.CancelledError):
                 status, error = "cancelled", f"Cancelled by its user, in cell {where}"
                 if stop is None:

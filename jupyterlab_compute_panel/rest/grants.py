@@ -98,7 +98,7 @@ class GrantBudgetHandler(BaseHandler):
         try:
             budget = parse_amount(body["budget"])
         except MoneyError as e:
-            raise Invalid(f"budget {e}", "budget") from None
+            raise Invalid(f"The budget {e}", "budget") from None
         service = self.service
         self.reply(await service.grant_json(await service.set_budget(grant_id, budget)))
 

@@ -36,7 +36,7 @@ class RerunsHandler(BaseHandler):
             raise Invalid("grant_id must be a grant id or null", "grant_id")
         limit = body.get("time_limit_s")
         if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int)):
-            raise Invalid(f"time_limit_s must be a whole number of seconds, got {limit!r}", "time_limit_s")
+            raise Invalid(f"The time limit must be a whole number of seconds, got {limit!r}", "time_limit_s")
         source = body.get("source_run_id")
         if source is not None and (not isinstance(source, str) or not source):
             raise Invalid("source_run_id must be a run id or null", "source_run_id")

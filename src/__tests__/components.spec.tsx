@@ -92,7 +92,7 @@ describe('components', () => {
       expect(onMove).toHaveBeenCalledWith('h200');
     });
 
-    it('marks the current tier and disables its button', () => {
+    it('marks the current tier "Current" instead of a button', () => {
       render(
         <ul>
           <TierCard
@@ -108,8 +108,8 @@ describe('components', () => {
       expect(card.getAttribute('aria-current')).toBe('true');
       expect(card.classList.contains('jp-mod-current')).toBe(true);
       expect(
-        card.querySelector('.jp-ComputePanel-badge-current')!.textContent
-      ).toBe('current');
+        card.querySelector('.jp-ComputePanel-currentMark')!.textContent
+      ).toBe('Currentthe notebook runs here');
       expect(card.querySelector('.jp-ComputePanel-price')!.textContent).toBe(
         'Free'
       );
@@ -117,7 +117,7 @@ describe('components', () => {
         'CPU only · 4 cores'
       );
       expect(card.querySelector('.jp-ComputePanel-badge-simulated')).toBeNull();
-      expect(card.querySelector('button')!.disabled).toBe(true);
+      expect(card.querySelector('button')).toBeNull();
     });
   });
 

@@ -189,7 +189,7 @@ describe('grant forms', () => {
       const onCreate = jest.fn().mockRejectedValue(
         new ComputePanelError({
           status: 422,
-          message: 'id: must be 1-64 letters, digits',
+          message: 'The grant id must be 1 to 64 letters, digits',
           field: 'id'
         })
       );
@@ -215,7 +215,7 @@ describe('grant forms', () => {
       expect(
         document.getElementById(id.getAttribute('aria-describedby')!)!
           .textContent
-      ).toBe('id: must be 1-64 letters, digits');
+      ).toBe('The grant id must be 1 to 64 letters, digits');
     });
   });
 });

@@ -379,7 +379,7 @@ describe('DashboardView', () => {
     client.patchGrant.mockRejectedValue(
       new ComputePanelError({
         status: 422,
-        message: 'end_date: must not be before start_date',
+        message: 'The end date must not be before the start date',
         field: 'end_date'
       })
     );
@@ -406,6 +406,8 @@ describe('DashboardView', () => {
     const error = document.getElementById(
       input.getAttribute('aria-describedby')!
     )!;
-    expect(error.textContent).toBe('end_date: must not be before start_date');
+    expect(error.textContent).toBe(
+      'The end date must not be before the start date'
+    );
   });
 });

@@ -79,14 +79,14 @@ describe('re-run sentences', () => {
       endMessage(
         makeRerun({
           status: 'timed_out',
-          error: 'Stopped at its time limit of 60 s, in cell 4 of 6'
+          error: 'Stopped at its time limit of 1 minute, in cell 4 of 6'
         }),
         'robust.ipynb',
         'H200 training',
         trans
       )
     ).toBe(
-      'Re-run of robust.ipynb on H200 training stopped: Stopped at its time limit of 60 s, in cell 4 of 6'
+      'Re-run of robust.ipynb on H200 training stopped: Stopped at its time limit of 1 minute, in cell 4 of 6'
     );
     expect(endType('completed')).toBe('success');
     expect(endType('failed')).toBe('error');

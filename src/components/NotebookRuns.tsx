@@ -111,7 +111,12 @@ function NotebookRunsBody(props: {
       ) : null}
       {model.count !== null && model.count > runs.length ? (
         <p className="jp-ComputePanel-empty">
-          {trans.__('Latest %1 of %2 runs.', runs.length, model.count)}
+          {trans._n(
+            'Latest %2 of %1 run.',
+            'Latest %2 of %1 runs.',
+            model.count,
+            runs.length
+          )}
         </p>
       ) : null}
       {props.onOpenHistory ? (

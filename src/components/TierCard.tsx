@@ -1,6 +1,7 @@
 import * as React from 'react';
 
 import { TranslationBundle } from '@jupyterlab/translation';
+import { checkIcon } from '@jupyterlab/ui-components';
 
 import { ComputePanelAPI } from '../api';
 import { formatHardware, formatPrice, formatReliability } from './format';
@@ -45,7 +46,8 @@ export namespace TierCard {
 }
 
 /**
- * One tier: label, hardware, price, reliability, badge, use, "Move here".
+ * One tier: label, hardware, price, reliability, badge, use, and "Move here"
+ * ("Current" on the tier the notebook runs on).
  */
 export function TierCard(props: TierCard.IProps): JSX.Element {
   const { tier, current, canMove, busy, trans } = props;
@@ -79,11 +81,6 @@ export function TierCard(props: TierCard.IProps): JSX.Element {
         <h3 id={headingId} className="jp-ComputePanel-cardLabel">
           {tier.label}
         </h3>
-        {current && (
-          <span className="jp-ComputePanel-badge jp-ComputePanel-badge-current">
-            {trans.__('current')}
-          </span>
-        )}
         {tier.simulated && <SimulatedBadge trans={trans} />}
       </div>
       <div className="jp-ComputePanel-hardware">
@@ -119,29 +116,42 @@ export function TierCard(props: TierCard.IProps): JSX.Element {
           {availability?.reason}
         </p>
       )}
-      <button
-        type="button"
-        className="jp-ComputePanel-move jp-mod-styled jp-mod-accept"
-        ref={buttonRef}
-        disabled={disabled}
-        aria-disabled={busy || undefined}
-        title={
-          current
-            ? trans.__('The notebook already runs on this tier')
-            : unavailable
+      {current ? (
+        // Not a disabled button (pale, and skipped by the keyboard): a mark.
+        <p className="jp-ComputePanel-currentMark">
+          <checkIcon.react
+            tag="span"
+            className="jp-ComputePanel-currentIcon"
+            aria-hidden="true"
+          />
+          <span>{trans.__('Current')}</span>
+          <span className="jp-ComputePanel-currentNote">
+            {trans.__('the notebook runs here')}
+          </span>
+        </p>
+      ) : (
+        <button
+          type="button"
+          className="jp-ComputePanel-move jp-mod-styled jp-mod-accept"
+          ref={buttonRef}
+          disabled={disabled}
+          aria-disabled={busy || undefined}
+          title={
+            unavailable
               ? (availability?.reason ?? '')
               : canMove
                 ? trans.__('Move the notebook kernel to %1', tier.label)
                 : trans.__('Open a notebook to move its kernel')
-        }
-        onClick={() => {
-          if (!busy) {
-            props.onMove(tier.id);
           }
-        }}
-      >
-        {trans.__('Move here')}
-      </button>
+          onClick={() => {
+            if (!busy) {
+              props.onMove(tier.id);
+            }
+          }}
+        >
+          {trans.__('Move here')}
+        </button>
+      )}
     </li>
   );
 }

@@ -18,12 +18,12 @@ export function formatHardware(
       parts.push(trans.__('%1 GB', String(gpu.memory_gb)));
     }
     if (hardware?.cpu_cores) {
-      parts.push(trans.__('%1 CPU cores', String(hardware.cpu_cores)));
+      parts.push(trans._n('%1 CPU core', '%1 CPU cores', hardware.cpu_cores));
     }
   } else {
     parts.push(trans.__('CPU only'));
     if (hardware?.cpu_cores) {
-      parts.push(trans.__('%1 cores', String(hardware.cpu_cores)));
+      parts.push(trans._n('%1 core', '%1 cores', hardware.cpu_cores));
     }
   }
   return parts.join(' · ');

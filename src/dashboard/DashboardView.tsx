@@ -8,7 +8,8 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { UseSignal } from '@jupyterlab/ui-components';
 
 import { BreakdownChart, BurnDownChart, MonthChart } from './Charts';
-import { GrantEditForm, MembersEditor } from './grants';
+import { ComputePanelAPI } from '../api';
+import { GrantEditForm, MembersEditor, selfChange } from './grants';
 import { DashboardModel } from './model';
 import { RunsPanel } from './RunsPanel';
 import { ExportButtons, ExportHandler, Section } from './Section';
@@ -23,7 +24,16 @@ export namespace DashboardView {
     /**
      * Confirm the removal of a member (a dialog); true to go on.
      */
-    confirmRemove: (user: string) => Promise<boolean>;
+    confirmRemove: (user: string, self: boolean) => Promise<boolean>;
+    /**
+     * Confirm that the user gives up their own PI role on the grant (a
+     * dialog); true to go on. Without it, that change is not asked about.
+     */
+    confirmDemoteSelf?: (role: ComputePanelAPI.Role) => Promise<boolean>;
+    /**
+     * The user, as the server bills them (its owner), when known.
+     */
+    me?: string | null;
   }
 }
 
@@ -262,9 +272,21 @@ function DashboardBody(props: DashboardView.IProps): JSX.Element {
               grant={grant}
               editable={data.may_edit}
               trans={trans}
-              onSet={(user, role) => model.setMember(user, role)}
+              onSet={async (user, role) => {
+                const member = grant.members?.find(m => m.user === user);
+                if (
+                  member &&
+                  props.confirmDemoteSelf &&
+                  selfChange(member, props.me, role) === 'demote' &&
+                  !(await props.confirmDemoteSelf(role))
+                ) {
+                  return; // the choice goes back to the role kept
+                }
+                await model.setMember(user, role);
+              }}
               onRemove={async user => {
-                if (!(await props.confirmRemove(user))) {
+                const self = !!props.me && user === props.me;
+                if (!(await props.confirmRemove(user, self))) {
                   return false;
                 }
                 await model.removeMember(user);

@@ -137,6 +137,7 @@ function addOpenCommand(
         tiers: tiersOf(model),
         events: app.serviceManager.events.stream,
         refreshed: model.refreshed,
+        me: () => model.handshake.server?.owner ?? null,
         translator: translator ?? undefined
       });
       // An edit here shows at once in the panel and the move dialog.

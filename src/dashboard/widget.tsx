@@ -49,6 +49,7 @@ export class DashboardPanel extends ReactWidget {
     this.model = options.model;
     this._trans = options.trans;
     this._save = options.saveFile ?? saveFile;
+    this._me = options.me ?? (() => null);
     this.addClass('jp-ComputePanel-dashboardPanel');
   }
 
@@ -74,16 +75,45 @@ export class DashboardPanel extends ReactWidget {
         onExport={async (table, format) => {
           this._save(await this.model.exportTable(table, format));
         }}
-        confirmRemove={async user => {
+        me={this._me()}
+        confirmRemove={async (user, self) => {
+          const trans = this._trans;
           const result = await showDialog({
-            title: this._trans.__('Remove %1?', user),
-            body: this._trans.__(
-              '%1 will no longer see or charge this grant. Their past runs stay on it.',
-              user
-            ),
+            title: self
+              ? trans.__('Remove yourself from %1?', this._grantName())
+              : trans.__('Remove %1?', user),
+            body: self
+              ? trans.__(
+                  'You will no longer see, charge or edit this grant; only another PI or an admin can add you back. Your past runs stay on it.'
+                )
+              : trans.__(
+                  '%1 will no longer see or charge this grant. Their past runs stay on it.',
+                  user
+                ),
             buttons: [
-              Dialog.cancelButton({ label: this._trans.__('Cancel') }),
-              Dialog.warnButton({ label: this._trans.__('Remove') })
+              Dialog.cancelButton({ label: trans.__('Cancel') }),
+              Dialog.warnButton({
+                label: self ? trans.__('Remove Myself') : trans.__('Remove')
+              })
+            ]
+          });
+          return result.button.accept;
+        }}
+        confirmDemoteSelf={async role => {
+          const trans = this._trans;
+          const result = await showDialog({
+            title: trans.__('Give up your PI role on %1?', this._grantName()),
+            body:
+              role === 'viewer'
+                ? trans.__(
+                    'As a viewer you will still see the dashboard, but no longer edit the grant or its members, nor charge it; only another PI or an admin can make you PI again.'
+                  )
+                : trans.__(
+                    'As a member you will still charge the grant, but no longer edit it or its members; only another PI or an admin can make you PI again.'
+                  ),
+            buttons: [
+              Dialog.cancelButton({ label: trans.__('Keep My PI Role') }),
+              Dialog.warnButton({ label: trans.__('Give Up PI Role') })
             ]
           });
           return result.button.accept;
@@ -92,8 +122,13 @@ export class DashboardPanel extends ReactWidget {
     );
   }
 
+  private _grantName(): string {
+    return this.model.data?.grant.award_number ?? this.model.grantId;
+  }
+
   private _trans: TranslationBundle;
   private _save: (file: ComputePanelAPI.IExportFile) => void;
+  private _me: () => string | null;
 }
 
 export namespace DashboardPanel {
@@ -101,6 +136,11 @@ export namespace DashboardPanel {
     model: DashboardModel;
     trans: TranslationBundle;
     saveFile?: (file: ComputePanelAPI.IExportFile) => void;
+    /**
+     * The user as the server bills them (its owner), when known: their own
+     * removal or loss of the PI role is confirmed in those words.
+     */
+    me?: () => string | null;
   }
 }
 
@@ -118,7 +158,7 @@ export class DashboardWidget extends MainAreaWidget<DashboardPanel> {
       tiers: options.tiers,
       events: options.events
     });
-    const content = new DashboardPanel({ model, trans });
+    const content = new DashboardPanel({ model, trans, me: options.me });
     super({ content });
     this.id = DashboardWidget.idFor(options.grantId);
     this.addClass('jp-ComputePanel-dashboardWidget');
@@ -187,6 +227,10 @@ export namespace DashboardWidget {
      * on it while shown.
      */
     refreshed?: ISignal<unknown, void>;
+    /**
+     * The user as the server bills them, when known (DashboardPanel.IOptions.me).
+     */
+    me?: () => string | null;
     translator?: ITranslator;
   }
 

@@ -197,7 +197,7 @@ function HistoryBody(props: HistoryView.IProps): JSX.Element {
           onChange={setSearch}
           onSubmit={() => apply({ ...query, q: search })}
         />
-        <label>
+        <label className="jp-mod-wide">
           {trans.__('Notebook')}
           <input
             type="text"

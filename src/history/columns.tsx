@@ -25,7 +25,8 @@ export function historyColumns(
     {
       id: 'select',
       label: trans.__('Select'),
-      width: '2.2em',
+      width: 'max-content',
+      fit: true,
       render: run => (
         <input
           type="checkbox"
@@ -47,7 +48,8 @@ export function historyColumns(
     {
       id: 'grant',
       label: trans.__('Grant'),
-      width: 'minmax(6em, 1fr)',
+      width: 'max-content',
+      fit: true,
       render: run => grantLabel(run.grant_id),
       text: run => run.grant_id ?? ''
     },

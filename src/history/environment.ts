@@ -159,13 +159,14 @@ export function environmentLines(
   if (cpu) {
     const cores =
       cpu.available_cores && cpu.available_cores !== cpu.logical_cores
-        ? trans.__(
-            '%1 of %2 cores available',
-            String(cpu.available_cores),
-            String(cpu.logical_cores)
+        ? trans._n(
+            '%2 of %1 core available',
+            '%2 of %1 cores available',
+            cpu.logical_cores ?? 0,
+            String(cpu.available_cores)
           )
         : cpu.logical_cores
-          ? trans.__('%1 cores', String(cpu.logical_cores))
+          ? trans._n('%1 core', '%1 cores', cpu.logical_cores)
           : '';
     add(
       'cpu',

@@ -6,11 +6,14 @@ import {
 import { ICommandPalette } from '@jupyterlab/apputils';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStatusBar } from '@jupyterlab/statusbar';
-import { ITranslator } from '@jupyterlab/translation';
+import { ITranslator, nullTranslator } from '@jupyterlab/translation';
+import { IFormRendererRegistry } from '@jupyterlab/ui-components';
 
-import { CommandIDs, IComputePanelModel } from '../tokens';
+import { CommandIDs, IComputePanelModel, TRANSLATION_DOMAIN } from '../tokens';
 import { addMoveCommand, followTiers } from './commands';
 import { followSettings } from './settings';
+// eslint-disable-next-line jupyter/prefer-lazy-imports -- the settings editor asks for the field synchronously
+import { defaultGrantRenderer } from './defaultGrantField';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the sidebar exists from activation on
 import { addOpenCommand, addSidebar } from './sidebar';
 // eslint-disable-next-line jupyter/prefer-lazy-imports -- the status item exists from activation on
@@ -25,20 +28,36 @@ export const panelPlugin: JupyterFrontEndPlugin<void> = {
     'A sidebar listing compute tiers, where the notebook kernel runs and its cost.',
   autoStart: true,
   requires: [IComputePanelModel],
-  optional: [ILayoutRestorer, ISettingRegistry, ICommandPalette, ITranslator],
+  optional: [
+    ILayoutRestorer,
+    ISettingRegistry,
+    ICommandPalette,
+    ITranslator,
+    IFormRendererRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     model: IComputePanelModel,
     restorer: ILayoutRestorer | null,
     settingRegistry: ISettingRegistry | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    formRegistry: IFormRendererRegistry | null
   ): void => {
     const panel = addSidebar(app, model, restorer, translator);
     addOpenCommand(app, panel, palette, translator);
     if (settingRegistry) {
       followSettings(panelPlugin.id, settingRegistry, model, translator);
     }
+    // The settings editor offers the default grant as a choice of the
+    // user's grants.
+    formRegistry?.addRenderer(
+      `${panelPlugin.id}.defaultGrant`,
+      defaultGrantRenderer(
+        model,
+        (translator ?? nullTranslator).load(TRANSLATION_DOMAIN)
+      )
+    );
   }
 };
 

@@ -5,8 +5,9 @@ import {
   nullTranslator,
   TranslationBundle
 } from '@jupyterlab/translation';
-import { ReactWidget, UseSignal } from '@jupyterlab/ui-components';
+import { ReactWidget, SidePanel, UseSignal } from '@jupyterlab/ui-components';
 import type { Message } from '@lumino/messaging';
+import { Panel, Widget } from '@lumino/widgets';
 
 import { ComputePanelView } from '../components/ComputePanelView';
 import { ComputeStatus } from '../components/StatusItem';
@@ -20,27 +21,32 @@ import {
 } from '../tokens';
 
 /**
- * The sidebar panel.
+ * The sidebar panel: a JupyterLab side panel with its title bar ("Compute")
+ * over the panel's body.
  */
-export class ComputePanelWidget extends ReactWidget {
+export class ComputePanelWidget extends SidePanel {
   constructor(options: ComputePanelWidget.IOptions) {
-    super();
-    this._model = options.model;
-    this._onMove = options.onMove;
-    this._onOpenDashboard = options.onOpenDashboard;
-    this._onOpenHistory = options.onOpenHistory;
-    this._notebookRuns = options.notebookRuns ?? null;
-    this._onRerun = options.onRerun;
-    this._trans = (options.translator ?? nullTranslator).load(
+    const trans = (options.translator ?? nullTranslator).load(
       TRANSLATION_DOMAIN
     );
+    // One body, not an accordion of sections: the panel scrolls as a whole.
+    super({ content: new Panel(), translator: options.translator });
     this.id = PANEL_ID;
     this.addClass('jp-ComputePanel');
     this.title.icon = computePanelIcon;
-    this.title.caption = this._trans.__('Compute');
+    this.title.caption = trans.__('Compute');
     this.node.setAttribute('role', 'region');
-    this.node.setAttribute('aria-label', this._trans.__('Compute panel'));
+    this.node.setAttribute('aria-label', trans.__('Compute panel'));
     this.node.tabIndex = -1;
+
+    const heading = document.createElement('h2');
+    heading.textContent = trans.__('Compute');
+    heading.className = 'jp-ComputePanel-title jp-text-truncated';
+    this.header.addWidget(new Widget({ node: heading }));
+
+    this._body = new ComputePanelBody({ ...options, trans });
+    this._body.addClass('jp-ComputePanel-scroller');
+    this.addWidget(this._body);
   }
 
   /**
@@ -59,6 +65,33 @@ export class ComputePanelWidget extends ReactWidget {
     if (this.isVisible && !this.node.contains(document.activeElement)) {
       this.node.focus();
     }
+  }
+
+  /**
+   * The tier a move is under way to, if any.
+   */
+  get moving(): string | null {
+    return this._body.moving;
+  }
+
+  private _body: ComputePanelBody;
+}
+
+/**
+ * The panel's body: banners, the notebook, the tiers, its runs, the grants.
+ */
+class ComputePanelBody extends ReactWidget {
+  constructor(
+    options: ComputePanelWidget.IOptions & { trans: TranslationBundle }
+  ) {
+    super();
+    this._model = options.model;
+    this._onMove = options.onMove;
+    this._onOpenDashboard = options.onOpenDashboard;
+    this._onOpenHistory = options.onOpenHistory;
+    this._notebookRuns = options.notebookRuns ?? null;
+    this._onRerun = options.onRerun;
+    this._trans = options.trans;
   }
 
   /**

@@ -55,10 +55,11 @@ async function pickRuns(
   }
   if (runs.length < 2) {
     Notification.info(
-      trans.__(
-        '%1 has %2 run(s): compare needs two. Re-run it on a tier first (Re-run Notebook on…).',
-        path,
-        String(runs.length)
+      trans._n(
+        '%2 has %1 run: compare needs two. Re-run it on a tier first (Re-run Notebook on…).',
+        '%2 has %1 runs: compare needs two. Re-run it on a tier first (Re-run Notebook on…).',
+        runs.length,
+        path
       ),
       { autoClose: 8000 }
     );

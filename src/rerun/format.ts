@@ -96,11 +96,12 @@ export function progressMessage(
     );
   }
   if (rerun.current_cell === null && rerun.cells_done === 0) {
-    return trans.__(
-      'Re-running %1 on %2: starting the kernel (%3 cells)',
+    return trans._n(
+      'Re-running %2 on %3: starting the kernel (%1 cell)',
+      'Re-running %2 on %3: starting the kernel (%1 cells)',
+      total,
       name,
-      tierLabel,
-      String(total)
+      tierLabel
     );
   }
   // The cell running now is the one after those done (a skipped empty cell
@@ -133,19 +134,21 @@ export function endMessage(
   switch (rerun.status) {
     case 'completed':
       return costText
-        ? trans.__(
-            'Re-ran %1 on %2: %3 cells in %4, cost %5.',
+        ? trans._n(
+            'Re-ran %2 on %3: %1 cell in %4, cost %5.',
+            'Re-ran %2 on %3: %1 cells in %4, cost %5.',
+            rerun.cells_done,
             name,
             tierLabel,
-            String(rerun.cells_done),
             took,
             costText
           )
-        : trans.__(
-            'Re-ran %1 on %2: %3 cells in %4.',
+        : trans._n(
+            'Re-ran %2 on %3: %1 cell in %4.',
+            'Re-ran %2 on %3: %1 cells in %4.',
+            rerun.cells_done,
             name,
             tierLabel,
-            String(rerun.cells_done),
             took
           );
     case 'failed':

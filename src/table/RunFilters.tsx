@@ -43,7 +43,7 @@ export function SearchFilter(props: {
   onSubmit: () => void;
 }): JSX.Element {
   return (
-    <label>
+    <label className="jp-mod-wide">
       {props.trans.__('Search')}
       <input
         type="search"

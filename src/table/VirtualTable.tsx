@@ -24,9 +24,16 @@ export interface IColumn<Row> {
   id: string;
   label: string;
   /**
-   * The CSS grid track of the column, e.g. '1fr' or '8em'.
+   * The CSS grid track of the column, e.g. '1fr' or '8em'; of a `fit`
+   * column, its track until its cells are measured.
    */
   width: string;
+  /**
+   * Size the column to its widest cell (header included) among those shown,
+   * never cutting them: for dates, durations, amounts. It only grows while
+   * the rows scroll, so the columns do not jump; a new query measures anew.
+   */
+  fit?: boolean;
   /**
    * The server's sort key; the column is not sortable without one.
    */
@@ -93,10 +100,44 @@ export namespace VirtualTable {
 export const DEFAULT_ROW_HEIGHT = 28;
 
 /**
- * The grid template of the columns.
+ * The widths (px) that content-sized columns have been measured at.
  */
-function template<Row>(columns: ReadonlyArray<IColumn<Row>>): string {
-  return columns.map(c => c.width).join(' ');
+export type FittedWidths = Readonly<Record<string, number>>;
+
+/**
+ * The grid template of the columns: a measured `fit` column at its width,
+ * one not yet measured at its content's width (each row is its own grid, so
+ * that lasts only until the first measure, before the browser paints).
+ */
+export function template<Row>(
+  columns: ReadonlyArray<IColumn<Row>>,
+  fitted: FittedWidths = {}
+): string {
+  return columns
+    .map(c =>
+      c.fit ? (fitted[c.id] ? `${fitted[c.id]}px` : 'max-content') : c.width
+    )
+    .join(' ')
+    .trim();
+}
+
+/**
+ * The fitted widths grown to the widest cell measured now (whole pixels,
+ * rounded up); null when nothing grew (never shrinks: no jumping columns).
+ */
+export function widen(
+  fitted: FittedWidths,
+  measured: Readonly<Record<string, number>>
+): FittedWidths | null {
+  let next: Record<string, number> | null = null;
+  for (const [id, width] of Object.entries(measured)) {
+    const px = Math.ceil(width);
+    if (px > (fitted[id] ?? 0)) {
+      next = next ?? { ...fitted };
+      next[id] = px;
+    }
+  }
+  return next;
 }
 
 export function VirtualTable<Row>(
@@ -112,6 +153,10 @@ export function VirtualTable<Row>(
     overscan = 8
   } = props;
   const bodyRef = React.useRef<HTMLDivElement>(null);
+  const gridRef = React.useRef<HTMLDivElement>(null);
+  const headRowRef = React.useRef<HTMLDivElement>(null);
+  const [fitted, setFitted] = React.useState<FittedWidths>({});
+  const [minWidth, setMinWidth] = React.useState(0);
   const [scrollTop, setScrollTop] = React.useState(0);
   const [viewport, setViewport] = React.useState(height);
   const [active, setActive] = React.useState<number | null>(null);
@@ -137,6 +182,7 @@ export function VirtualTable<Row>(
     if (pager.count === null) {
       setActive(null);
       setScrollTop(0);
+      setFitted({});
       if (bodyRef.current) {
         bodyRef.current.scrollTop = 0;
       }
@@ -176,6 +222,53 @@ export function VirtualTable<Row>(
       onRendered();
     }
   }, [firstRendered, onRendered]);
+
+  // Content-sized columns: measure their cells once rendered, before paint.
+  React.useLayoutEffect(() => {
+    const node = gridRef.current;
+    if (!node) {
+      return;
+    }
+    const measured: Record<string, number> = {};
+    for (const column of columns) {
+      if (!column.fit) {
+        continue;
+      }
+      const known = fitted[column.id] !== undefined;
+      let widest = 0;
+      node
+        .querySelectorAll<HTMLElement>(`[data-column="${column.id}"]`)
+        .forEach(cell => {
+          // Unmeasured, the track is the content's width; measured, only a
+          // cell whose content overflows its box (scrollWidth, overflow
+          // hidden) asks for more. A pixel more for the rounding of both.
+          if (!known || cell.scrollWidth > cell.clientWidth) {
+            widest = Math.max(widest, cell.scrollWidth + 1);
+          }
+        });
+      if (widest > 1) {
+        measured[column.id] = widest;
+      }
+    }
+    const next = widen(fitted, measured);
+    if (next) {
+      setFitted(next);
+    }
+  });
+
+  // The narrowest the columns can be; below it the table scrolls sideways
+  // (head and body together) instead of cutting its last columns.
+  React.useLayoutEffect(() => {
+    const head = headRowRef.current;
+    if (!head) {
+      return;
+    }
+    const width = head.style.width;
+    head.style.width = 'min-content';
+    const min = head.offsetWidth;
+    head.style.width = width;
+    setMinWidth(min);
+  }, [fitted, columns.length]);
 
   const onScroll = (event: React.UIEvent<HTMLDivElement>) => {
     setScrollTop(event.currentTarget.scrollTop);
@@ -257,6 +350,7 @@ export function VirtualTable<Row>(
       <div
         key={column.id}
         role="columnheader"
+        data-column={column.id}
         aria-sort={ariaSort}
         className={`jp-ComputePanel-vtHeader${column.numeric ? ' jp-mod-numeric' : ''}`}
       >
@@ -315,6 +409,7 @@ export function VirtualTable<Row>(
               <div
                 key={column.id}
                 role="gridcell"
+                data-column={column.id}
                 className={`jp-ComputePanel-vtCell${column.numeric ? ' jp-mod-numeric' : ''}`}
                 title={column.text ? column.text(row) : undefined}
               >
@@ -334,9 +429,10 @@ export function VirtualTable<Row>(
     );
   }
 
-  const gridTemplateColumns = template(columns);
+  const gridTemplateColumns = template(columns, fitted);
   return (
     <div
+      ref={gridRef}
       className="jp-ComputePanel-vt"
       role="grid"
       aria-label={props.label}
@@ -344,7 +440,12 @@ export function VirtualTable<Row>(
       aria-multiselectable={props.isSelected ? true : undefined}
       aria-rowcount={count + 1}
       aria-colcount={columns.length}
-      style={{ ['--jp-ComputePanel-vt-columns' as any]: gridTemplateColumns }}
+      style={{
+        ['--jp-ComputePanel-vt-columns' as any]: gridTemplateColumns,
+        ['--jp-ComputePanel-vt-min-width' as any]: minWidth
+          ? `${minWidth}px`
+          : undefined
+      }}
       // The grid takes the focus and points at its active row: ARIA allows
       // aria-activedescendant on a grid, not on a rowgroup.
       tabIndex={0}
@@ -356,7 +457,12 @@ export function VirtualTable<Row>(
       onKeyDown={onKeyDown}
     >
       <div role="rowgroup" className="jp-ComputePanel-vtHead">
-        <div role="row" aria-rowindex={1} className="jp-ComputePanel-vtHeadRow">
+        <div
+          ref={headRowRef}
+          role="row"
+          aria-rowindex={1}
+          className="jp-ComputePanel-vtHeadRow"
+        >
           {headerCells}
         </div>
       </div>

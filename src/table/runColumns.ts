@@ -1,6 +1,8 @@
 /**
  * The run columns that the grant dashboard's runs table and the run history
  * both show, so that a run reads the same in both: compose a table from them.
+ * Dates, tiers, durations, end reasons and costs are sized to their content
+ * (never cut); the notebook and the user share the rest of the width.
  */
 import { TranslationBundle } from '@jupyterlab/translation';
 
@@ -29,7 +31,8 @@ export function runColumnSet(trans: TranslationBundle): {
     started: {
       id: 'started',
       label: trans.__('Started (UTC)'),
-      width: 'minmax(9em, 1fr)',
+      width: 'max-content',
+      fit: true,
       sortKey: 'started',
       render: run => formatInstant(run.started)
     },
@@ -44,9 +47,11 @@ export function runColumnSet(trans: TranslationBundle): {
     tier: {
       id: 'tier',
       label: trans.__('Tier'),
-      width: 'minmax(6em, 1fr)',
+      width: 'max-content',
+      fit: true,
       sortKey: 'tier',
-      render: run => run.tier_label ?? run.tier_id
+      render: run => run.tier_label ?? run.tier_id,
+      text: run => run.tier_label ?? run.tier_id
     },
     notebook: {
       id: 'notebook',
@@ -59,7 +64,8 @@ export function runColumnSet(trans: TranslationBundle): {
     duration: {
       id: 'duration',
       label: trans.__('Duration'),
-      width: 'minmax(6em, 0.8fr)',
+      width: 'max-content',
+      fit: true,
       sortKey: 'duration',
       numeric: true,
       render: run => formatDuration(run.duration_s)
@@ -67,7 +73,8 @@ export function runColumnSet(trans: TranslationBundle): {
     endReason: {
       id: 'end_reason',
       label: trans.__('End'),
-      width: 'minmax(5em, 0.8fr)',
+      width: 'max-content',
+      fit: true,
       sortKey: 'end_reason',
       render: run => shortEndReason(run, trans),
       text: run => explainEndReason(run, trans)
@@ -75,7 +82,8 @@ export function runColumnSet(trans: TranslationBundle): {
     cost: {
       id: 'cost',
       label: trans.__('Cost'),
-      width: 'minmax(6em, 0.8fr)',
+      width: 'max-content',
+      fit: true,
       sortKey: 'cost',
       numeric: true,
       render: run => formatMoney(run.cost.amount, run.cost.currency),

@@ -173,7 +173,7 @@ test.describe('Grant dashboard', () => {
     const endDate = form.getByLabel('End date');
     await expect(endDate).toHaveAttribute('aria-invalid', 'true');
     await expect(form.locator('.jp-ComputePanel-fieldError')).toHaveText(
-      /end_date: must not be before start_date/
+      'The end date must not be before the start date'
     );
     await expect(dashboard.kpi('budget')).toHaveText('150.00 USD');
 
