@@ -138,9 +138,7 @@ class GrantsMixin:
         except LedgerError as e:
             raise Conflict(str(e), "id") from None
 
-    async def update_grant(
-        self, grant_id: str, changes: dict[str, Any], stop_kernels: bool = False
-    ) -> GrantView:
+    async def update_grant(self, grant_id: str, changes: dict[str, Any], stop_kernels: bool = False) -> GrantView:
         grant = await self.editable_grant(grant_id)
         values = self.grant_values(grant_input(grant) | changes)
         if not stop_kernels:

@@ -8,7 +8,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import { UseSignal } from '@jupyterlab/ui-components';
 
 import { BreakdownChart, BurnDownChart, MonthChart } from './Charts';
-import { GrantEditForm, MembersEditor } from './grants';
+import { confirmStops, GrantEditForm, MembersEditor } from './grants';
 import { DashboardModel } from './model';
 import { RunsPanel } from './RunsPanel';
 import { ExportButtons, ExportHandler, Section } from './Section';
@@ -159,7 +159,9 @@ function DashboardBody(props: DashboardView.IProps): JSX.Element {
             grant={grant}
             tiers={model.catalogTiers}
             trans={trans}
-            onSave={patch => model.saveGrant(patch)}
+            onSave={patch =>
+              model.saveGrant(patch, stops => confirmStops(stops, trans))
+            }
             onClose={() => setEditing(false)}
           />
         </section>

@@ -33,7 +33,11 @@ import * as React from 'react';
 
 import { ComputePanelAPI } from '../api';
 import { readComputeMetadata } from '../metadata';
-import { IComputePanelModel, METADATA_KEY, TRANSLATION_DOMAIN } from '../tokens';
+import {
+  IComputePanelModel,
+  METADATA_KEY,
+  TRANSLATION_DOMAIN
+} from '../tokens';
 import {
   askSentence,
   IPaidKernel,
@@ -166,7 +170,10 @@ export class PaidStartGuard implements IDisposable {
    * JupyterLab has opened the session: put the preference back, and ask
    * about the kernel held back, if any.
    */
-  private async _opened(panel: NotebookPanel, watched: IWatched): Promise<void> {
+  private async _opened(
+    panel: NotebookPanel,
+    watched: IWatched
+  ): Promise<void> {
     watched.opening = false;
     const held = watched.held;
     watched.held = null;
@@ -387,7 +394,10 @@ export class PaidStartGuard implements IDisposable {
     if (run && Date.parse(run.started) < this._pageLoadedAt) {
       return; // it ran before this page: a restored session, not a start
     }
-    if (panel.isDisposed || panel.sessionContext.session?.kernel?.id !== kernelId) {
+    if (
+      panel.isDisposed ||
+      panel.sessionContext.session?.kernel?.id !== kernelId
+    ) {
       return;
     }
     const trans = this._trans;

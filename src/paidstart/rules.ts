@@ -35,7 +35,11 @@ export function paidKernelOf(spec: unknown): IPaidKernel | null {
   const price = tier.price as Record<string, unknown> | null | undefined;
   const perHour = typeof price?.per_hour === 'string' ? price.per_hour : '';
   const micros = parseMicros(perHour);
-  if (micros === null || micros <= BigInt(0) || typeof tier.tier_id !== 'string') {
+  if (
+    micros === null ||
+    micros <= BigInt(0) ||
+    typeof tier.tier_id !== 'string'
+  ) {
     return null;
   }
   return {

@@ -149,11 +149,11 @@ export async function moveToTier(options: {
   const path = panel.context.path;
   const settings = model.settings;
 
-  const { grants, bound, grantId: preselected } = await grantToCharge(
-    model,
-    panel,
-    tier
-  );
+  const {
+    grants,
+    bound,
+    grantId: preselected
+  } = await grantToCharge(model, panel, tier);
   let choice: IMoveChoice = {
     grantId: preselected,
     rerun: options.confirmed ? false : settings.rerunByDefault

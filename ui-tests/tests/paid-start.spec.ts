@@ -1,5 +1,10 @@
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
-import { ComputePanelHelper } from './helpers';
+import {
+  expect,
+  galata,
+  IJupyterLabPageFixture,
+  test
+} from '@jupyterlab/galata';
+import { ComputePanelHelper, DashboardHelper } from './helpers';
 
 test.use({ autoGoto: true });
 
@@ -161,23 +166,25 @@ test("JupyterLab's Change kernel to a paid tier says its price at once, with Mov
   expect(await serverKernels(page, path)).toEqual([LOCAL]);
 });
 
-test('with "start on the free tier", a paid notebook opens on Local CPU and offers the move back', async ({
-  page,
-  tmpPath
-}) => {
-  const compute = new ComputePanelHelper(page);
-  const saved = await page.request.put(
-    '/lab/api/settings/jupyterlab-compute-panel:panel',
-    { data: { raw: '{"paidStartOnOpen": "start-local"}' } }
-  );
-  expect(saved.ok()).toBe(true);
-  try {
-    await page.reload();
+test.describe('with "start on the free tier"', () => {
+  test.use({
+    mockSettings: {
+      ...galata.DEFAULT_SETTINGS,
+      'jupyterlab-compute-panel:panel': { paidStartOnOpen: 'start-local' }
+    }
+  });
+
+  test('a paid notebook opens on Local CPU and offers the move back', async ({
+    page,
+    tmpPath
+  }) => {
+    const compute = new ComputePanelHelper(page);
     const path = `${tmpPath}/local.ipynb`;
     await upload(page, path, H200);
     await page.notebook.openByPath(path);
     await compute.waitForKernel(LOCAL);
     expect(await serverKernels(page, path)).toEqual([LOCAL]);
+    await expect(question(page)).toHaveCount(0);
     const toast = page
       .locator('.Toastify__toast')
       .filter({ hasText: 'local.ipynb started on Local CPU' });
@@ -187,9 +194,90 @@ test('with "start on the free tier", a paid notebook opens on Local CPU and offe
     // The move back is a move: its dialog shows the price and the grant.
     await toast.getByRole('button', { name: 'Move to H200 training' }).click();
     await expect(page.locator('.jp-ComputePanel-moveDialog')).toBeVisible();
-  } finally {
-    await page.request.put('/lab/api/settings/jupyterlab-compute-panel:panel', {
-      data: { raw: '{}' }
+    await expect(page.locator('.jp-Dialog')).toContainText('3.50 USD');
+  });
+});
+
+test("a PI's budget edit below the spend names the kernel it stops and asks; the stop reads whole, in the PI's words", async ({
+  page,
+  tmpPath
+}) => {
+  const compute = new ComputePanelHelper(page);
+  const grant = 'dash-grant'; // student is its PI (seed_dashboard.py)
+  const path = `${tmpPath}/spending.ipynb`;
+  await upload(page, path, H200);
+  const bound = await page.request.put('/compute-panel/bindings', {
+    data: { path, grant_id: grant, tier_id: 'h200' }
+  });
+  expect(bound.ok()).toBe(true);
+  await page.notebook.openByPath(path);
+  await question(page)
+    .getByRole('button', { name: 'Start on H200 training' })
+    .click();
+  await compute.waitForKernel(H200);
+
+  await page.evaluate(
+    id =>
+      (window as any).jupyterapp.commands.execute(
+        'compute-panel:open-dashboard',
+        { grantId: id }
+      ),
+    grant
+  );
+  const dashboard = new DashboardHelper(page, grant);
+  await dashboard.waitForData();
+  await dashboard.view.getByRole('button', { name: 'Edit grant' }).click();
+  const form = dashboard.view.getByRole('form', {
+    name: 'Edit grant DASH 0001'
+  });
+  const budget = form.getByLabel('Budget (USD)');
+  try {
+    await budget.fill('1.00'); // the seeded runs spent more
+    await form.getByRole('button', { name: 'Save' }).click();
+
+    // Asked first, with the kernel it stops; kept: nothing changes.
+    const ask = page.locator('.jp-Dialog').filter({
+      has: page.locator('.jp-ComputePanel-editStops')
     });
+    await expect(ask).toContainText('Stop a running kernel?');
+    await expect(ask.getByRole('listitem')).toHaveText(
+      `student: ${path} on H200 training (3.50 USD/h)`
+    );
+    await ask.getByRole('button', { name: 'Keep them running' }).click();
+    await expect(form.getByRole('alert')).toHaveText(
+      'Not saved: the grant and its kernels are as they were.'
+    );
+    await expect(dashboard.kpi('budget')).toHaveText('100.00 USD');
+    expect(await serverKernels(page, path)).toEqual([H200]);
+
+    // Saved anyway: the kernel stops, and the notification says so whole.
+    await form.getByRole('button', { name: 'Save' }).click();
+    await ask.getByRole('button', { name: 'Save and stop it' }).click();
+    await expect(dashboard.kpi('budget')).toHaveText('1.00 USD');
+    const toast = page
+      .locator('.Toastify__toast')
+      .filter({ hasText: 'was stopped: grant DASH 0001' });
+    await expect(toast).toHaveText(
+      /(The H200 training kernel of spending\.ipynb|Your H200 training kernel) was stopped: grant DASH 0001 has spent its budget\./,
+      { timeout: 30000 }
+    );
+    await expect(toast).not.toContainText('…');
+    await toast.getByRole('button', { name: 'Details' }).click();
+    const details = page.locator('.jp-ComputePanel-notificationDetails');
+    await expect(details).toContainText(
+      'You are its PI: raise its budget on its dashboard'
+    );
+    await expect(details).not.toContainText(/ask its PI/i);
+    await page
+      .locator('.jp-Dialog')
+      .filter({ has: details })
+      .getByRole('button', { name: 'Close' })
+      .click();
+    await expect.poll(() => serverKernels(page, path)).toEqual([]);
+  } finally {
+    // Leave the grant as the other tests expect it (no kernel runs now).
+    await budget.fill('100.00');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect(dashboard.kpi('budget')).toHaveText('100.00 USD');
   }
 });

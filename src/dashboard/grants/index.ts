@@ -8,3 +8,4 @@ export * from './GrantEditForm';
 export * from './MembersEditor';
 export * from './newGrantValues';
 export * from './NewGrantForm';
+export * from './confirmStops';
