@@ -201,7 +201,7 @@ export class PaidStartGuard implements IDisposable {
       return;
     }
     if (this._model.settings.paidStartOnOpen === 'start-local') {
-      await this._startLocal(panel, paid);
+      await this._startLocal(panel, paid, held.name);
     } else {
       await this._ask(panel, paid, held.name);
     }
@@ -279,11 +279,12 @@ export class PaidStartGuard implements IDisposable {
 
   private async _startLocal(
     panel: NotebookPanel,
-    paid: IPaidKernel
+    paid: IPaidKernel,
+    kernelName: string
   ): Promise<void> {
     const local = this._localTier();
     if (!local) {
-      return this._ask(panel, paid, '');
+      return this._ask(panel, paid, kernelName); // no free tier to start on
     }
     if (!(await this._actions.moveToTier(panel, local.id, true))) {
       return;

@@ -216,14 +216,13 @@ test("a PI's budget edit below the spend names the kernel it stops and asks; the
     .click();
   await compute.waitForKernel(H200);
 
-  await page.evaluate(
-    id =>
-      (window as any).jupyterapp.commands.execute(
-        'compute-panel:open-dashboard',
-        { grantId: id }
-      ),
-    grant
-  );
+  await page.evaluate(async id => {
+    // The dashboard widget itself stays in the page.
+    await (window as any).jupyterapp.commands.execute(
+      'compute-panel:open-dashboard',
+      { grantId: id }
+    );
+  }, grant);
   const dashboard = new DashboardHelper(page, grant);
   await dashboard.waitForData();
   await dashboard.view.getByRole('button', { name: 'Edit grant' }).click();
