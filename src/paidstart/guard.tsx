@@ -142,6 +142,24 @@ export class PaidStartGuard implements IDisposable {
   ): void {
     const preference = context.kernelPreference;
     const name = preference.name;
+    const held = watched.held;
+    if (held && preference.shouldStart === false) {
+      // Held already; JupyterLab may name another kernel once the document
+      // is read (the notebook's own kernelspec over the one it was opened
+      // with): hold that one, or let a kernel that costs nothing start.
+      if (name && name !== held.name) {
+        if (this._mayBePaid(name)) {
+          held.name = name;
+        } else {
+          watched.held = null;
+          context.kernelPreference = {
+            ...preference,
+            shouldStart: held.shouldStart
+          };
+        }
+      }
+      return;
+    }
     if (
       !name ||
       preference.shouldStart === false ||
