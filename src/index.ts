@@ -7,6 +7,8 @@
  * - panel: the sidebar, the status-bar item and the move-to commands
  * - notifications: idle-kernel warnings and budget alerts
  * - refusals: a refused kernel start keeps the notebook's kernel and says why
+ * - paidstart: no paid kernel starts unseen (asks on opening; says the price
+ *   of a start by JupyterLab's own dialogs)
  * - provenance: the run written into a notebook saved on a tier
  * - history: the run history (`IRunHistory`)
  * - dashboard: the grants' dashboards and the admin's new grant
@@ -18,6 +20,7 @@ import { clientPlugin } from './client/plugin';
 import { dashboardPlugin } from './dashboard/plugin';
 import { historyPlugin } from './history/plugin';
 import { modelPlugin } from './model/plugin';
+import { paidStartPlugin } from './paidstart/plugin';
 import { budgetPlugin, idlePlugin } from './notifications/plugin';
 import { commandsPlugin, panelPlugin, statusBarPlugin } from './panel/plugin';
 import { provenancePlugin } from './provenance/plugin';
@@ -38,6 +41,7 @@ const plugins: JupyterFrontEndPlugin<any>[] = [
   commandsPlugin,
   idlePlugin,
   refusalsPlugin,
+  paidStartPlugin,
   provenancePlugin,
   historyPlugin,
   dashboardPlugin,

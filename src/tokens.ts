@@ -92,13 +92,27 @@ export interface IComputePanelSettings {
    * Seconds between corrections from the server.
    */
   refreshInterval: number;
+  /**
+   * What opening (or restoring) a notebook saved on a paid tier does before
+   * any kernel starts: `ask` (the price, the grant; start there, on the free
+   * tier, or not at all) or `start-local` (start on the free tier and offer
+   * the move back).
+   */
+  paidStartOnOpen: PaidStartOnOpen;
 }
+
+/**
+ * The choices of the `paidStartOnOpen` setting.
+ */
+export const PAID_START_ON_OPEN = ['ask', 'start-local'] as const;
+export type PaidStartOnOpen = (typeof PAID_START_ON_OPEN)[number];
 
 export const DEFAULT_SETTINGS: IComputePanelSettings = {
   defaultGrant: '',
   confirmPaidTiers: true,
   rerunByDefault: false,
-  refreshInterval: 10
+  refreshInterval: 10,
+  paidStartOnOpen: 'ask'
 };
 
 /**

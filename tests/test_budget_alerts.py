@@ -347,7 +347,40 @@ async def test_a_budget_lowered_below_the_spend_stops_at_the_next_heartbeat(jp_f
     _, body = await api("GET", "compute-panel/alerts")
     assert body["countdowns"] == []  # 100.00 lasts hours
 
-    status, _ = await api("PUT", f"compute-panel/grants/{grant}/budget", body={"budget": "0.000001"})
+    # Said before it is done: the dry run names the kernel, and a save that does not say it
+    # knows is refused, the budget kept.
+    status, stops = await api("GET", f"compute-panel/grants/{grant}/stops", params={"budget": "0.000001"})
+    assert status == 200, stops
+    [kernel] = stops["kernels"]
+    assert kernel["kernel_id"] == kernel_id and kernel["tier_label"] == "H200 training"
+    assert kernel["user"] == service.owner and kernel["rate_per_hour"] == BURNER_RATE
+    assert stops["hard_stop"] is True and stops["budget"] == "0.000001" and stops["currency"] == "USD"
+    status, body = await api("GET", f"compute-panel/grants/{grant}/stops", params={"budget": "100.00"})
+    assert status == 200 and body["kernels"] == []  # above the spend: stops nothing
+    status, body = await api(
+        "GET", f"compute-panel/grants/{grant}/stops", params={"budget": "0.000001", "hard_stop": "false"}
+    )
+    assert status == 200 and body["kernels"] == []  # no hard stop: stops nothing
+    for method, path, edit in (
+        ("PUT", f"compute-panel/grants/{grant}/budget", {"budget": "0.000001"}),
+        ("PATCH", f"compute-panel/grants/{grant}", {"budget": "0.000001", "title": "Lowered"}),
+    ):
+        status, body = await api(method, path, body=edit)
+        assert status == 409, body
+        assert body["field"] == "stop_kernels"
+        assert body["message"].startswith("Saving this would stop 1 running kernel of grant NSF CNS-2401234 at once")
+    status, body = await api("GET", f"compute-panel/grants/{grant}")
+    assert body["budget"] == "100.00" and body["title"] == GRANT_A["title"]
+    status, body = await api(
+        "PUT", f"compute-panel/grants/{grant}/budget", body={"budget": "0.000001", "stop_kernels": "yes"}
+    )
+    assert status == 422 and body["field"] == "stop_kernels"
+    _, run = await api("GET", f"compute-panel/kernels/{kernel_id}/run")
+    assert run["status"] == "open"
+
+    status, _ = await api(
+        "PUT", f"compute-panel/grants/{grant}/budget", body={"budget": "0.000001", "stop_kernels": True}
+    )
     assert status == 200
     lowered = utcnow()
     run = await wait_for(lambda: closed_run(api, kernel_id), timeout=15)
@@ -408,7 +441,9 @@ async def test_a_rerun_stopped_by_the_budget_says_so(jp_root_dir, api, service):
         return state["current_cell"] == 1  # the sleeping cell
 
     await wait_for(sleeping, timeout=60)
-    status, _ = await api("PUT", f"compute-panel/grants/{grant}/budget", body={"budget": "0.000001"})
+    status, _ = await api(
+        "PUT", f"compute-panel/grants/{grant}/budget", body={"budget": "0.000001", "stop_kernels": True}
+    )
     assert status == 200
 
     async def ended():

@@ -121,6 +121,11 @@ def test_budget_covers_minimum_runtimes_then_refuses(ledger):
         "Grant NSF CNS-2401234 has 0.375 USD left after 2.625 USD committed to its running kernels, "
         "less than 15 minutes on H200 training (0.875 USD): ask its PI to raise the budget, or choose a cheaper tier."
     )
+    # Said to the reader in their role: a PI is not told to ask its PI.
+    assert budget_sentence(refused.value, H200, "bob") == budget_sentence(refused.value, H200)
+    assert budget_sentence(refused.value, H200, GRANT_A["pi"]).endswith(
+        "(0.875 USD): raise its budget on its dashboard (you are its PI), or choose a cheaper tier."
+    )
     # A closed run frees its commitment: what it cost is spent, the rest is available again.
     ledger.close_run(runs[0].id, "shutdown", at=now + dt.timedelta(minutes=6))
     reserve(ledger, GRANT_A["id"], now=now + dt.timedelta(minutes=6))

@@ -102,13 +102,16 @@ def unknown_grant_sentence(grant_id: str, tier: Any) -> str:
     )
 
 
-def budget_sentence(exhausted: Any, tier: Any) -> str:
+def budget_sentence(exhausted: Any, tier: Any, user: str | None = None) -> str:
     """The start refused because the grant's budget does not cover the minimum runtime
-    (``exhausted``: the ledger's BudgetExhausted, with the grant and the amounts)."""
+    (``exhausted``: the ledger's BudgetExhausted, with the grant and the amounts), said to
+    ``user`` in their role: a PI raises the budget, anyone else asks the PI."""
     grant, currency = exhausted.grant, exhausted.grant.currency
     left_micros, committed_micros = exhausted.left_micros, exhausted.committed_micros
     needed_micros = exhausted.needed_micros
     minutes = grant.min_runtime_s / 60
+    is_pi = user is not None and (user == grant.pi or grant.role_of(user) == "pi")
+    advice = "raise its budget on its dashboard (you are its PI)" if is_pi else "ask its PI to raise the budget"
     committed = (
         f" after {format_amount(committed_micros)} {currency} committed to its running kernels"
         if committed_micros
@@ -117,7 +120,7 @@ def budget_sentence(exhausted: Any, tier: Any) -> str:
     return (
         f"Grant {grant.award_number} has {format_amount(max(left_micros - committed_micros, 0))} {currency} "
         f"left{committed}, less than {minutes:g} minutes on {tier.label} ({format_amount(needed_micros)} {currency}): "
-        "ask its PI to raise the budget, or choose a cheaper tier."
+        f"{advice}, or choose a cheaper tier."
     )
 
 

@@ -106,7 +106,7 @@ def countdown_sentence(status: BudgetStatus) -> str:
 def stop_sentence(status: BudgetStatus, run: RunView, warned: bool) -> str:
     currency = status.currency
     spent, budget = format_amount(status.spent_micros), format_amount(status.budget_micros)
-    advice = "ask its PI to raise the budget, or move the notebook to a free tier."
+    advice = "the grant's PI can raise its budget, and the notebook can move to a free tier meanwhile."
     if warned:
         return (
             f"Grant {status.award_number} has spent its budget ({spent} of {budget} {currency}), "

@@ -15,7 +15,7 @@ from ..domain import policy
 from ..domain.grants import ROLES, USER, GrantError, parse_grant, parse_member
 from ..domain.money import format_amount
 from ..errors import Conflict, Forbidden, Invalid, NotFound
-from ..ledger import GrantView, LedgerError, iso, utcnow
+from ..ledger import GrantView, LedgerError, RunFilter, RunView, iso, utcnow
 
 # Fields a PI or an admin may change with PATCH; members and budget have their own routes too.
 PATCHABLE = (
@@ -59,6 +59,19 @@ def binding_json(path: str, row: Any) -> dict[str, Any]:
         "grant_id": row.grant_id if row else None,
         "tier_id": row.tier_id if row else None,
         "updated": iso(row.updated_at) if row else None,
+    }
+
+
+def _stop_json(run: RunView) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "kernel_id": run.kernel_id,
+        "user": run.user,
+        "notebook": run.notebook,
+        "tier_label": run.tier_label,
+        "rate_per_hour": format_amount(run.rate_micros_per_hour),
+        "currency": run.currency,
+        "started": iso(run.started),
     }
 
 
@@ -126,17 +139,68 @@ class GrantsMixin:
         except LedgerError as e:
             raise Conflict(str(e), "id") from None
 
-    async def update_grant(self, grant_id: str, changes: dict[str, Any]) -> GrantView:
+    async def update_grant(self, grant_id: str, changes: dict[str, Any], stop_kernels: bool = False) -> GrantView:
         grant = await self.editable_grant(grant_id)
         values = self.grant_values(grant_input(grant) | changes)
+        if not stop_kernels:
+            await self._refuse_unseen_stops(grant, values["budget_micros"], values["hard_stop"])
         try:
             return await self.db(self.ledger.upsert_grant, values)
         except LedgerError as e:
             raise Conflict(str(e)) from None
 
-    async def set_budget(self, grant_id: str, budget_micros: int) -> GrantView:
-        await self.editable_grant(grant_id)
+    async def set_budget(self, grant_id: str, budget_micros: int, stop_kernels: bool = False) -> GrantView:
+        grant = await self.editable_grant(grant_id)
+        if not stop_kernels:
+            await self._refuse_unseen_stops(grant, budget_micros, grant.hard_stop)
         return await self.db(self.ledger.set_budget, grant_id, budget_micros)
+
+    # -- what an edit would stop ----------------------------------------------------------
+    async def edit_stops(
+        self, grant_id: str, budget_micros: int | None = None, hard_stop: bool | None = None
+    ) -> dict[str, Any]:
+        """What saving this budget and hard stop (the grant's own where None) would stop at
+        once: the grant's running kernels, on every server, when the grant would have a hard
+        stop and a budget at or below its spend (the next heartbeat stops them, without a
+        countdown). A dry run for its PI or an admin: nothing changes."""
+        grant = await self.editable_grant(grant_id)
+        budget = grant.budget_micros if budget_micros is None else budget_micros
+        stop = grant.hard_stop if hard_stop is None else hard_stop
+        spent, runs = await self._stopped_by(grant, budget, stop)
+        return {
+            "grant_id": grant.id,
+            "budget": format_amount(budget),
+            "hard_stop": stop,
+            "spent": format_amount(spent),
+            "currency": grant.currency,
+            "kernels": [_stop_json(run) for run in runs],
+        }
+
+    async def _stopped_by(self, grant: GrantView, budget_micros: int, hard_stop: bool) -> tuple[int, list[RunView]]:
+        """The grant's spend now, and the open runs that this budget and hard stop stop at once."""
+        now = utcnow()
+        status = (await self.db(self.ledger.budget_status, [grant.id], now)).get(grant.id)
+        spent = status.spent_micros if status else 0
+        if not hard_stop or status is None or not status.open_runs or budget_micros > spent:
+            return spent, []
+        flt = RunFilter(grant=grant.id, status="open")
+        runs, _, _ = await self.db(self.ledger.list_runs, flt, 1000, 0, now, "started")
+        return spent, runs
+
+    async def _refuse_unseen_stops(self, grant: GrantView, budget_micros: int, hard_stop: bool) -> None:
+        """Conflict when the edit would stop running kernels and the request did not say it
+        knows (``stop_kernels: true``): an edit that stops kernels says so before it does."""
+        spent, runs = await self._stopped_by(grant, budget_micros, hard_stop)
+        if not runs:
+            return
+        kernels = f"{len(runs)} running {'kernel' if len(runs) == 1 else 'kernels'}"
+        raise Conflict(
+            f"Saving this would stop {kernels} of grant {grant.award_number} at once: its budget "
+            f"({format_amount(budget_micros)} {grant.currency}) is not above what it has spent "
+            f"({format_amount(spent)} {grant.currency}) and it has a hard stop. GET "
+            f"/compute-panel/grants/{grant.id}/stops lists them; send stop_kernels: true to save anyway.",
+            "stop_kernels",
+        )
 
     async def set_member(self, grant_id: str, user: str, role: str) -> GrantView:
         if not USER.match(user):  # as given: no spaces around it either

@@ -103,7 +103,7 @@ class MeterMixin:
         try:
             return await self.db(self.ledger.reserve_run, **fields)
         except BudgetExhausted as e:
-            raise LaunchRefused(policy.budget_sentence(e, fields["tier"])) from None
+            raise LaunchRefused(policy.budget_sentence(e, fields["tier"], fields.get("user"))) from None
         except LedgerUnreachable as e:
             if not fields["tier"].free:
                 raise start_refusal(e) from None

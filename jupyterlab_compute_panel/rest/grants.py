@@ -46,6 +46,15 @@ def grant_types(body: dict) -> None:
         raise Invalid(f"{field} must be {kind}, got {value!r}", field)
 
 
+def stop_kernels_flag(body: dict) -> bool:
+    """The request's ``stop_kernels`` (taken out of ``body``): true when the client has shown
+    which running kernels the edit stops and the user saves it anyway."""
+    value = body.pop("stop_kernels", False)
+    if not isinstance(value, bool):
+        raise Invalid(f"stop_kernels must be true or false, got {value!r}", "stop_kernels")
+    return value
+
+
 class GrantsHandler(BaseHandler):
     @web.authenticated
     @authorized
@@ -78,12 +87,13 @@ class GrantHandler(BaseHandler):
     @authorized
     async def patch(self, grant_id: str) -> None:
         body = self.json_body()
+        stop_kernels = stop_kernels_flag(body)
         unknown = sorted(set(body) - set(PATCHABLE))
         if unknown:
             raise BadRequest(f"{unknown[0]!r} cannot be changed here (changeable: {', '.join(PATCHABLE)})", unknown[0])
         grant_types(body)
         service = self.service
-        self.reply(await service.grant_json(await service.update_grant(grant_id, body)))
+        self.reply(await service.grant_json(await service.update_grant(grant_id, body, stop_kernels)))
 
 
 class GrantBudgetHandler(BaseHandler):
@@ -91,7 +101,8 @@ class GrantBudgetHandler(BaseHandler):
     @authorized
     async def put(self, grant_id: str) -> None:
         body = self.json_body()
-        self.fields(body, ("budget",))
+        self.fields(body, ("budget", "stop_kernels"))
+        stop_kernels = stop_kernels_flag(body)
         if "budget" not in body:
             raise BadRequest("budget is required", "budget")
         decimal_strings(body, "budget")
@@ -100,7 +111,23 @@ class GrantBudgetHandler(BaseHandler):
         except MoneyError as e:
             raise Invalid(f"The budget {e}", "budget") from None
         service = self.service
-        self.reply(await service.grant_json(await service.set_budget(grant_id, budget)))
+        self.reply(await service.grant_json(await service.set_budget(grant_id, budget, stop_kernels)))
+
+
+class GrantStopsHandler(BaseHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, grant_id: str) -> None:
+        """The running kernels an edit of the budget or the hard stop would stop (a dry run)."""
+        args = self.query(("budget", "hard_stop"))
+        budget = None
+        if "budget" in args:
+            try:
+                budget = parse_amount(args["budget"])
+            except MoneyError as e:
+                raise Invalid(f"budget {e}", "budget") from None
+        hard_stop = parse_arg(args, "hard_stop", boolean, "true or false")
+        self.reply(await self.service.edit_stops(grant_id, budget, hard_stop))
 
 
 class GrantMemberHandler(BaseHandler):
@@ -152,6 +179,7 @@ handlers = [
     (r"/compute-panel/grants", GrantsHandler),
     (rf"/compute-panel/grants/{arg('grant_id')}", GrantHandler),
     (rf"/compute-panel/grants/{arg('grant_id')}/budget", GrantBudgetHandler),
+    (rf"/compute-panel/grants/{arg('grant_id')}/stops", GrantStopsHandler),
     (rf"/compute-panel/grants/{arg('grant_id')}/members/{arg('user')}", GrantMemberHandler),
     (r"/compute-panel/bindings", BindingsHandler),
 ]

@@ -12,8 +12,13 @@ import {
   secondsUntil,
   stopMessage
 } from '../notifications/budget';
+import {
+  NOTIFICATION_LIMIT,
+  readerOf,
+  spentAdvice
+} from '../notifications/whole';
 import { ComputePanelModel, IEventEmission } from '../model';
-import { makeFakeClient } from './fixtures';
+import { makeFakeClient, makeGrant } from './fixtures';
 
 const trans = nullTranslator.load('jupyterlab_compute_panel');
 const KERNEL = 'k-robust';
@@ -67,7 +72,7 @@ function makeStop(
     stopped_at: '2026-11-23T17:45:00.400Z',
     warned: true,
     message:
-      'Grant NSF CNS-2401234 has spent its budget (10.004 of 10.00 USD), so its H200 training kernel was stopped: ask its PI to raise the budget, or move the notebook to a free tier.',
+      "Grant NSF CNS-2401234 has spent its budget (10.004 of 10.00 USD), so its H200 training kernel was stopped: the grant's PI can raise its budget, and the notebook can move to a free tier meanwhile.",
     ...overrides
   };
 }
@@ -93,50 +98,76 @@ describe('formatCountdown', () => {
 });
 
 describe('messages', () => {
-  it('says which threshold of which budget an alert is', () => {
-    expect(alertMessage(makeAlert(), trans)).toBe(
-      'Grant NSF CNS-2401234 has spent 80 percent of its budget: 8.01 USD of 10.00 USD.'
-    );
-    expect(
-      alertMessage(makeAlert({ threshold_pct: 100, spent: '10.00' }), trans)
-    ).toBe(
-      'Grant NSF CNS-2401234 has spent its budget (10.00 USD of 10.00 USD): its paid kernels are stopped. Ask its PI to raise the budget, or use a free tier.'
-    );
-    expect(
+  it('says which threshold of which budget an alert is, whole', () => {
+    const messages = [
+      alertMessage(makeAlert(), trans),
+      alertMessage(makeAlert({ threshold_pct: 100, spent: '10.00' }), trans),
       alertMessage(
         makeAlert({ threshold_pct: 100, spent: '10.50', hard_stop: false }),
         trans
       )
-    ).toBe(
-      'Grant NSF CNS-2401234 has spent 100 percent of its budget (10.50 USD of 10.00 USD); it has no hard stop, so its kernels keep running and charging it.'
-    );
+    ];
+    expect(messages).toEqual([
+      'Grant NSF CNS-2401234 has spent 80 percent of its budget: 8.01 USD of 10.00 USD.',
+      'Grant NSF CNS-2401234 has spent its budget (10.00 USD of 10.00 USD): its paid kernels are stopped.',
+      'Grant NSF CNS-2401234 has spent 100 percent of its budget (10.50 USD of 10.00 USD), with no hard stop: its kernels keep running.'
+    ]);
+    // JupyterLab cuts longer messages with an ellipsis.
+    for (const message of messages) {
+      expect(message.length).toBeLessThanOrEqual(NOTIFICATION_LIMIT);
+    }
   });
 
-  it('counts a kernel down after the server reason', () => {
-    expect(countdownMessage(makeCountdown(), 'robust.ipynb', 250, trans)).toBe(
-      `${REASON} The H200 training kernel of robust.ipynb stops in 4:10.`
-    );
-    expect(countdownMessage(makeCountdown(), null, 5, trans)).toBe(
-      `${REASON} Your H200 training kernel stops in 0:05.`
-    );
-    expect(countdownMessage(makeCountdown(), 'robust.ipynb', 0, trans)).toBe(
-      `${REASON} The H200 training kernel of robust.ipynb is being stopped.`
-    );
+  it('counts a kernel down in a sentence that reads whole', () => {
+    const grant = 'NSF CNS-2401234';
+    const messages = [
+      countdownMessage(makeCountdown(), 'robust.ipynb', 250, grant, trans),
+      countdownMessage(makeCountdown(), null, 5, grant, trans),
+      countdownMessage(makeCountdown(), 'robust.ipynb', 0, grant, trans)
+    ];
+    expect(messages).toEqual([
+      'The H200 training kernel of robust.ipynb stops in 4:10, when grant NSF CNS-2401234 runs out.',
+      'Your H200 training kernel stops in 0:05, when grant NSF CNS-2401234 runs out.',
+      'The H200 training kernel of robust.ipynb is being stopped: grant NSF CNS-2401234 has run out.'
+    ]);
+    for (const message of messages) {
+      expect(message.length).toBeLessThanOrEqual(NOTIFICATION_LIMIT);
+    }
   });
 
-  it("names the notebook before the server's stop sentence", () => {
+  it('says which kernel a budget stopped, whole', () => {
     const stop = makeStop();
-    expect(stopMessage(stop, 'robust.ipynb', trans)).toBe(
-      `robust.ipynb: ${stop.message}`
+    const named = stopMessage(stop, 'robust.ipynb', 'NSF CNS-2401234', trans);
+    expect(named).toBe(
+      'The H200 training kernel of robust.ipynb was stopped: grant NSF CNS-2401234 has spent its budget.'
     );
-    expect(
-      stopMessage(
-        { message: null, tier_label: 'H200 training', grant_id: 'nsf-1' },
-        null,
-        trans
-      )
-    ).toBe(
-      'The budget of grant nsf-1 is spent, so its H200 training kernel was stopped: ask its PI to raise the budget, or move the notebook to a free tier.'
+    expect(named.length).toBeLessThanOrEqual(NOTIFICATION_LIMIT);
+    expect(stopMessage(stop, null, 'nsf-1', trans)).toBe(
+      'Your H200 training kernel was stopped: grant nsf-1 has spent its budget.'
+    );
+  });
+
+  it('tells each reader what they can do in their role', () => {
+    const grants = [
+      { ...makeGrant('mine'), role: 'pi' as const, pi: 'student' },
+      { ...makeGrant('team'), role: 'member' as const, pi: 'alice' },
+      { ...makeGrant('seen'), role: 'viewer' as const, pi: 'alice' },
+      { ...makeGrant('any'), role: undefined, pi: 'alice' }
+    ];
+    const advice = (id: string) => spentAdvice(readerOf(grants, id), trans);
+    expect(advice('mine')).toBe(
+      'You are its PI: raise its budget on its dashboard, and use a free tier meanwhile.'
+    );
+    expect(advice('mine')).not.toMatch(/ask its PI/i);
+    expect(advice('team')).toBe(
+      'Ask its PI, alice, to raise the budget, and use a free tier meanwhile.'
+    );
+    expect(advice('seen')).toBe('Its PI, alice, can raise the budget.');
+    expect(advice('any')).toBe(
+      'As an admin, you can raise its budget on its dashboard; use a free tier meanwhile.'
+    );
+    expect(advice('unknown')).toBe(
+      "The grant's PI can raise its budget; use a free tier meanwhile."
     );
   });
 });
@@ -225,6 +256,7 @@ describe('BudgetNotifier', () => {
     await notifier.check();
     expect(error).toHaveBeenCalledTimes(1);
     expect(lastOptions(error).autoClose).toBe(false);
+    expect(lastOptions(error).actions?.map(a => a.label)).toEqual(['Details']);
   });
 
   it('counts down with Move to the free tier and Dismiss', async () => {
@@ -232,12 +264,13 @@ describe('BudgetNotifier', () => {
     await notifier.check();
     expect(warning).toHaveBeenCalledTimes(1);
     expect(warning.mock.calls[0][0]).toBe(
-      `${REASON} The H200 training kernel of robust.ipynb stops in 4:10.`
+      'The H200 training kernel of robust.ipynb stops in 4:10, when grant AWD nsf-1 runs out.'
     );
     const options = lastOptions(warning);
     expect(options.autoClose).toBe(false);
     expect(options.actions?.map(a => a.label)).toEqual([
       'Move to Local CPU',
+      'Details',
       'Dismiss'
     ]);
 
@@ -249,7 +282,8 @@ describe('BudgetNotifier', () => {
     expect(update).toHaveBeenLastCalledWith(
       expect.objectContaining({
         id: 'warn-1',
-        message: `${REASON} The H200 training kernel of robust.ipynb stops in 2:00.`
+        message:
+          'The H200 training kernel of robust.ipynb stops in 2:00, when grant AWD nsf-1 runs out.'
       })
     );
 
@@ -274,7 +308,11 @@ describe('BudgetNotifier', () => {
     await notifier.check();
     expect(dismiss).toHaveBeenCalledWith('warn-1');
     expect(error).toHaveBeenCalledTimes(1);
-    expect(error.mock.calls[0][0]).toBe(`robust.ipynb: ${stop.message}`);
+    expect(error.mock.calls[0][0]).toBe(
+      'The H200 training kernel of robust.ipynb was stopped: grant AWD nsf-1 has spent its budget.'
+    );
+    expect(lastOptions(error).actions?.map(a => a.label)).toEqual(['Details']);
+    expect(stop.message).toBeTruthy();
 
     // The closed event of the same run says nothing new.
     events.emit({
@@ -313,7 +351,7 @@ describe('BudgetNotifier', () => {
     events.emit({ ...base, action: 'closed', end_reason: 'budget' });
     expect(error).toHaveBeenCalledTimes(1);
     expect(error.mock.calls[0][0]).toBe(
-      'robust.ipynb: Grant NSF CNS-2401234 had already spent 12.00 of its 10.00 USD budget.'
+      'The H200 training kernel of robust.ipynb was stopped: grant AWD nsf-1 has spent its budget.'
     );
   });
 

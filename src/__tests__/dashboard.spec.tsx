@@ -167,6 +167,65 @@ describe('DashboardModel', () => {
     expect(client.dashboard).toHaveBeenCalledTimes(2);
     model.dispose();
   });
+
+  it('asks before an edit that stops running kernels, and says so when saving', async () => {
+    const client = fakeClient();
+    client.patchGrant.mockResolvedValue(makeGrant('nsf-1'));
+    const stops = {
+      grant_id: 'nsf-1',
+      budget: '1.00',
+      hard_stop: true,
+      spent: '12.345678',
+      currency: 'USD',
+      kernels: [
+        {
+          run_id: 'r1',
+          kernel_id: 'k1',
+          user: 'bob',
+          notebook: 'train.ipynb',
+          tier_label: 'H200 training',
+          rate_per_hour: '3.50',
+          currency: 'USD',
+          started: '2026-11-23T17:00:00Z'
+        }
+      ]
+    };
+    client.editStops.mockResolvedValue(stops);
+    const model = new DashboardModel({ grantId: 'nsf-1', client });
+    await model.refresh();
+
+    // Kept running: nothing saved, the form's message.
+    const keep = jest.fn().mockRejectedValue(new Error('Not saved.'));
+    await expect(model.saveGrant({ budget: '1.00' }, keep)).rejects.toThrow(
+      'Not saved.'
+    );
+    expect(client.editStops).toHaveBeenCalledWith('nsf-1', {
+      budget: '1.00',
+      hard_stop: undefined
+    });
+    expect(keep).toHaveBeenCalledWith(stops);
+    expect(client.patchGrant).not.toHaveBeenCalled();
+
+    // Saved anyway: the PATCH says the user knows.
+    const stop = jest.fn().mockResolvedValue(undefined);
+    await model.saveGrant({ budget: '1.00' }, stop);
+    expect(client.patchGrant).toHaveBeenCalledWith('nsf-1', {
+      budget: '1.00',
+      stop_kernels: true
+    });
+
+    // An edit that stops nothing, or of other fields, is not asked about.
+    client.editStops.mockResolvedValue({ ...stops, kernels: [] });
+    const never = jest.fn();
+    await model.saveGrant({ budget: '6000.00' }, never);
+    await model.saveGrant({ title: 'New' }, never);
+    expect(never).not.toHaveBeenCalled();
+    expect(client.editStops).toHaveBeenCalledTimes(3);
+    expect(client.patchGrant).toHaveBeenLastCalledWith('nsf-1', {
+      title: 'New'
+    });
+    model.dispose();
+  });
 });
 
 describe('DashboardView', () => {

@@ -128,6 +128,14 @@ export function makeFakeClient(): jest.Mocked<IComputePanelClient> {
     patchGrant: jest.fn(),
     createGrant: jest.fn(),
     setBudget: jest.fn(),
+    editStops: jest.fn().mockResolvedValue({
+      grant_id: 'nsf-1',
+      budget: '5000.00',
+      hard_stop: true,
+      spent: '12.345678',
+      currency: 'USD',
+      kernels: []
+    }),
     setMember: jest.fn(),
     removeMember: jest.fn()
   };

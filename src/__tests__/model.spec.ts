@@ -416,19 +416,25 @@ describe('ComputePanelModel', () => {
       defaultGrant: '',
       confirmPaidTiers: true,
       rerunByDefault: false,
-      refreshInterval: 10
+      refreshInterval: 10,
+      paidStartOnOpen: 'ask'
     });
     model.setSettings({
       defaultGrant: 'nsf-1',
       rerunByDefault: true,
-      refreshInterval: 0
+      refreshInterval: 0,
+      paidStartOnOpen: 'start-local'
     });
     model.setSettings({ confirmPaidTiers: 'no' as unknown as boolean });
+    model.setSettings({
+      paidStartOnOpen: 'always' as unknown as 'ask'
+    });
     expect(model.settings).toEqual({
       defaultGrant: 'nsf-1',
       confirmPaidTiers: true,
       rerunByDefault: true,
-      refreshInterval: 10
+      refreshInterval: 10,
+      paidStartOnOpen: 'start-local'
     });
   });
 

@@ -59,6 +59,14 @@ export interface IComputePanelClient {
     grant: ComputePanelAPI.INewGrant
   ): Promise<ComputePanelAPI.IGrant>;
   setBudget(grantId: string, budget: string): Promise<ComputePanelAPI.IGrant>;
+  /**
+   * The running kernels an edit of the budget or hard stop would stop at
+   * once (a dry run: nothing changes).
+   */
+  editStops(
+    grantId: string,
+    edit: { budget?: string; hard_stop?: boolean }
+  ): Promise<ComputePanelAPI.IEditStops>;
   setMember(
     grantId: string,
     user: string,
@@ -294,6 +302,17 @@ export class ComputePanelClient
       method: 'PUT',
       url: `grants/${id(grantId)}/budget`,
       data: { budget }
+    });
+  }
+
+  editStops(
+    grantId: string,
+    edit: { budget?: string; hard_stop?: boolean }
+  ): Promise<ComputePanelAPI.IEditStops> {
+    return this._transport.request({
+      method: 'GET',
+      url: `grants/${id(grantId)}/stops`,
+      params: params(edit)
     });
   }
 

@@ -209,7 +209,7 @@ export interface paths {
         head?: never;
         /**
          * Change some of a grant's fields (its PI or an admin); the others, and its members, are kept.
-         * @description The changed grant is validated as a whole, like an imported row (an end date before its start is refused). Members have their own routes; the id, PI and currency do not change.
+         * @description The changed grant is validated as a whole, like an imported row (an end date before its start is refused). Members have their own routes; the id, PI and currency do not change. An edit that would stop running kernels at once (a budget at or below the spend, with a hard stop) is refused with 409 unless `stop_kernels` is true: `GET .../stops` lists them.
          */
         patch: {
             parameters: {
@@ -236,6 +236,7 @@ export interface paths {
                         alert_thresholds?: number[];
                         hard_stop?: boolean;
                         min_runtime_minutes?: components["schemas"]["Minutes"];
+                        stop_kernels?: components["schemas"]["StopKernels"];
                     };
                 };
             };
@@ -401,7 +402,10 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Change a grant's budget (its PI or an admin). */
+        /**
+         * Change a grant's budget (its PI or an admin).
+         * @description A budget at or below the grant's spend, on a grant with a hard stop, stops its running kernels at the next heartbeat: refused with 409 unless `stop_kernels` is true (`GET .../stops` lists them).
+         */
         put: {
             parameters: {
                 query?: never;
@@ -415,6 +419,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         budget: components["schemas"]["DecimalString"];
+                        stop_kernels?: components["schemas"]["StopKernels"];
                     };
                 };
             };
@@ -431,11 +436,61 @@ export interface paths {
                 400: components["responses"]["Error"];
                 403: components["responses"]["Error"];
                 404: components["responses"]["Error"];
+                409: components["responses"]["Error"];
                 413: components["responses"]["Error"];
                 422: components["responses"]["Error"];
                 503: components["responses"]["Unavailable"];
             };
         };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/grants/{grant_id}/stops": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The running kernels an edit of the budget or hard stop would stop at once (a dry run; its PI or an admin).
+         * @description With the grant's own values where a parameter is left out. Kernels are stopped at once when the grant has a hard stop and a budget at or below what it has spent: its open runs, on every server sharing the ledger. Nothing changes.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    budget?: components["schemas"]["DecimalString"];
+                    hard_stop?: boolean;
+                };
+                header?: never;
+                path: {
+                    grant_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The kernels it would stop (none when the edit stops nothing). */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["EditStops"];
+                    };
+                };
+                400: components["responses"]["Error"];
+                403: components["responses"]["Error"];
+                404: components["responses"]["Error"];
+                422: components["responses"]["Error"];
+                503: components["responses"]["Unavailable"];
+            };
+        };
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1397,6 +1452,36 @@ export interface components {
          * @example examples/adversarial-robustness.ipynb
          */
         NotebookPath: string;
+        /**
+         * @description True: the user has seen which running kernels the edit stops (GET .../stops) and saves it anyway.
+         * @default false
+         */
+        StopKernels: boolean;
+        EditStops: {
+            grant_id: string;
+            /**
+             * @description The budget of the edit.
+             * @example 4.00
+             */
+            budget: string;
+            hard_stop: boolean;
+            /** @example 12.34 */
+            spent: string;
+            /** @example USD */
+            currency: string;
+            kernels: {
+                run_id: string;
+                kernel_id: string;
+                user: string;
+                notebook: string | null;
+                tier_label: string;
+                /** @example 3.50 */
+                rate_per_hour: string;
+                currency: string;
+                /** Format: date-time */
+                started: string;
+            }[];
+        };
         Error: {
             message: string;
             /** @description The request field at fault. */

@@ -88,6 +88,10 @@ export namespace ComputePanelAPI {
   // -- Grants, their dashboards and the notebooks' grants ---------------------
 
   export type IGrant = Schemas['Grant'];
+  /**
+   * What an edit of a grant's budget or hard stop would stop at once.
+   */
+  export type IEditStops = Schemas['EditStops'];
   export type IMember = NonNullable<IGrant['members']>[number];
   export type Role = IMember['role'];
   /**

@@ -9,7 +9,12 @@ import { UseSignal } from '@jupyterlab/ui-components';
 
 import { BreakdownChart, BurnDownChart, MonthChart } from './Charts';
 import { ComputePanelAPI } from '../api';
-import { GrantEditForm, MembersEditor, selfChange } from './grants';
+import {
+  confirmStops,
+  GrantEditForm,
+  MembersEditor,
+  selfChange
+} from './grants';
 import { DashboardModel } from './model';
 import { RunsPanel } from './RunsPanel';
 import { ExportButtons, ExportHandler, Section } from './Section';
@@ -169,7 +174,9 @@ function DashboardBody(props: DashboardView.IProps): JSX.Element {
             grant={grant}
             tiers={model.catalogTiers}
             trans={trans}
-            onSave={patch => model.saveGrant(patch)}
+            onSave={patch =>
+              model.saveGrant(patch, stops => confirmStops(stops, trans))
+            }
             onClose={() => setEditing(false)}
           />
         </section>

@@ -236,9 +236,31 @@ export class DashboardModel implements IDisposable {
   /**
    * Save the grant's edits in one PATCH, then reload the dashboard. Throws
    * the server's error (with its field) for the form to show.
+   *
+   * An edit of the budget or the hard stop asks the server first which
+   * running kernels it would stop; when there are any, `confirmStops` shows
+   * them and rejects unless the user saves anyway (the PATCH then says so,
+   * as the server requires).
    */
-  async saveGrant(patch: ComputePanelAPI.IGrantPatch): Promise<void> {
-    await this._client.patchGrant(this.grantId, patch);
+  async saveGrant(
+    patch: ComputePanelAPI.IGrantPatch,
+    confirmStops?: (stops: ComputePanelAPI.IEditStops) => Promise<void>
+  ): Promise<void> {
+    let stopKernels = false;
+    if (confirmStops && ('budget' in patch || 'hard_stop' in patch)) {
+      const stops = await this._client.editStops(this.grantId, {
+        budget: patch.budget,
+        hard_stop: patch.hard_stop
+      });
+      if (stops.kernels.length) {
+        await confirmStops(stops);
+        stopKernels = true;
+      }
+    }
+    await this._client.patchGrant(
+      this.grantId,
+      stopKernels ? { ...patch, stop_kernels: true } : patch
+    );
     this._grantChanged.emit();
     await this.refresh();
   }

@@ -1,7 +1,11 @@
 /**
  * The user settings (schema/panel.json) as the model keeps them.
  */
-import { DEFAULT_SETTINGS, IComputePanelSettings } from '../tokens';
+import {
+  DEFAULT_SETTINGS,
+  IComputePanelSettings,
+  PAID_START_ON_OPEN
+} from '../tokens';
 
 /**
  * `current` with the valid values of `changes` (those of the right type).
@@ -20,5 +24,8 @@ export function mergeSettings(
     }
   }
   next.refreshInterval = Math.max(1, Number(next.refreshInterval) || 10);
+  if (!PAID_START_ON_OPEN.includes(next.paidStartOnOpen)) {
+    next.paidStartOnOpen = current.paidStartOnOpen;
+  }
   return next;
 }

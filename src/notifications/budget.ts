@@ -14,6 +14,7 @@ import type { IIdleNotebook } from './idle';
 import type { IEventEmission } from '../model';
 import { IComputePanelModel, TRANSLATION_DOMAIN } from '../tokens';
 import { formatMoney } from '../money';
+import { detailsAction, readerOf, spentAdvice } from './whole';
 
 /**
  * How often the alerts are polled: every 15 s, every 2 s while a countdown runs.
@@ -42,7 +43,8 @@ export function secondsUntil(stopAtMs: number, now: number): number {
 }
 
 /**
- * The notification of a threshold alert.
+ * The notification of a threshold alert: whole within JupyterLab's limit
+ * (what the reader can do opens from its *Details*).
  */
 export function alertMessage(
   alert: ComputePanelAPI.IBudgetAlert,
@@ -60,14 +62,14 @@ export function alertMessage(
   }
   if (alert.hard_stop) {
     return trans.__(
-      'Grant %1 has spent its budget (%2 of %3): its paid kernels are stopped. Ask its PI to raise the budget, or use a free tier.',
+      'Grant %1 has spent its budget (%2 of %3): its paid kernels are stopped.',
       grant,
       formatMoney(alert.spent, alert.currency),
       formatMoney(alert.budget, alert.currency)
     );
   }
   return trans.__(
-    'Grant %1 has spent %2 percent of its budget (%3 of %4); it has no hard stop, so its kernels keep running and charging it.',
+    'Grant %1 has spent %2 percent of its budget (%3 of %4), with no hard stop: its kernels keep running.',
     grant,
     String(alert.threshold_pct),
     formatMoney(alert.spent, alert.currency),
@@ -76,54 +78,68 @@ export function alertMessage(
 }
 
 /**
- * The message of a countdown, `secondsLeft` before the stop.
+ * The message of a countdown, `secondsLeft` before the stop (the server's
+ * whole reason is in its *Details*).
  */
 export function countdownMessage(
   countdown: ComputePanelAPI.ICountdown,
   notebookLabel: string | null,
   secondsLeft: number,
+  grantName: string,
   trans: TranslationBundle
 ): string {
-  const when =
-    secondsLeft > 0
-      ? notebookLabel
-        ? trans.__(
-            'The %1 kernel of %2 stops in %3.',
-            countdown.tier_label,
-            notebookLabel,
-            formatCountdown(secondsLeft)
-          )
-        : trans.__(
-            'Your %1 kernel stops in %2.',
-            countdown.tier_label,
-            formatCountdown(secondsLeft)
-          )
-      : notebookLabel
-        ? trans.__(
-            'The %1 kernel of %2 is being stopped.',
-            countdown.tier_label,
-            notebookLabel
-          )
-        : trans.__('Your %1 kernel is being stopped.', countdown.tier_label);
-  return `${countdown.reason} ${when}`;
+  if (secondsLeft <= 0) {
+    return notebookLabel
+      ? trans.__(
+          'The %1 kernel of %2 is being stopped: grant %3 has run out.',
+          countdown.tier_label,
+          notebookLabel,
+          grantName
+        )
+      : trans.__(
+          'Your %1 kernel is being stopped: grant %2 has run out.',
+          countdown.tier_label,
+          grantName
+        );
+  }
+  return notebookLabel
+    ? trans.__(
+        'The %1 kernel of %2 stops in %3, when grant %4 runs out.',
+        countdown.tier_label,
+        notebookLabel,
+        formatCountdown(secondsLeft),
+        grantName
+      )
+    : trans.__(
+        'Your %1 kernel stops in %2, when grant %3 runs out.',
+        countdown.tier_label,
+        formatCountdown(secondsLeft),
+        grantName
+      );
 }
 
 /**
- * The error shown once a kernel was stopped for its grant's budget.
+ * The error shown once a kernel was stopped for its grant's budget (the
+ * server's whole sentence is in its *Details*).
  */
 export function stopMessage(
-  stop: { message?: string | null; tier_label: string; grant_id: string },
+  stop: { tier_label: string },
   notebookLabel: string | null,
+  grantName: string,
   trans: TranslationBundle
 ): string {
-  const message =
-    stop.message ||
-    trans.__(
-      'The budget of grant %1 is spent, so its %2 kernel was stopped: ask its PI to raise the budget, or move the notebook to a free tier.',
-      stop.grant_id,
-      stop.tier_label
-    );
-  return notebookLabel ? trans.__('%1: %2', notebookLabel, message) : message;
+  return notebookLabel
+    ? trans.__(
+        'The %1 kernel of %2 was stopped: grant %3 has spent its budget.',
+        stop.tier_label,
+        notebookLabel,
+        grantName
+      )
+    : trans.__(
+        'Your %1 kernel was stopped: grant %2 has spent its budget.',
+        stop.tier_label,
+        grantName
+      );
 }
 
 /**
@@ -216,7 +232,27 @@ export class BudgetNotifier implements IDisposable {
         this._shown.add(alert.id);
         const message = alertMessage(alert, this._trans);
         if (alert.threshold_pct >= 100) {
-          Notification.error(message, { autoClose: false });
+          const advice = alert.hard_stop
+            ? spentAdvice(
+                readerOf(this._model.grants, alert.grant_id),
+                this._trans
+              )
+            : '';
+          Notification.error(message, {
+            autoClose: false,
+            actions: advice
+              ? [
+                  detailsAction(
+                    this._trans.__(
+                      'Grant %1',
+                      alert.award_number || alert.grant_id
+                    ),
+                    [message, advice],
+                    this._trans
+                  )
+                ]
+              : []
+          });
         } else {
           Notification.warning(message, { autoClose: 10000 });
         }
@@ -300,6 +336,19 @@ export class BudgetNotifier implements IDisposable {
         }
       });
     }
+    actions.push(
+      detailsAction(
+        trans.__('Grant %1', this._grantName(entry.countdown.grant_id)),
+        [
+          entry.countdown.reason,
+          spentAdvice(
+            readerOf(this._model.grants, entry.countdown.grant_id),
+            trans
+          )
+        ],
+        trans
+      )
+    );
     actions.push({
       label: trans.__('Dismiss'),
       caption: trans.__(
@@ -317,8 +366,17 @@ export class BudgetNotifier implements IDisposable {
       entry.countdown,
       entry.notebook?.label ?? null,
       secondsUntil(entry.stopAt, this._now()),
+      this._grantName(entry.countdown.grant_id),
       this._trans
     );
+  }
+
+  /**
+   * A grant as its readers know it: its award number, else its id.
+   */
+  private _grantName(grantId: string | null | undefined): string {
+    const grant = this._model.grants.find(g => g.id === grantId);
+    return grant?.award_number || grantId || '';
   }
 
   private _render(entry: Private.ICountdownToast): void {
@@ -353,8 +411,21 @@ export class BudgetNotifier implements IDisposable {
     }
     const notebookLabel =
       entry?.notebook?.label ?? this._findNotebook(kernelId)?.label ?? null;
-    Notification.error(stopMessage(stop, notebookLabel, this._trans), {
-      autoClose: false
+    const trans = this._trans;
+    const grantName = this._grantName(stop.grant_id);
+    const message = stopMessage(stop, notebookLabel, grantName, trans);
+    Notification.error(message, {
+      autoClose: false,
+      actions: [
+        detailsAction(
+          trans.__('Grant %1', grantName),
+          [
+            stop.message || message,
+            spentAdvice(readerOf(this._model.grants, stop.grant_id), trans)
+          ],
+          trans
+        )
+      ]
     });
   }
 

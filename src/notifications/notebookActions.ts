@@ -17,7 +17,34 @@ export function notebookActions(
 ): {
   findNotebook: (kernelId: string) => IIdleNotebook | null;
   moveToTier: (panel: NotebookPanel, tierId: string) => Promise<void>;
+  /**
+   * The same move, resolving to whether the notebook now runs on the tier;
+   * `confirmed`: the user has just seen the price and the grant (see
+   * `moveToTier`'s option).
+   */
+  move: (
+    panel: NotebookPanel,
+    tierId: string,
+    confirmed: boolean
+  ) => Promise<boolean>;
 } {
+  const move = async (
+    panel: NotebookPanel,
+    tierId: string,
+    confirmed: boolean
+  ): Promise<boolean> => {
+    // The user sees the notebook that moves.
+    app.shell.activateById(panel.id);
+    // The move flow (dialogs, notebook actions) loads when first used.
+    const { moveToTier } = await import('../panel/move');
+    return moveToTier({
+      model,
+      panel,
+      tierId,
+      translator: translator ?? undefined,
+      confirmed
+    });
+  };
   return {
     findNotebook: (kernelId: string) => {
       const panel = tracker.find(
@@ -26,16 +53,8 @@ export function notebookActions(
       return panel ? { label: panel.title.label, panel } : null;
     },
     moveToTier: async (panel: NotebookPanel, tierId: string) => {
-      // The user sees the notebook that moves.
-      app.shell.activateById(panel.id);
-      // The move flow (dialogs, notebook actions) loads when first used.
-      const { moveToTier } = await import('../panel/move');
-      await moveToTier({
-        model,
-        panel,
-        tierId,
-        translator: translator ?? undefined
-      });
-    }
+      await move(panel, tierId, false);
+    },
+    move
   };
 }

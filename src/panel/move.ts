@@ -45,6 +45,47 @@ export function preselectGrant(
 }
 
 /**
+ * The grant a start on `tier` would charge, before any dialog: the grants the
+ * user may charge, the notebook's remembered grant (its metadata, else the
+ * server's binding) and the one preselected (null on a free tier or when
+ * none can be chosen for the user).
+ */
+export async function grantToCharge(
+  model: IComputePanelModel,
+  panel: NotebookPanel,
+  tier: ComputePanelAPI.ITier
+): Promise<{
+  grants: ReadonlyArray<ComputePanelAPI.IGrant>;
+  bound: string | null;
+  grantId: string | null;
+}> {
+  if (tier.free) {
+    return { grants: [], bound: null, grantId: null };
+  }
+  // Before the kernel changes, one round trip (the binding PUT of a move), not
+  // three: the grants the model already holds, and the grant the notebook's
+  // own metadata remembers; the server is asked only when it has none.
+  const remembered = readComputeMetadata(
+    panel.model?.getMetadata(METADATA_KEY)
+  );
+  const [known, bound] = await Promise.all([
+    model.grants.length ? model.grants : model.refreshGrants(),
+    remembered.kind === 'valid' && remembered.value.grant
+      ? remembered.value.grant
+      : model.client
+          .getBinding(panel.context.path)
+          .then(binding => binding.grant_id)
+          .catch(() => null)
+  ]);
+  const grants = known.filter(ComputePanelAPI.canCharge);
+  return {
+    grants,
+    bound,
+    grantId: preselectGrant(grants, bound, model.settings.defaultGrant)
+  };
+}
+
+/**
  * The message of anything thrown (ServerConnection.ResponseError included).
  */
 function messageOf(error: unknown): string {
@@ -71,6 +112,12 @@ export async function moveToTier(options: {
   panel: NotebookPanel | null;
   tierId: string;
   translator?: ITranslator;
+  /**
+   * The user has just seen the tier's price and the grant it charges (the
+   * question before a paid start on opening): no second dialog when that
+   * grant is usable, and no re-run (the kernel starts, it does not move).
+   */
+  confirmed?: boolean;
 }): Promise<boolean> {
   const { model, panel, tierId } = options;
   const trans: TranslationBundle = (options.translator ?? nullTranslator).load(
@@ -107,35 +154,19 @@ export async function moveToTier(options: {
   const path = panel.context.path;
   const settings = model.settings;
 
-  let grants: ReadonlyArray<ComputePanelAPI.IGrant> = [];
-  let bound: string | null = null;
-  if (!tier.free) {
-    // Before the kernel changes, one round trip (the binding PUT below), not
-    // three: the grants the model already holds, and the grant the notebook's
-    // own metadata remembers; the server is asked only when it has none.
-    const remembered = readComputeMetadata(
-      panel.model?.getMetadata(METADATA_KEY)
-    );
-    const [known, fromServer] = await Promise.all([
-      model.grants.length ? model.grants : model.refreshGrants(),
-      remembered.kind === 'valid' && remembered.value.grant
-        ? remembered.value.grant
-        : model.client
-            .getBinding(path)
-            .then(binding => binding.grant_id)
-            .catch(() => null)
-    ]);
-    grants = known.filter(ComputePanelAPI.canCharge);
-    bound = fromServer;
-  }
+  const {
+    grants,
+    bound,
+    grantId: preselected
+  } = await grantToCharge(model, panel, tier);
   let choice: IMoveChoice = {
-    grantId: tier.free
-      ? null
-      : preselectGrant(grants, bound, settings.defaultGrant),
-    rerun: settings.rerunByDefault
+    grantId: preselected,
+    rerun: options.confirmed ? false : settings.rerunByDefault
   };
   const boundUsable = !!bound && grants.some(grant => grant.id === bound);
-  const skipDialog = !settings.confirmPaidTiers && (tier.free || boundUsable);
+  const skipDialog =
+    (options.confirmed || !settings.confirmPaidTiers) &&
+    (tier.free || boundUsable);
   if (!skipDialog) {
     const body = new MoveDialogBody({ tier, grants, initial: choice, trans });
     // Focus starts on the grant when one is to be chosen, else on Move.

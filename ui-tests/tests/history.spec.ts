@@ -41,6 +41,12 @@ test('a notebook saved on a paid tier keeps its provenance; its run shows in the
     path
   );
   await page.notebook.openByPath(path);
+  // A paid kernel starts once its price was seen (paid-start.spec.ts).
+  await page
+    .locator('.jp-Dialog')
+    .filter({ has: page.locator('.jp-ComputePanel-paidStart') })
+    .getByRole('button', { name: 'Start on RTX 4090 prototyping' })
+    .click();
   await compute.waitForKernel(KERNEL);
   await page.notebook.runCell(0);
 

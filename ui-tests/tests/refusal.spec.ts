@@ -94,7 +94,7 @@ test("JupyterLab's Change kernel to a paid tier without a grant keeps the kernel
   expect(await kernelId(page)).toBe(before);
 });
 
-test('a notebook opened on a paid tier without a grant says it has no kernel and starts on Local CPU', async ({
+test('a notebook opened on a paid tier without a grant asks before any start, and starts on Local CPU', async ({
   page,
   tmpPath
 }) => {
@@ -103,34 +103,19 @@ test('a notebook opened on a paid tier without a grant says it has no kernel and
   await upload(page, path, H200);
   await page.notebook.openByPath(path);
 
-  // JupyterLab also asks for a kernel (its selector, before or after ours):
-  // keep none there, and go on from the reason.
-  const ours = shownDialog(page).filter({
-    has: page.locator('.jp-ComputePanel-refusal')
-  });
-  const selector = page.locator('.jp-Dialog').filter({
-    has: page.locator('select')
-  });
-  const keepNone = async () => {
-    if (await selector.isVisible()) {
-      await selector.getByRole('button', { name: /No Kernel|Cancel/ }).click();
-    }
-  };
-  await expect(ours.or(selector)).toBeVisible({ timeout: 20000 });
-  await keepNone();
-  await expect(ours.locator('.jp-ComputePanel-refusalSentence')).toHaveText(
-    NO_GRANT,
+  // Nothing is started (so nothing is refused): the question before a paid
+  // start says there is no grant yet (paid-start.spec.ts tests the rest).
+  const question = page
+    .locator('.jp-Dialog')
+    .filter({ has: page.locator('.jp-ComputePanel-paidStart') });
+  await expect(question).toContainText(
+    'opened.ipynb was saved on H200 training, which costs 3.50 USD/h; no grant is chosen for it yet',
     { timeout: 20000 }
   );
-  await expect(ours).toContainText('opened.ipynb has no kernel now.');
-  await ours.getByRole('button', { name: 'Start on Local CPU' }).click();
-  const moveBody = page.locator('.jp-ComputePanel-moveDialog');
-  await expect(moveBody.or(selector)).toBeVisible({ timeout: 20000 });
-  await keepNone();
-  // The move to the free tier, confirmed as every move is.
-  await expect(moveBody).toBeVisible();
-  await compute.confirm(page.locator('.jp-Dialog'));
+  await expect(page.locator('.jp-ComputePanel-refusal')).toHaveCount(0);
+  await question.getByRole('button', { name: 'Start on Local CPU' }).click();
   await compute.waitForKernel(LOCAL);
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
 });
 
 test("a restart refused on a paid tier says why, that the notebook has no kernel, and starts it on Local CPU", async ({

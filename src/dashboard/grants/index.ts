@@ -8,4 +8,5 @@ export * from './GrantEditForm';
 export * from './MembersEditor';
 export * from './newGrantValues';
 export * from './NewGrantForm';
+export * from './confirmStops';
 export * from './selfChange';
