@@ -17,11 +17,12 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json tsconfig.json
 
-.PHONY: help setup start test lint jest pytest peers check-auth check-wheel galata bench clean
+.PHONY: help setup start test lint jest pytest peers check-auth check-wheel galata bench screenshots clean
 
 help:
 	@echo "make start   JupyterLab with the compute panel, the demo catalog and sample grants (http://localhost:$(PORT)/lab)"
 	@echo "make test    every test layer (lint, jest, pytest, peer tests, auth check, wheel check, galata)"
+	@echo "make screenshots  the README's screenshots, light and dark, from the browser tests"
 	@echo "make bench   benchmarks (metering, bundle size, rollups, fingerprint capture, SSH tiers, the lab's gateway, move latency)"
 
 $(STAMP):
@@ -118,6 +119,11 @@ bench: setup $(STAMP)/ui-tests
 	$(BIN)/python bench/bench_remote.py
 	$(BIN)/python bench/bench_gateway.py
 	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" npx playwright test --config playwright.bench.config.js
+
+# The README's and docs' screenshots, light and dark, from the browser tests that reach each view.
+screenshots: setup $(STAMP)/ui-tests
+	cd ui-tests && PATH="$(CURDIR)/$(BIN):$$PATH" UPDATE_README_SCREENSHOT=1 npx playwright test \
+	  tests/compute-panel.spec.ts tests/dashboard.spec.ts tests/history.spec.ts tests/compare.spec.ts
 
 clean:
 	rm -rf $(STAMP) lib jupyterlab_compute_panel/labextension tsconfig.tsbuildinfo

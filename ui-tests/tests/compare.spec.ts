@@ -4,6 +4,7 @@ import { resolve } from 'path';
 import { expect, test } from '@jupyterlab/galata';
 
 import { ComputePanelHelper } from './helpers';
+import { docScreenshots } from './screenshots';
 
 const GRANT = 'nsf-cns-2401234';
 const DEMO = resolve(__dirname, '../../examples/adversarial-robustness.ipynb');
@@ -158,7 +159,7 @@ test('re-runs the demo notebook on Local CPU and H200 training, then compares th
 
   if (process.env.UPDATE_README_SCREENSHOT) {
     await page.sidebar.close('left');
-    await page.screenshot({ path: '../docs/images/compare.png' });
+    await docScreenshots(page, 'compare');
     await page.sidebar.open('left');
   }
 

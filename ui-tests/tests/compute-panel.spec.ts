@@ -1,5 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 import { ComputePanelHelper } from './helpers';
+import { docScreenshots } from './screenshots';
 
 const GRANT = 'nsf-cns-2401234';
 
@@ -95,9 +96,7 @@ test.describe('Compute panel', () => {
       .poll(() => compute.statusCostMicros(), { timeout: 10000 })
       .toBeGreaterThan(before);
 
-    if (process.env.UPDATE_README_SCREENSHOT) {
-      await page.screenshot({ path: '../docs/images/compute-panel.png' });
-    }
+    await docScreenshots(page, 'compute-panel');
 
     // The notebook's metadata records the tier and grant.
     const metadata = await page.evaluate(() => {

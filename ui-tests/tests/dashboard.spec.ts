@@ -6,6 +6,7 @@ import {
   micros,
   shown
 } from './helpers';
+import { docScreenshots } from './screenshots';
 
 /**
  * seed_dashboard.py (run by the webServer command) gives `dash-grant` real
@@ -97,6 +98,7 @@ test.describe('Grant dashboard', () => {
     await expect(
       dashboard.view.locator('.jp-ComputePanel-runsCount')
     ).toHaveText(`2 runs · total ${shown(ravi)} USD`);
+    await docScreenshots(page, 'dashboard');
   });
 
   test('opens from the command palette, once per grant', async ({ page }) => {

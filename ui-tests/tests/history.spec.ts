@@ -1,5 +1,6 @@
 import { expect, test } from '@jupyterlab/galata';
 import { ComputePanelHelper } from './helpers';
+import { docScreenshots } from './screenshots';
 
 const GRANT = 'nsf-cns-2401234';
 const KERNEL = 'compute-panel-rtx4090-python3';
@@ -149,4 +150,9 @@ test('a notebook saved on a paid tier keeps its provenance; its run shows in the
     '0.50 USD/h'
   );
   await expect(details.locator('[data-env="python"]')).toContainText(python);
+  if (process.env.UPDATE_README_SCREENSHOT) {
+    await page.sidebar.close('left');
+    await docScreenshots(page, 'run-history');
+    await page.sidebar.open('left');
+  }
 });
