@@ -118,6 +118,9 @@ def test_a_simulated_tier_makes_speed_not_comparable():
     )
     assert result["runs"][1]["speed"] == {"ratio": None, "cells": 0, "reason": "simulated"}
     assert [r["simulated"] for r in result["runs"]] == [False, True]
+    # The summary shows money as the views do; the run's exact cost stays in its figures.
+    odd = compare_runs([run("Local CPU", cpu), run("H200 training", gpu, cost="0.016423", simulated=True)])
+    assert "H200 training cost 0.02 USD more (Local CPU was free)" in odd["summary"]
     # Cell durations are still shown, as measured.
     assert result["cells"][0]["durations_s"] == [12.0, 0.3]
 

@@ -12,6 +12,7 @@ from jupyterlab_compute_panel.domain.money import (
     MS_PER_HOUR,
     MoneyError,
     cost_micros,
+    display_amount,
     format_amount,
     parse_amount,
     parse_currency,
@@ -220,3 +221,23 @@ def test_totals_equal_the_sum_of_their_parts():
     assert parse_amount(format_amount(total)) == total
     # And the decimal view agrees with integer arithmetic.
     assert sum(to_decimal(p) for p in parts) * MICROS == total
+
+
+@pytest.mark.parametrize(
+    ("micros", "shown"),
+    [
+        (0, "0.00"),
+        (1, "0.000001"),
+        (140, "0.00014"),
+        (3_000, "0.0030"),
+        (9_999, "0.01"),  # rounded up to a whole cent: shown as cents
+        (16_423, "0.02"),
+        (999_999, "1.00"),
+        (4_999_879_288, "4999.88"),
+        (-140, "-0.00014"),
+    ],
+)
+def test_display_amount_is_the_views_one_money_format(micros, shown):
+    """The server's sentences (a comparison's summary) show money as the views do
+    (src/money.ts formatDisplayMicros): two decimals, two significant digits below a cent."""
+    assert display_amount(micros) == shown

@@ -40,6 +40,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from .money import display_amount
+
 NUMBER = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)\b", re.IGNORECASE)
 TEXT_MIMES = ("text/plain",)
 # Fingerprint fields left out of the diff: what differs between any two captures and says
@@ -497,14 +499,18 @@ def _speed(base_name: str, base: RunInput, base_cells: _Cells, other: RunInput, 
     return {"ratio": ratio, "cells": len(shared), "reason": None, "words": words}
 
 
+def _shown(amount: Decimal) -> str:
+    return display_amount(int(amount.scaleb(6)))
+
+
 def _cost(base: RunInput, other: RunInput) -> str:
     if base.currency != other.currency:
-        return f"cost {other.cost} {other.currency} (against {base.cost} {base.currency})"
+        return f"cost {_shown(other.cost)} {other.currency} (against {_shown(base.cost)} {base.currency})"
     if base.cost == 0:
         return (
             "cost nothing either"
             if other.cost == 0
-            else f"cost {other.cost} {other.currency} more ({base.label} was free)"
+            else f"cost {_shown(other.cost)} {other.currency} more ({base.label} was free)"
         )
     if other.cost == 0:
         return "cost nothing"

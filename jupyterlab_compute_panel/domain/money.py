@@ -68,6 +68,23 @@ def format_amount(micros: int, min_places: int = 2) -> str:
     return f"{whole}.{frac}" if frac else whole
 
 
+def display_amount(micros: int) -> str:
+    """Micro-units as the views show money: two decimals, or two significant digits below a
+    cent (``0.00014``), rounded half away from zero; the exact figure is ``format_amount``'s."""
+    sign = "-" if micros < 0 else ""
+    value = abs(micros)
+    places = 2
+    if 0 < value < 10_000:  # 10,000 micro-units are a cent
+        places = min(6, max(3, 8 - len(str(value))))
+    step = 10 ** (6 - places)
+    rounded = (value + step // 2) // step
+    if places > 2 and rounded * step >= 10_000:  # rounded up to a whole cent
+        places, step = 2, 10_000
+        rounded = (value + step // 2) // step
+    scale = 10**places
+    return f"{sign if rounded else ''}{rounded // scale}.{rounded % scale:0{places}d}"
+
+
 def cost_micros(rate_micros_per_hour: int, duration_ms: int) -> int:
     """Cost of ``duration_ms`` at an hourly rate, rounded half-up to a micro-unit."""
     if duration_ms <= 0 or rate_micros_per_hour <= 0:
