@@ -120,10 +120,11 @@ export function CompareHeader(props: {
           </label>
         </span>
         <span className="jp-ComputePanel-compareCount">
-          {trans.__(
-            '%1 of %2 cells shown',
-            String(props.shownCells),
-            String(data.cells.length)
+          {trans._n(
+            '%2 of %1 cell shown',
+            '%2 of %1 cells shown',
+            data.cells.length,
+            props.shownCells
           )}
         </span>
       </div>
