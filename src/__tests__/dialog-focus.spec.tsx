@@ -1,6 +1,8 @@
 import { Dialog } from '@jupyterlab/apputils';
 import { waitForDialog } from '@jupyterlab/testing';
 import { nullTranslator } from '@jupyterlab/translation';
+import { ReactWidget } from '@jupyterlab/ui-components';
+import * as React from 'react';
 
 import { showFieldsDialog } from '../components/dialogFocus';
 import { IMoveChoice, MoveDialogBody } from '../components/MoveDialog';
@@ -89,5 +91,49 @@ describe('showFieldsDialog', () => {
     );
     expect((await result).button.accept).toBe(false);
     expect(document.activeElement).toBe(opener);
+  });
+
+  it('wraps Tab from the last button into a radio group at its checked radio', async () => {
+    class Choice extends ReactWidget implements Dialog.IBodyWidget<string> {
+      getValue(): string {
+        return (
+          this.node.querySelector<HTMLInputElement>('input:checked')?.value ??
+          ''
+        );
+      }
+      render() {
+        return (
+          <fieldset>
+            {['local', 'rtx4090', 'h200'].map(tier => (
+              <label key={tier}>
+                <input
+                  type="radio"
+                  name="tier"
+                  value={tier}
+                  defaultChecked={tier === 'h200'}
+                />
+                {tier}
+              </label>
+            ))}
+          </fieldset>
+        );
+      }
+    }
+    const result = showFieldsDialog<string>({
+      title: 'Re-run on…',
+      body: new Choice(),
+      buttons: [Dialog.cancelButton(), Dialog.okButton({ label: 'Re-run' })]
+    });
+    await waitForDialog();
+    const dialog = document.querySelector('.jp-Dialog') as HTMLElement;
+    const buttons = dialog.querySelectorAll<HTMLButtonElement>(
+      '.jp-Dialog-footer button'
+    );
+    const rerun = buttons[buttons.length - 1];
+    rerun.focus();
+    tab();
+    expect((document.activeElement as HTMLInputElement).value).toBe('h200');
+    rerun.click();
+    expect((await result).value).toBe('h200');
   });
 });

@@ -6,7 +6,7 @@
  * only after that, so the dialog found none in it and Tab cycled the buttons
  * alone (the fields were reachable with Shift+Tab only). Rendering the body
  * first gives the order fields, then Cancel, then the default button, and
- * back to the first field.
+ * back to the first field (a radio group entered at its checked radio).
  */
 import { Dialog, showDialog } from '@jupyterlab/apputils';
 import type { ReactWidget } from '@jupyterlab/ui-components';
@@ -80,6 +80,52 @@ function wrapBackwards(body: Widget): void {
 }
 
 /**
+ * The radio a Tab into `radio`'s group should land on: the group's checked
+ * one (a radio group is one stop, entered at its choice), else `radio`.
+ */
+function groupStop(radio: HTMLInputElement, scope: Element): HTMLInputElement {
+  if (!radio.name) {
+    return radio;
+  }
+  const checked = Array.from(
+    scope.querySelectorAll<HTMLInputElement>('input[type="radio"]')
+  ).find(other => other.name === radio.name && other.checked);
+  return checked ?? radio;
+}
+
+/**
+ * Tab on the last button enters the body's first radio group at its checked
+ * radio. (JupyterLab's Dialog wraps to its first focusable element, which is
+ * the group's first radio whichever is checked.) Listens on the page, before
+ * the Dialog's own handler, and does its wrap itself in that case. Returns
+ * what removes the listener.
+ */
+function wrapForwardsIntoGroups(body: Widget): () => void {
+  const onKeydown = (event: KeyboardEvent) => {
+    if (event.key !== 'Tab' || event.shiftKey) {
+      return;
+    }
+    const buttons = body.node
+      .closest('.jp-Dialog')
+      ?.querySelectorAll<HTMLButtonElement>('.jp-Dialog-footer button');
+    const first = body.node.querySelector(FOCUSABLE);
+    if (
+      !buttons?.length ||
+      event.target !== buttons[buttons.length - 1] ||
+      !(first instanceof HTMLInputElement) ||
+      first.type !== 'radio'
+    ) {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+    groupStop(first, body.node).focus();
+  };
+  document.body.addEventListener('keydown', onKeydown, true);
+  return () => document.body.removeEventListener('keydown', onKeydown, true);
+}
+
+/**
  * `showDialog` for a body with fields: the body rendered before the dialog
  * attaches (Tab reaches every field, Shift+Tab goes round too), and focus
  * back on what had it before.
@@ -92,9 +138,11 @@ export async function showFieldsDialog<T>(
   const opener = document.activeElement;
   renderNow(options.body);
   wrapBackwards(options.body);
+  const unwrap = wrapForwardsIntoGroups(options.body);
   try {
     return await showDialog<T>(options);
   } finally {
+    unwrap();
     returnFocus(opener);
   }
 }
