@@ -185,6 +185,56 @@ describe('grant forms', () => {
       expect(onSet).toHaveBeenLastCalledWith('mia', 'member');
     });
 
+    it('gives focus to the next row once a removed member is gone', async () => {
+      const grant = {
+        ...makeDashboard().grant,
+        members: [
+          { user: 'ravi', role: 'member' as const },
+          { user: 'mia', role: 'viewer' as const },
+          { user: 'student', role: 'pi' as const }
+        ]
+      };
+      let current = grant;
+      const onRemove = jest.fn(async (user: string) => {
+        current = {
+          ...current,
+          members: current.members.filter(m => m.user !== user)
+        };
+        act(() => render());
+        return true;
+      });
+      const render = () =>
+        root.render(
+          <MembersEditor
+            grant={current}
+            editable={true}
+            trans={trans}
+            onSet={jest.fn()}
+            onRemove={onRemove}
+          />
+        );
+      act(() => render());
+      const remove = (user: string) =>
+        host.querySelector<HTMLButtonElement>(
+          `tr[data-user="${user}"] button`
+        )!;
+
+      remove('ravi').focus();
+      await act(async () => remove('ravi').click());
+      expect(host.querySelector('tr[data-user="ravi"]')).toBeNull();
+      // mia's row took ravi's place: her role is what has focus now.
+      expect(
+        host
+          .querySelector('tr[data-user="mia"]')!
+          .contains(document.activeElement)
+      ).toBe(true);
+
+      // The last removable member gone, the PI's row has no control: the add form.
+      remove('mia').focus();
+      await act(async () => remove('mia').click());
+      expect(document.activeElement).toBe(host.querySelector('form input'));
+    });
+
     it('shows a refused new grant next to its field', async () => {
       const onCreate = jest.fn().mockRejectedValue(
         new ComputePanelError({

@@ -58,9 +58,48 @@ export function MembersEditor(props: MembersEditor.IProps): JSX.Element {
   const submit = useSubmit();
   const members = grant.members ?? [];
   const roles = roleChoices(trans);
+  const node = React.useRef<HTMLDivElement>(null);
+  // The member being removed and their row's place: once the row is gone,
+  // focus goes to the row now there (or the last one, or the add form)
+  // rather than to the page.
+  const removing = React.useRef<{ user: string; index: number } | null>(null);
+  React.useEffect(() => {
+    const pending = removing.current;
+    // The row's controls are disabled until the removal's action is over.
+    if (
+      !pending ||
+      submit.busy !== null ||
+      members.some(m => m.user === pending.user)
+    ) {
+      return;
+    }
+    removing.current = null;
+    const rows = node.current?.querySelectorAll('tbody tr') ?? [];
+    const row = rows[Math.min(pending.index, rows.length - 1)];
+    const target =
+      row?.querySelector<HTMLElement>('button, select') ??
+      node.current?.querySelector<HTMLElement>('form input');
+    target?.focus();
+  }, [members, submit.busy]);
+  const onRemove = async (user: string): Promise<boolean> => {
+    removing.current = {
+      user,
+      index: members.findIndex(m => m.user === user)
+    };
+    try {
+      const removed = await props.onRemove(user);
+      if (!removed) {
+        removing.current = null;
+      }
+      return removed;
+    } catch (error) {
+      removing.current = null;
+      throw error;
+    }
+  };
 
   return (
-    <div className="jp-ComputePanel-members">
+    <div className="jp-ComputePanel-members" ref={node}>
       <table className="jp-ComputePanel-table">
         <caption>{trans.__('Members of %1', grant.award_number)}</caption>
         <thead>
@@ -86,7 +125,7 @@ export function MembersEditor(props: MembersEditor.IProps): JSX.Element {
               editable={editable}
               trans={trans}
               onSet={props.onSet}
-              onRemove={props.onRemove}
+              onRemove={onRemove}
               submit={submit}
             />
           ))}
