@@ -87,10 +87,29 @@ class Backend:
 
 @dataclass(frozen=True)
 class PriceListRef:
-    """Where a tier's price is read from: a provider's price list and the tier's item in it."""
+    """Where a tier's price is read from: a provider's price list and the tier's item in it.
+
+    ``format`` is how the list is written (``PRICE_LIST_FORMATS``); the ``json-items``
+    format names where its items, their keys and prices are (``items``, ``key``,
+    ``price``) and its currency."""
 
     url: str
     item: str
+    format: str = "compute-panel-prices/1"
+    items: str | None = None
+    key: str | None = None
+    price: str | None = None
+    currency: str | None = None
+
+
+#: The shapes of price list a tier may name: ours, and providers' own answers.
+PRICE_LIST_FORMATS = (
+    "compute-panel-prices/1",  # our document (metering/prices.py)
+    "runpod-gpu-types",  # RunPod's GraphQL answer to its gpuTypes query
+    "vast-offers",  # Vast.ai's offer search answer
+    "aws-price-list",  # an AWS Price List offer file for EC2 (trn1, inf2)
+    "json-items",  # any JSON answer with a list of priced items (Theta EdgeCloud's machine types)
+)
 
 
 @dataclass(frozen=True)
@@ -260,13 +279,30 @@ def parse_tier(data: Any, index: int, known_provisioners: Sequence[str] | None =
     price_list = None
     if price.get("list") is not None:
         list_data = f.mapping(price, "list")
-        f.known(list_data, "price.list", ("url", "item"))
+        f.known(list_data, "price.list", ("url", "item", "format", "items", "key", "price", "currency"))
         url, item = list_data.get("url"), list_data.get("item")
         if not isinstance(url, str) or not re.match(r"^(https?://|file://|/)\S+$", url.strip()):
             raise f.fail("price.list.url", f"must be an http(s):// or file:// URL or an absolute path, got {url!r}")
         if not isinstance(item, str) or not item.strip():
             raise f.fail("price.list.item", "must name the tier's entry in the price list")
-        price_list = PriceListRef(url.strip(), item.strip())
+        list_format = list_data.get("format", PRICE_LIST_FORMATS[0])
+        if list_format not in PRICE_LIST_FORMATS:
+            raise f.fail("price.list.format", f"must be one of {', '.join(PRICE_LIST_FORMATS)}, got {list_format!r}")
+        paths: dict[str, str | None] = {}
+        for name in ("items", "key", "price", "currency"):
+            value = list_data.get(name)
+            if list_format == "json-items":
+                if not isinstance(value, str) or not value.strip():
+                    raise f.fail(f"price.list.{name}", "is needed by the json-items format")
+                if name == "currency":
+                    try:
+                        parse_currency(value)
+                    except MoneyError as e:
+                        raise f.fail("price.list.currency", str(e)) from None
+                paths[name] = value.strip()
+            elif value is not None:
+                raise f.fail(f"price.list.{name}", "is read by the json-items format only")
+        price_list = PriceListRef(url.strip(), item.strip(), list_format, **paths)
     try:
         rate = parse_amount(price.get("per_hour"))
     except MoneyError as e:

@@ -48,6 +48,23 @@ def parse_amount(value: object, *, allow_negative: bool = False) -> int:
     return int(exact.scaleb(6))
 
 
+def quoted_amount(value: object) -> int:
+    """A provider's quoted price (a decimal string, or a JSON number read as Decimal) in
+    integer micro-units, rounded half-up to one micro-unit: provider lists quote more
+    places than the ledger keeps (0.3486666 an hour). Never through a binary float."""
+    if isinstance(value, bool) or isinstance(value, float) or value is None:
+        raise MoneyError(f"must be a decimal amount, got {value!r}")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise MoneyError(f"must be a decimal amount, got {value!r}") from None
+    if not amount.is_finite() or amount < 0:
+        raise MoneyError(f"must be a finite amount, not negative, got {value!r}")
+    if amount >= MAX_AMOUNT:
+        raise MoneyError(f"must be less than {MAX_AMOUNT:f}, got {value!r}")
+    return int(amount.quantize(_MICRO, rounding=ROUND_HALF_UP).scaleb(6))
+
+
 def parse_currency(value: object) -> str:
     if not isinstance(value, str) or not _CURRENCY.match(value):
         raise MoneyError(f'must be a three-letter ISO 4217 code such as "USD", got {value!r}')

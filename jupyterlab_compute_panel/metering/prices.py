@@ -25,65 +25,21 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
-import json
 import logging
 import urllib.error
 import urllib.request
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 from ..domain.catalog import Catalog, Tier
-from ..domain.money import MoneyError, format_amount, parse_amount, parse_currency
+from ..domain.money import format_amount
 from ..ledger import iso, utcnow
+from .price_lists import PRICE_LIST_FORMAT, PriceList, PriceListError, parse_price_list  # noqa: F401
+from .provider_prices import parse_for
 
-PRICE_LIST_FORMAT = "compute-panel-prices/1"
-MAX_BYTES = 1_000_000
-
-
-class PriceListError(ValueError):
-    """Why a price list was not used; one clause, completed by the caller."""
-
-
-@dataclasses.dataclass(frozen=True)
-class PriceList:
-    source: str
-    date: dt.date
-    currency: str
-    prices: dict[str, int]  # item -> micro-units per hour
-
-
-def parse_price_list(text: bytes | str) -> PriceList:
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except ValueError as e:
-        raise PriceListError(f"is not valid JSON ({e})") from None
-    if not isinstance(data, dict):
-        raise PriceListError("is not a JSON object")
-    if data.get("format") != PRICE_LIST_FORMAT:
-        raise PriceListError(f"has format {data.get('format')!r}, expected {PRICE_LIST_FORMAT!r}")
-    source = data.get("source")
-    if not isinstance(source, str) or not source.strip():
-        raise PriceListError("has no source")
-    try:
-        date = dt.date.fromisoformat(str(data.get("date")))
-    except ValueError:
-        raise PriceListError(f"has no date such as 2026-11-20 (got {data.get('date')!r})") from None
-    try:
-        currency = parse_currency(data.get("currency"))
-    except MoneyError as e:
-        raise PriceListError(f"has a bad currency ({e})") from None
-    prices = data.get("prices")
-    if not isinstance(prices, dict) or not prices:
-        raise PriceListError("has no prices")
-    parsed = {}
-    for item, amount in prices.items():
-        try:
-            parsed[str(item)] = parse_amount(amount)
-        except MoneyError as e:
-            raise PriceListError(f"has a bad price for {item!r} ({e})") from None
-    return PriceList(source.strip(), date, currency, parsed)
+# Providers' own answers (an offer search, a GetProducts page) run to a few megabytes.
+MAX_BYTES = 16_000_000
 
 
 async def read_price_list(url: str, timeout: float = 20.0) -> bytes:
@@ -150,17 +106,18 @@ class PriceSources:
 
     async def refresh(self) -> None:
         tiers = [t for t in self.service.catalog if t.price_list is not None]
-        lists: dict[str, PriceList | PriceListError] = {}
-        for url in {t.price_list.url for t in tiers}:  # type: ignore[union-attr]
+        # One reading per list (the URL and how it is read), whatever the tiers priced from it.
+        lists: dict[Any, PriceList | PriceListError] = {}
+        for ref in {dataclasses.replace(t.price_list, item="") for t in tiers}:  # type: ignore[arg-type]
             try:
-                lists[url] = parse_price_list(await read_price_list(url))
+                lists[ref] = parse_for(ref, await read_price_list(ref.url))
             except PriceListError as e:
-                lists[url] = e
+                lists[ref] = e
         changed = []
         for tier in tiers:
             ref = tier.price_list
             assert ref is not None
-            outcome = lists[ref.url]
+            outcome = lists[dataclasses.replace(ref, item="")]
             problem = None
             if isinstance(outcome, PriceListError):
                 problem = f"The price list {ref.url} {outcome}"
