@@ -106,17 +106,25 @@ test.describe('Compute panel', () => {
     expect(metadata).toEqual({ tier: 'h200', grant: GRANT });
 
     // Three runs recorded: Local CPU and RTX 4090 closed, H200 open.
-    await expect
+    // (On failure the message lists every run with its end reason.)
+    let seen = '';
+    const runs = expect
       .poll(async () => {
         const response = await page.request.get(
           `/compute-panel/runs?notebook=${encodeURIComponent(path)}`
         );
         const body = await response.json();
+        seen = JSON.stringify(
+          body.runs.map((r: any) => [r.tier_id, r.status, r.end_reason, r.started_at])
+        );
         return body.runs
           .map((r: any) => `${r.tier_id}:${r.status}`)
           .reverse()
           .join(' ');
-      }, { timeout: 15000 })
+      }, { timeout: 30000 })
       .toBe('local-cpu:closed rtx4090:closed h200:open');
+    await runs.catch((error: Error) => {
+      throw new Error(`${error.message}\nruns: ${seen}`);
+    });
   });
 });
